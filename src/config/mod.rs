@@ -1,0 +1,134 @@
+//! Configuration: the YAML file the user wrote, checked into the values the exporter runs on.
+//!
+//! Two phases, as ripgrep does it: [`raw`] is what serde reads (unknown fields are errors, so a
+//! typo never becomes a silent default), then [`validate`] checks every value and reports every
+//! problem at once, each naming its field: `refresh.length: must be between 1 and 100, got 0`.
+
+pub mod api_key;
+mod raw;
+mod validate;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use jiff::tz::TimeZone;
+
+pub use api_key::{ApiKey, API_KEY_ENV};
+
+use crate::series::{Scope, Series, Unit};
+
+/// The default `--config.file`.
+pub const DEFAULT_CONFIG_FILE: &str = "braze-exporter.yml";
+
+/// A checked configuration: every value here is valid.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub braze: BrazeSettings,
+    pub refresh: RefreshSettings,
+    pub apps: Vec<Scope>,
+    pub segments: Vec<Scope>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BrazeSettings {
+    /// Base URL of the workspace's REST endpoint, without a trailing slash.
+    pub url: reqwest::Url,
+    pub api_key: ApiKey,
+    /// The workspace's company time zone: Braze's buckets are its hours and days.
+    pub time_zone: TimeZone,
+    /// The time zone as the user wrote it, for messages.
+    pub time_zone_name: String,
+    pub timeout: Duration,
+    pub max_concurrency: usize,
+    pub max_requests_per_hour: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshSettings {
+    pub interval: Duration,
+    pub unit: Unit,
+    pub length: u32,
+    pub delay: Duration,
+    pub stale_after: Duration,
+}
+
+impl Config {
+    /// Reads and checks the file at `path`; the key comes from the file it names or `env_key`.
+    pub fn load(path: &Path, env_key: Option<String>) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            origin: path.to_path_buf(),
+            problems: vec![Problem::new("", format!("cannot read the file: {e}"))],
+        })?;
+        Self::parse(&text, path, env_key)
+    }
+
+    /// Checks `text` as if read from `origin` (named in errors).
+    pub fn parse(
+        text: &str,
+        origin: &Path,
+        env_key: Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let error = |problems| ConfigError {
+            origin: origin.to_path_buf(),
+            problems,
+        };
+        let raw = raw::parse(text).map_err(|e| error(vec![Problem::new("", e)]))?;
+        validate::validate(raw, env_key).map_err(error)
+    }
+
+    /// Every series the refresher polls, in a stable order.
+    pub fn series(&self) -> Vec<Series> {
+        crate::series::series_to_poll(&self.apps, &self.segments)
+    }
+}
+
+/// One invalid value: the field's path in the file and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub field: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.field, self.message)
+        }
+    }
+}
+
+/// Every problem found in one configuration file.
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    pub origin: PathBuf,
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{}: {problem}", self.origin.display())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,259 @@
+use std::path::Path;
+use std::time::Duration;
+
+use super::*;
+
+const KEY: &str = "test-key-0000";
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(text, Path::new("cfg.yml"), Some(KEY.to_string()))
+}
+
+/// The single problem reported for `text`, as the user would read it.
+fn problem(text: &str) -> String {
+    let err = parse(text).expect_err("config should be refused");
+    assert_eq!(err.problems.len(), 1, "expected one problem, got: {err}");
+    err.to_string()
+}
+
+const MINIMAL: &str = "braze:\n  url: https://rest.iad-01.braze.com\n";
+
+#[test]
+fn minimal_config_gets_documented_defaults() {
+    let config = parse(MINIMAL).unwrap();
+    assert_eq!(config.braze.url.as_str(), "https://rest.iad-01.braze.com/");
+    assert_eq!(config.braze.time_zone, jiff::tz::TimeZone::UTC);
+    assert_eq!(config.braze.timeout, Duration::from_secs(10));
+    assert_eq!(config.braze.max_concurrency, 4);
+    assert_eq!(config.braze.max_requests_per_hour, 10_000);
+    let refresh = &config.refresh;
+    assert_eq!(refresh.interval, Duration::from_secs(300));
+    assert_eq!(refresh.unit, Unit::Hour);
+    assert_eq!(refresh.length, 3);
+    assert_eq!(refresh.delay, Duration::ZERO);
+    assert_eq!(refresh.stale_after, Duration::from_secs(900));
+    assert_eq!(config.series().len(), 1);
+}
+
+#[test]
+fn full_example_config_parses() {
+    let text = r#"
+braze:
+  url: https://rest.fra-01.braze.eu
+  time_zone: America/New_York
+  timeout: 15s
+  max_concurrency: 8
+  max_requests_per_hour: 20000
+refresh:
+  interval: 1m
+  unit: day
+  length: 7
+  delay: 30m
+  stale_after: 1h
+apps:
+  - name: ios
+    id: "a-ios"
+  - name: android
+    id: "a-and"
+segments:
+  - name: paying
+    id: "s-pay"
+"#;
+    let config = parse(text).unwrap();
+    assert_eq!(config.refresh.unit, Unit::Day);
+    assert_eq!(config.refresh.delay, Duration::from_secs(1800));
+    assert_eq!(config.braze.time_zone_name, "America/New_York");
+    assert_eq!(config.series().len(), 3 * 2);
+}
+
+#[test]
+fn each_invalid_value_names_its_field() {
+    let cases = [
+        (
+            "refresh:\n  length: 0\n",
+            "cfg.yml: refresh.length: must be between 1 and 100, got 0",
+        ),
+        (
+            "refresh:\n  length: 101\n",
+            "refresh.length: must be between 1 and 100, got 101",
+        ),
+        (
+            "refresh:\n  unit: week\n",
+            "refresh.unit: must be hour or day, got \"week\"",
+        ),
+        ("refresh:\n  interval: soon\n", "refresh.interval: "),
+        (
+            "refresh:\n  interval: 500ms\n",
+            "refresh.interval: must be at least 1s",
+        ),
+        ("refresh:\n  delay: -1m\n", "refresh.delay: "),
+        (
+            "refresh:\n  interval: 5m\n  stale_after: 1m\n",
+            "refresh.stale_after: must be at least refresh.interval",
+        ),
+        ("braze_extra: 1\n", "unknown field"),
+        ("refresh:\n  intervall: 5m\n", "unknown field `intervall`"),
+        (
+            "apps:\n  - name: all\n    id: x\n",
+            "apps[0].name: \"all\" is reserved",
+        ),
+        (
+            "apps:\n  - name: 'i os'\n    id: x\n",
+            "apps[0].name: must match [A-Za-z0-9_.-]+",
+        ),
+        (
+            "segments:\n  - name: ''\n    id: x\n",
+            "segments[0].name: must match",
+        ),
+        ("segments:\n  - id: x\n", "segments[0].name: is required"),
+        ("apps:\n  - name: ios\n", "apps[0].id: is required"),
+        (
+            "apps:\n  - {name: a, id: x}\n  - {name: a, id: y}\n",
+            "apps[1].name: duplicates apps[0].name",
+        ),
+        (
+            "apps:\n  - {name: a, id: x}\n  - {name: b, id: x}\n",
+            "apps[1].id: duplicates apps[0].id",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let text = format!("{MINIMAL}{extra}");
+        let message = problem(&text);
+        assert!(
+            message.contains(expected),
+            "for {extra:?}: {message:?} lacks {expected:?}"
+        );
+    }
+}
+
+#[test]
+fn braze_section_errors() {
+    let with = |line: &str| format!("braze:\n  url: https://rest.iad-01.braze.com\n  {line}\n");
+    let cases = [
+        (
+            with("time_zone: Mars/Olympus"),
+            "braze.time_zone: unknown time zone \"Mars/Olympus\"",
+        ),
+        (
+            with("time_zone: +25:00"),
+            "braze.time_zone: \"+25:00\" is not an offset",
+        ),
+        (with("timeout: 0s"), "braze.timeout: must be longer than 0s"),
+        (
+            with("max_concurrency: 0"),
+            "braze.max_concurrency: must be between 1 and 64, got 0",
+        ),
+        (
+            with("max_requests_per_hour: 300000"),
+            "braze.max_requests_per_hour: must be between 1 and 250000",
+        ),
+        (
+            "braze:\n  timeout: 1s\n".to_string(),
+            "braze.url: is required",
+        ),
+        (
+            "braze:\n  url: ftp://x\n".to_string(),
+            "braze.url: must be an http(s) URL",
+        ),
+        (
+            "braze:\n  url: http://rest.iad-01.braze.com\n".to_string(),
+            "braze.url: http:// would send the API key unencrypted",
+        ),
+        ("braze:\n  url: not a url\n".to_string(), "braze.url: "),
+        (
+            "braze:\n  url: https://x.example/?api_key=1\n".to_string(),
+            "braze.url: must not carry a query",
+        ),
+        (
+            "refresh:\n  length: 3\n".to_string(),
+            "cfg.yml: braze: is required",
+        ),
+    ];
+    for (text, expected) in cases {
+        let message = problem(&text);
+        assert!(
+            message.contains(expected),
+            "for {text:?}: {message:?} lacks {expected:?}"
+        );
+    }
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = "braze:\n  url: https://x.example\n  max_concurrency: 0\nrefresh:\n  length: 0\n  unit: week\n";
+    let err = parse(text).unwrap_err();
+    let fields: Vec<&str> = err.problems.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        ["braze.max_concurrency", "refresh.unit", "refresh.length"]
+    );
+}
+
+#[test]
+fn yaml_syntax_and_type_errors_say_where() {
+    let message = parse("braze: [\n").unwrap_err().to_string();
+    assert!(message.starts_with("cfg.yml: "), "{message}");
+    assert!(message.contains("line"), "{message}");
+    let message = parse(&format!("{MINIMAL}refresh:\n  length: three\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("length"), "{message}");
+}
+
+#[test]
+fn loopback_http_is_allowed_for_tests_and_local_fakes() {
+    for url in [
+        "http://127.0.0.1:8080",
+        "http://localhost:1",
+        "http://[::1]:9",
+    ] {
+        let config = parse(&format!("braze:\n  url: {url}\n")).unwrap();
+        assert_eq!(config.braze.url.scheme(), "http");
+    }
+}
+
+#[test]
+fn time_zones_iana_and_offsets() {
+    use validate::parse_time_zone;
+    let at = "2026-11-28T12:00:00Z".parse::<jiff::Timestamp>().unwrap();
+    let offset = |tz: &str| parse_time_zone(tz).unwrap().to_offset(at).seconds();
+    assert_eq!(offset("+05:30"), 19_800);
+    assert_eq!(offset("+0530"), 19_800);
+    assert_eq!(offset("-5:00"), -18_000);
+    assert_eq!(offset("-05"), -18_000);
+    assert_eq!(offset("Asia/Kolkata"), 19_800);
+    assert_eq!(offset("America/New_York"), -18_000);
+    assert_eq!(offset("utc"), 0);
+    for bad in ["+5:60", "+", "+1:2:3", "05:30", "Nowhere"] {
+        assert!(parse_time_zone(bad).is_err(), "{bad} accepted");
+    }
+}
+
+#[test]
+fn missing_key_is_refused_with_how_to_give_one() {
+    let err = Config::parse(MINIMAL, Path::new("cfg.yml"), None).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("braze.api_key_file: no Braze REST API key"),
+        "{message}"
+    );
+    assert!(message.contains("BRAZE_API_KEY"), "{message}");
+}
+
+#[test]
+fn the_key_never_appears_in_errors_or_debug_output() {
+    let err = parse("braze:\n  url: ftp://x\nrefresh:\n  length: 0\n").unwrap_err();
+    assert!(!format!("{err} {err:?}").contains(KEY));
+    let config = parse(MINIMAL).unwrap();
+    assert!(!format!("{config:?}").contains(KEY));
+}
+
+#[test]
+fn unreadable_file_is_a_config_error() {
+    let err = Config::load(Path::new("/nonexistent/braze.yml"), Some(KEY.into())).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("/nonexistent/braze.yml: cannot read the file"),
+        "{err}"
+    );
+}
