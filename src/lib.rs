@@ -3,6 +3,7 @@
 //! The data path reads in one direction:
 //! [`config`] → [`series`] to poll → [`braze`] client → [`refresher`] → [`snapshot`] → [`http`].
 
+pub mod braze;
 pub mod clock;
 pub mod config;
 pub mod series;

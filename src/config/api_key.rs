@@ -51,6 +51,11 @@ impl ApiKey {
         value
     }
 
+    /// `text` with every occurrence of the key replaced: for text that came from elsewhere.
+    pub fn redact(&self, text: &str) -> String {
+        text.replace(&self.0, "<redacted>")
+    }
+
     /// Whether `text` contains this key: for tests that prove it leaks nowhere.
     pub fn appears_in(&self, text: &str) -> bool {
         text.contains(&self.0)
@@ -88,6 +93,7 @@ mod tests {
         let key = ApiKey::new(SECRET).unwrap();
         assert!(!format!("{key:?}").contains(SECRET));
         assert!(key.appears_in(&format!("x{SECRET}y")));
+        assert_eq!(key.redact(&format!("x{SECRET}y")), "x<redacted>y");
     }
 
     #[test]

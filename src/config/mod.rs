@@ -15,6 +15,7 @@ use std::time::Duration;
 use jiff::tz::TimeZone;
 
 pub use api_key::{ApiKey, API_KEY_ENV};
+pub use validate::{parse_offset, parse_time_zone};
 
 use crate::series::{Scope, Series, Unit};
 

@@ -214,7 +214,7 @@ fn loopback_http_is_allowed_for_tests_and_local_fakes() {
 
 #[test]
 fn time_zones_iana_and_offsets() {
-    use validate::parse_time_zone;
+    use super::parse_time_zone;
     let at = "2026-11-28T12:00:00Z".parse::<jiff::Timestamp>().unwrap();
     let offset = |tz: &str| parse_time_zone(tz).unwrap().to_offset(at).seconds();
     assert_eq!(offset("+05:30"), 19_800);

@@ -1,0 +1,147 @@
+//! Reading the `time` of a Braze data point, and writing `ending_at`.
+//!
+//! Braze documents hourly times as "ISO 8601 extended" and daily ones as ISO 8601 dates, but not
+//! whether hourly times carry an offset. So every form is accepted: an offset (even Braze's own
+//! unpadded `-5:00`), `Z`, or none, in which case the time is read in the company time zone;
+//! a date is that day's first instant in the company time zone.
+
+use jiff::civil::{Date, DateTime};
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+use crate::config::parse_offset;
+
+/// The instant a point's bucket starts.
+pub fn parse_time(text: &str, time_zone: &TimeZone) -> Result<Timestamp, String> {
+    let text = text.trim();
+    let has_time = text.contains(['T', 't', ' ']);
+    if !has_time {
+        let date: Date = text
+            .parse()
+            .map_err(|_| format!("{text:?} is not an ISO 8601 date or date-time"))?;
+        return date
+            .to_zoned(time_zone.clone())
+            .map(|z| z.timestamp())
+            .map_err(|e| format!("date {text:?} has no midnight in the company time zone: {e}"));
+    }
+    let (local, offset) = split_offset(text);
+    let datetime: DateTime = local
+        .replacen(' ', "T", 1)
+        .parse()
+        .map_err(|_| format!("{text:?} is not an ISO 8601 date or date-time"))?;
+    match offset {
+        None => time_zone
+            .to_ambiguous_zoned(datetime)
+            .compatible()
+            .map(|z| z.timestamp())
+            .map_err(|e| format!("{text:?} does not exist in the company time zone: {e}")),
+        Some(offset) => {
+            let offset =
+                parse_offset(offset).ok_or_else(|| format!("{text:?} has an invalid offset"))?;
+            offset
+                .to_timestamp(datetime)
+                .map_err(|e| format!("{text:?} is out of range: {e}"))
+        }
+    }
+}
+
+/// Splits a date-time into its local part and its offset (`Z` is `+00:00`), if any.
+fn split_offset(text: &str) -> (&str, Option<&str>) {
+    if let Some(local) = text.strip_suffix(['Z', 'z']) {
+        return (local, Some("+00:00"));
+    }
+    // An offset sign can only come after the time's 'T' (dates use '-' too).
+    let time_start = text.find(['T', 't', ' ']).map_or(text.len(), |i| i + 1);
+    match text[time_start..].rfind(['+', '-']) {
+        Some(i) => (&text[..time_start + i], Some(&text[time_start + i..])),
+        None => (text, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn tz(name: &str) -> TimeZone {
+        crate::config::parse_time_zone(name).unwrap()
+    }
+
+    #[test]
+    fn hourly_with_offset_z_or_none() {
+        let utc = TimeZone::UTC;
+        assert_eq!(
+            parse_time("2026-11-28T10:00:00+05:30", &utc).unwrap(),
+            at("2026-11-28T04:30:00Z")
+        );
+        assert_eq!(
+            parse_time("2026-11-28T10:00:00Z", &tz("+05:30")).unwrap(),
+            at("2026-11-28T10:00:00Z")
+        );
+        assert_eq!(
+            parse_time("2026-11-28T10:00:00", &tz("+05:30")).unwrap(),
+            at("2026-11-28T04:30:00Z")
+        );
+        assert_eq!(
+            parse_time("2026-11-28T10:00:00", &tz("Asia/Kolkata")).unwrap(),
+            at("2026-11-28T04:30:00Z")
+        );
+        assert_eq!(
+            parse_time("2026-11-28T10:00:00.000-05:00", &utc).unwrap(),
+            at("2026-11-28T15:00:00Z")
+        );
+        assert_eq!(
+            parse_time("2018-06-28T23:59:59-5:00", &utc).unwrap(),
+            at("2018-06-29T04:59:59Z")
+        );
+        assert_eq!(
+            parse_time("2026-11-28 10:00:00", &utc).unwrap(),
+            at("2026-11-28T10:00:00Z")
+        );
+        assert_eq!(
+            parse_time("2026-11-28T10:00", &utc).unwrap(),
+            at("2026-11-28T10:00:00Z")
+        );
+    }
+
+    #[test]
+    fn dates_are_midnight_in_the_company_time_zone() {
+        assert_eq!(
+            parse_time("2022-09-01", &TimeZone::UTC).unwrap(),
+            at("2022-09-01T00:00:00Z")
+        );
+        assert_eq!(
+            parse_time("2022-09-01", &tz("America/New_York")).unwrap(),
+            at("2022-09-01T04:00:00Z")
+        );
+        assert_eq!(
+            parse_time("2022-09-01", &tz("+05:30")).unwrap(),
+            at("2022-08-31T18:30:00Z")
+        );
+    }
+
+    #[test]
+    fn naive_times_in_a_dst_gap_resolve_forward() {
+        // 02:30 does not exist on 2026-03-08 in New York; "compatible" moves it to 03:30 EDT.
+        let t = parse_time("2026-03-08T02:30:00", &tz("America/New_York")).unwrap();
+        assert_eq!(t, at("2026-03-08T07:30:00Z"));
+    }
+
+    #[test]
+    fn garbage_is_an_error_that_quotes_it() {
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01",
+            "2026-11-28T25:00:00",
+            "2026-11-28T10:00:00+99:00",
+            "12345",
+        ] {
+            let err = parse_time(bad, &TimeZone::UTC).unwrap_err();
+            assert!(err.contains(&format!("{bad:?}")), "{err}");
+        }
+    }
+}
