@@ -4,6 +4,9 @@
 //! [`config`] → [`series`] to poll → [`braze`] client → [`refresher`] → [`snapshot`] → [`http`].
 
 pub mod braze;
+pub mod buckets;
 pub mod clock;
 pub mod config;
 pub mod series;
+pub mod snapshot;
+pub mod telemetry;

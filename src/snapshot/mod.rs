@@ -1,0 +1,181 @@
+//! The immutable picture of every series that a scrape serves.
+//!
+//! The refresher renders one [`Snapshot`] after each refresh and swaps it in whole
+//! ([`SnapshotCell`]), so a scrape always sees one consistent refresh, never waits on Braze,
+//! and a series removed from the configuration disappears by construction. The text is
+//! encoded (and compressed) once here, not per scrape.
+
+mod encoded;
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use jiff::Timestamp;
+
+pub use encoded::Encoded;
+
+use crate::buckets::Latest;
+use crate::series::{Series, Unit};
+
+/// What the exporter knows of one series.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeriesState {
+    /// Whether the latest fetch succeeded.
+    pub up: bool,
+    pub last_success: Option<Timestamp>,
+    /// From the latest successful fetch: kept while later fetches fail.
+    pub latest: Latest,
+}
+
+/// One series' label set, written once: `{app_name="ios",segment_name="all",unit="hour"}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Labels(String);
+
+impl Labels {
+    pub fn new(series: &Series, unit: Unit) -> Self {
+        let mut text = String::from("{app_name=\"");
+        escape_into(&mut text, &series.app.name);
+        text.push_str("\",segment_name=\"");
+        escape_into(&mut text, &series.segment.name);
+        text.push_str("\",unit=\"");
+        text.push_str(unit.as_str());
+        text.push_str("\"}");
+        Self(text)
+    }
+}
+
+/// Label values as the text format wants them: backslash, quote and newline escaped.
+fn escape_into(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// A published, encoded picture of every series.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub encoded: Encoded,
+}
+
+impl Snapshot {
+    /// Nothing fetched yet: no series gauges at all.
+    pub fn empty() -> Self {
+        Self {
+            encoded: Encoded::new(Vec::new()),
+        }
+    }
+
+    /// Renders every series. Data gauges of a series whose last success is older than
+    /// `stale_after` (or that never succeeded) are left out; its `braze_up` stays.
+    pub fn render<'a>(
+        series: impl Iterator<Item = (&'a Labels, &'a SeriesState)> + Clone,
+        now: Timestamp,
+        stale_after: Duration,
+    ) -> Self {
+        let fresh = |state: &SeriesState| {
+            state
+                .last_success
+                .is_some_and(|t| now.duration_since(t).unsigned_abs() <= stale_after || t > now)
+        };
+        let mut text = String::with_capacity(1024);
+        for family in FAMILIES {
+            let mut header_written = false;
+            for (labels, state) in series.clone() {
+                let value = match (family.value)(state) {
+                    Some(value) if family.always || fresh(state) => value,
+                    _ => continue,
+                };
+                if !header_written {
+                    let _ = write!(
+                        text,
+                        "# HELP {} {}\n# TYPE {} gauge\n",
+                        family.name, family.help, family.name
+                    );
+                    header_written = true;
+                }
+                let _ = writeln!(text, "{}{} {}", family.name, labels.0, value);
+            }
+        }
+        Self {
+            encoded: Encoded::new(text.into_bytes()),
+        }
+    }
+}
+
+/// One per-series gauge: its name, help, and how to read it from a state.
+struct Family {
+    name: &'static str,
+    help: &'static str,
+    value: fn(&SeriesState) -> Option<i64>,
+    /// Shown even when the series' data is stale.
+    always: bool,
+}
+
+const FAMILIES: [Family; 6] = [
+    Family {
+        name: "braze_sessions",
+        help: "Sessions in the latest complete bucket (hour or day of the company time zone), from Braze /sessions/data_series. Refreshed in the background every refresh.interval, not at scrape time.",
+        value: |s| s.latest.complete.map(|b| b.sessions as i64),
+        always: false,
+    },
+    Family {
+        name: "braze_sessions_bucket_timestamp_seconds",
+        help: "Unix time of the start of the bucket that braze_sessions counts.",
+        value: |s| s.latest.complete.map(|b| b.start.as_second()),
+        always: false,
+    },
+    Family {
+        name: "braze_sessions_in_progress",
+        help: "Sessions so far in the bucket that contained the refresh time, when Braze returned it; grows until the bucket ends.",
+        value: |s| s.latest.in_progress.map(|b| b.sessions as i64),
+        always: false,
+    },
+    Family {
+        name: "braze_sessions_in_progress_bucket_timestamp_seconds",
+        help: "Unix time of the start of the bucket that braze_sessions_in_progress counts.",
+        value: |s| s.latest.in_progress.map(|b| b.start.as_second()),
+        always: false,
+    },
+    Family {
+        name: "braze_up",
+        help: "1 if the latest fetch of this series from Braze succeeded, else 0.",
+        value: |s| Some(i64::from(s.up)),
+        always: true,
+    },
+    Family {
+        name: "braze_last_success_timestamp_seconds",
+        help: "Unix time of the latest successful fetch of this series.",
+        value: |s| s.last_success.map(|t| t.as_second()),
+        always: true,
+    },
+];
+
+/// The snapshot currently served; replaced whole, read without locks.
+#[derive(Debug, Clone)]
+pub struct SnapshotCell(Arc<ArcSwap<Snapshot>>);
+
+impl Default for SnapshotCell {
+    fn default() -> Self {
+        Self(Arc::new(ArcSwap::from_pointee(Snapshot::empty())))
+    }
+}
+
+impl SnapshotCell {
+    pub fn publish(&self, snapshot: Snapshot) {
+        self.0.store(Arc::new(snapshot));
+    }
+
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.0.load_full()
+    }
+}
+
+#[cfg(test)]
+mod tests;

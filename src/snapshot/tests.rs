@@ -1,0 +1,133 @@
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::*;
+use crate::buckets::Bucket;
+use crate::series::Scope;
+
+fn at(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
+fn text(snapshot: &Snapshot) -> String {
+    String::from_utf8(snapshot.encoded.text.to_vec()).unwrap()
+}
+
+fn good_state() -> SeriesState {
+    SeriesState {
+        up: true,
+        last_success: Some(at("2026-11-28T10:05:00Z")),
+        latest: Latest {
+            complete: Some(Bucket {
+                start: at("2026-11-28T09:00:00Z"),
+                sessions: 1234,
+            }),
+            in_progress: Some(Bucket {
+                start: at("2026-11-28T10:00:00Z"),
+                sessions: 56,
+            }),
+        },
+    }
+}
+
+#[test]
+fn renders_every_gauge_with_its_labels() {
+    let labels = Labels::new(
+        &Series::new(Scope::named("ios", "a"), Scope::all()),
+        Unit::Hour,
+    );
+    let state = good_state();
+    let snapshot = Snapshot::render(
+        [(&labels, &state)].into_iter(),
+        at("2026-11-28T10:06:00Z"),
+        Duration::from_secs(900),
+    );
+    let text = text(&snapshot);
+    let l = r#"{app_name="ios",segment_name="all",unit="hour"}"#;
+    for line in [
+        format!("braze_sessions{l} 1234"),
+        format!("braze_sessions_bucket_timestamp_seconds{l} 1795856400"),
+        format!("braze_sessions_in_progress{l} 56"),
+        format!("braze_sessions_in_progress_bucket_timestamp_seconds{l} 1795860000"),
+        format!("braze_up{l} 1"),
+        format!("braze_last_success_timestamp_seconds{l} 1795860300"),
+    ] {
+        assert!(
+            text.lines().any(|x| x == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+    assert_eq!(text.matches("# TYPE ").count(), 6);
+    assert!(text.contains("# HELP braze_sessions Sessions in the latest complete bucket"));
+}
+
+#[test]
+fn stale_series_lose_data_gauges_but_keep_up() {
+    let labels = Labels::new(&Series::new(Scope::all(), Scope::all()), Unit::Hour);
+    let mut state = good_state();
+    state.up = false;
+    let within = Snapshot::render(
+        [(&labels, &state)].into_iter(),
+        at("2026-11-28T10:20:00Z"),
+        Duration::from_secs(900),
+    );
+    assert!(
+        text(&within).contains("braze_sessions{"),
+        "kept within stale_after"
+    );
+    assert!(
+        text(&within).contains("braze_up{app_name=\"all\",segment_name=\"all\",unit=\"hour\"} 0")
+    );
+    let after = Snapshot::render(
+        [(&labels, &state)].into_iter(),
+        at("2026-11-28T10:20:01Z"),
+        Duration::from_secs(900),
+    );
+    let after = text(&after);
+    assert!(!after.contains("braze_sessions"), "{after}");
+    assert!(after.contains("braze_up{"), "{after}");
+    assert!(
+        after.contains("braze_last_success_timestamp_seconds{"),
+        "{after}"
+    );
+}
+
+#[test]
+fn never_fetched_series_shows_only_up_zero() {
+    let labels = Labels::new(&Series::new(Scope::all(), Scope::all()), Unit::Day);
+    let state = SeriesState::default();
+    let text = text(&Snapshot::render(
+        [(&labels, &state)].into_iter(),
+        at("2026-11-28T10:00:00Z"),
+        Duration::from_secs(900),
+    ));
+    assert_eq!(
+        text,
+        "# HELP braze_up 1 if the latest fetch of this series from Braze succeeded, else 0.\n# TYPE braze_up gauge\nbraze_up{app_name=\"all\",segment_name=\"all\",unit=\"day\"} 0\n"
+    );
+}
+
+#[test]
+fn label_values_are_escaped() {
+    let series = Series::new(Scope::named("a\"b\\c\nd", "x"), Scope::all());
+    assert_eq!(
+        Labels::new(&series, Unit::Hour).0,
+        r#"{app_name="a\"b\\c\nd",segment_name="all",unit="hour"}"#
+    );
+}
+
+#[test]
+fn published_snapshot_replaces_the_old_one_whole() {
+    let cell = SnapshotCell::default();
+    assert!(cell.current().encoded.text.is_empty());
+    let before = cell.current();
+    cell.publish(Snapshot {
+        encoded: Encoded::new(b"x 1\n".to_vec()),
+    });
+    assert_eq!(&cell.current().encoded.text[..], b"x 1\n");
+    assert!(
+        before.encoded.text.is_empty(),
+        "a reader keeps the snapshot it loaded"
+    );
+}

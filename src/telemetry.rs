@@ -1,0 +1,286 @@
+//! The exporter's own metrics: Braze requests, failures, budget, refreshes, reloads, build.
+//!
+//! These are few and change as requests complete, so they live in a `prometheus` registry of
+//! their own and are encoded at each scrape (a few hundred bytes, whatever the series count),
+//! after the per-series snapshot. Gauges whose value is not known yet (the rate limit before
+//! Braze's first answer) are absent rather than a misleading zero.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use prometheus::{
+    Encoder, Gauge, GaugeVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
+
+use crate::braze::{FailureReason, RateLimit};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const REVISION: &str = env!("BRAZE_EXPORTER_REVISION");
+
+#[derive(Clone)]
+pub struct Telemetry {
+    registry: Registry,
+    requests: IntCounter,
+    failures: IntCounterVec,
+    rate_limit_limit: GaugeVec,
+    rate_limit_remaining: GaugeVec,
+    rate_limit_reset: GaugeVec,
+    refreshes: IntCounter,
+    refreshes_skipped: IntCounter,
+    refresh_duration: GaugeVec,
+    refresh_completed: GaugeVec,
+    refresh_interval: Gauge,
+    series: IntGauge,
+    reload_successful: IntGauge,
+    reload_success_time: Gauge,
+}
+
+impl std::fmt::Debug for Telemetry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Telemetry")
+    }
+}
+
+impl Default for Telemetry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn register<C: prometheus::core::Collector + Clone + 'static>(registry: &Registry, c: C) -> C {
+    registry
+        .register(Box::new(c.clone()))
+        .expect("metric names are unique");
+    c
+}
+
+/// A gauge that has no value until it is first set: a family with no labels and no child yet.
+fn lazy_gauge(registry: &Registry, name: &str, help: &str) -> GaugeVec {
+    register(
+        registry,
+        GaugeVec::new(Opts::new(name, help), &[]).expect("valid metric"),
+    )
+}
+
+impl Telemetry {
+    pub fn new() -> Self {
+        let r = Registry::new();
+        let counter = |name: &str, help: &str| {
+            register(&r, IntCounter::new(name, help).expect("valid metric"))
+        };
+        let gauge =
+            |name: &str, help: &str| register(&r, Gauge::new(name, help).expect("valid metric"));
+        let int_gauge =
+            |name: &str, help: &str| register(&r, IntGauge::new(name, help).expect("valid metric"));
+        let failures = register(
+            &r,
+            IntCounterVec::new(
+                Opts::new(
+                    "braze_api_request_failures_total",
+                    "Requests to Braze that failed, by reason.",
+                ),
+                &["reason"],
+            )
+            .expect("valid metric"),
+        );
+        for reason in FailureReason::ALL {
+            failures.with_label_values(&[reason.as_str()]);
+        }
+        let build_info = register(
+            &r,
+            IntGauge::with_opts(
+                Opts::new(
+                    "braze_exporter_build_info",
+                    "Version and git revision of braze-exporter; always 1.",
+                )
+                .const_label("version", VERSION)
+                .const_label("revision", REVISION),
+            )
+            .expect("valid metric"),
+        );
+        build_info.set(1);
+        #[cfg(target_os = "linux")]
+        r.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))
+        .expect("process metrics register once");
+        let telemetry = Self {
+            requests: counter("braze_api_requests_total", "Requests sent to Braze /sessions/data_series."),
+            failures,
+            rate_limit_limit: lazy_gauge(&r, "braze_api_rate_limit_limit", "Braze's request budget per window for the workspace (X-RateLimit-Limit), from the latest response that had it."),
+            rate_limit_remaining: lazy_gauge(&r, "braze_api_rate_limit_remaining", "Requests left in the workspace's current Braze window (X-RateLimit-Remaining); shared with every other integration of the workspace."),
+            rate_limit_reset: lazy_gauge(&r, "braze_api_rate_limit_reset_timestamp_seconds", "Unix time at which Braze's rate-limit window resets (X-RateLimit-Reset)."),
+            refreshes: counter("braze_refreshes_total", "Refreshes of every series completed."),
+            refreshes_skipped: counter("braze_refreshes_skipped_total", "Refreshes not started because the previous one was still running when they were due."),
+            refresh_duration: lazy_gauge(&r, "braze_refresh_duration_seconds", "How long the latest complete refresh of every series took."),
+            refresh_completed: lazy_gauge(&r, "braze_refresh_last_completed_timestamp_seconds", "Unix time at which the latest refresh completed."),
+            refresh_interval: gauge("braze_refresh_interval_seconds", "The configured refresh.interval."),
+            series: int_gauge("braze_series", "Series configured: (1 + apps) x (1 + segments)."),
+            reload_successful: int_gauge("braze_config_last_reload_successful", "1 if the latest configuration load succeeded, else 0."),
+            reload_success_time: gauge("braze_config_last_reload_success_timestamp_seconds", "Unix time of the latest successful configuration load."),
+            registry: r,
+        };
+        telemetry
+    }
+
+    pub fn request_sent(&self) {
+        self.requests.inc();
+    }
+
+    pub fn request_failed(&self, reason: FailureReason) {
+        self.failures.with_label_values(&[reason.as_str()]).inc();
+    }
+
+    pub fn failures(&self, reason: FailureReason) -> u64 {
+        self.failures.with_label_values(&[reason.as_str()]).get()
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.requests.get()
+    }
+
+    /// Records what Braze said of the budget; a header it left out keeps its last value.
+    pub fn rate_limit(&self, limit: &RateLimit) {
+        if let Some(n) = limit.limit {
+            self.rate_limit_limit
+                .with_label_values(&[] as &[&str])
+                .set(n as f64);
+        }
+        if let Some(n) = limit.remaining {
+            self.rate_limit_remaining
+                .with_label_values(&[] as &[&str])
+                .set(n as f64);
+        }
+        if let Some(t) = limit.reset {
+            self.rate_limit_reset
+                .with_label_values(&[] as &[&str])
+                .set(t.as_second() as f64);
+        }
+    }
+
+    pub fn refresh_completed(&self, took: Duration, at: Timestamp) {
+        self.refreshes.inc();
+        self.refresh_duration
+            .with_label_values(&[] as &[&str])
+            .set(took.as_secs_f64());
+        self.refresh_completed
+            .with_label_values(&[] as &[&str])
+            .set(at.as_second() as f64);
+    }
+
+    pub fn refreshes_skipped(&self, n: u64) {
+        self.refreshes_skipped.inc_by(n);
+    }
+
+    pub fn skipped(&self) -> u64 {
+        self.refreshes_skipped.get()
+    }
+
+    /// A configuration took effect: its shape, and the reload's success.
+    pub fn config_loaded(&self, series: usize, interval: Duration, at: Timestamp) {
+        self.series.set(series as i64);
+        self.refresh_interval.set(interval.as_secs_f64());
+        self.reload_successful.set(1);
+        self.reload_success_time.set(at.as_second() as f64);
+    }
+
+    pub fn config_reload_failed(&self) {
+        self.reload_successful.set(0);
+    }
+
+    /// The exposition text of these metrics, for the end of a scrape.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(4096);
+        let families = self.registry.gather();
+        TextEncoder::new()
+            .encode(&families, &mut out)
+            .expect("encoding to a Vec cannot fail");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(t: &Telemetry) -> String {
+        String::from_utf8(t.encode()).unwrap()
+    }
+
+    #[test]
+    fn every_failure_reason_starts_at_zero() {
+        let out = text(&Telemetry::new());
+        for reason in FailureReason::ALL {
+            let line = format!(
+                "braze_api_request_failures_total{{reason=\"{}\"}} 0",
+                reason.as_str()
+            );
+            assert!(out.contains(&line), "missing {line}");
+        }
+        assert!(out.contains("braze_api_requests_total 0"));
+        assert!(
+            out.contains(&format!(
+                "braze_exporter_build_info{{revision=\"{REVISION}\",version=\"{VERSION}\"}} 1"
+            )),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn unknown_rate_limit_is_absent_not_zero() {
+        let t = Telemetry::new();
+        assert!(!text(&t).contains("braze_api_rate_limit_remaining"));
+        t.rate_limit(&RateLimit {
+            limit: Some(250_000),
+            remaining: Some(12),
+            reset: None,
+        });
+        let out = text(&t);
+        assert!(out.contains("braze_api_rate_limit_remaining 12"), "{out}");
+        assert!(out.contains("braze_api_rate_limit_limit 250000"), "{out}");
+        assert!(!out.contains("braze_api_rate_limit_reset_timestamp_seconds"));
+        t.rate_limit(&RateLimit {
+            limit: None,
+            remaining: Some(11),
+            reset: None,
+        });
+        assert!(
+            text(&t).contains("braze_api_rate_limit_limit 250000"),
+            "kept"
+        );
+    }
+
+    #[test]
+    fn counts_requests_failures_and_refreshes() {
+        let t = Telemetry::new();
+        t.request_sent();
+        t.request_sent();
+        t.request_failed(FailureReason::Timeout);
+        t.refresh_completed(
+            Duration::from_millis(1500),
+            Timestamp::from_second(1_800_000_000).unwrap(),
+        );
+        t.refreshes_skipped(2);
+        t.config_loaded(
+            12,
+            Duration::from_secs(300),
+            Timestamp::from_second(1_800_000_000).unwrap(),
+        );
+        let out = text(&t);
+        for line in [
+            "braze_api_requests_total 2",
+            "braze_api_request_failures_total{reason=\"timeout\"} 1",
+            "braze_refreshes_total 1",
+            "braze_refresh_duration_seconds 1.5",
+            "braze_refresh_last_completed_timestamp_seconds 1800000000",
+            "braze_refreshes_skipped_total 2",
+            "braze_series 12",
+            "braze_refresh_interval_seconds 300",
+            "braze_config_last_reload_successful 1",
+        ] {
+            assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");
+        }
+        t.config_reload_failed();
+        assert!(text(&t).contains("braze_config_last_reload_successful 0"));
+    }
+}
