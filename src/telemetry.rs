@@ -104,7 +104,7 @@ impl Telemetry {
             prometheus::process_collector::ProcessCollector::for_self(),
         ))
         .expect("process metrics register once");
-        let telemetry = Self {
+        Self {
             requests: counter("braze_api_requests_total", "Requests sent to Braze /sessions/data_series."),
             failures,
             rate_limit_limit: lazy_gauge(&r, "braze_api_rate_limit_limit", "Braze's request budget per window for the workspace (X-RateLimit-Limit), from the latest response that had it."),
@@ -119,8 +119,7 @@ impl Telemetry {
             reload_successful: int_gauge("braze_config_last_reload_successful", "1 if the latest configuration load succeeded, else 0."),
             reload_success_time: gauge("braze_config_last_reload_success_timestamp_seconds", "Unix time of the latest successful configuration load."),
             registry: r,
-        };
-        telemetry
+        }
     }
 
     pub fn request_sent(&self) {

@@ -1,0 +1,145 @@
+//! What each path answers. Handlers only read the current snapshot: nothing here calls Braze.
+
+use bytes::Bytes;
+use hyper::header::{HeaderValue, ACCEPT_ENCODING, ALLOW, CONTENT_ENCODING, CONTENT_TYPE, VARY};
+use hyper::{Method, Request, Response, StatusCode};
+
+use super::Chunks;
+use crate::snapshot::SnapshotCell;
+use crate::telemetry::{Telemetry, VERSION};
+
+/// The text exposition format, version 0.0.4 (Prometheus 3 refuses a scrape without it).
+pub const CONTENT_TYPE_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Everything a request may be answered from.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub snapshots: SnapshotCell,
+    pub telemetry: Telemetry,
+    pub telemetry_path: String,
+}
+
+impl Site {
+    pub fn handle<B>(&self, request: &Request<B>) -> Response<Chunks> {
+        let path = request.uri().path();
+        let known = path == self.telemetry_path || matches!(path, "/" | "/-/healthy" | "/-/ready");
+        if !known {
+            return plain(StatusCode::NOT_FOUND, "Not Found\n");
+        }
+        if !matches!(*request.method(), Method::GET | Method::HEAD) {
+            let mut response = plain(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Only GET and HEAD are allowed here.\n",
+            );
+            response
+                .headers_mut()
+                .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+            return response;
+        }
+        match path {
+            "/-/healthy" => plain(StatusCode::OK, "Healthy\n"),
+            // Ready once the configuration is loaded and the server answers: never tied to
+            // Braze, so a Braze outage cannot take a host pod out of its Service.
+            "/-/ready" => plain(StatusCode::OK, "Ready\n"),
+            "/" => self.landing_page(),
+            _ => self.metrics(request),
+        }
+    }
+
+    fn metrics<B>(&self, request: &Request<B>) -> Response<Chunks> {
+        let snapshot = self.snapshots.current();
+        let live = self.telemetry.encode();
+        let gzip = request
+            .headers()
+            .get_all(ACCEPT_ENCODING)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(accepts_gzip);
+        let body = if gzip {
+            Chunks::new(snapshot.encoded.gzip_with(&live))
+        } else {
+            Chunks::new(snapshot.encoded.plain_with(Bytes::from(live)))
+        };
+        let mut response = Response::new(body);
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_TEXT));
+        headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+        if gzip {
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        response
+    }
+
+    fn landing_page(&self) -> Response<Chunks> {
+        let path = html_escape(&self.telemetry_path);
+        let page = format!(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Braze Exporter</title></head>\n\
+             <body><h1>Braze Exporter</h1>\n\
+             <p>Braze app sessions per app, segment and {unit}, refreshed in the background. Version {VERSION}.</p>\n\
+             <ul><li><a href=\"{path}\">Metrics</a></li>\n\
+             <li><a href=\"/-/healthy\">Health</a></li>\n<li><a href=\"/-/ready\">Readiness</a></li></ul>\n\
+             </body></html>\n",
+            unit = "hour or day",
+        );
+        let mut response = Response::new(Chunks::text(page));
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        response
+    }
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Chunks> {
+    let mut response = Response::new(Chunks::text(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// Whether an `Accept-Encoding` value allows gzip: `gzip` or `*` with a q-value above zero.
+pub fn accepts_gzip(header: &str) -> bool {
+    header.split(',').any(|coding| {
+        let mut parts = coding.split(';');
+        let name = parts.next().unwrap_or_default().trim();
+        let refused = parts.any(|p| {
+            p.trim()
+                .strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+    })
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_negotiation() {
+        assert!(accepts_gzip("gzip"));
+        assert!(accepts_gzip("deflate, GZIP;q=0.5"));
+        assert!(accepts_gzip("*"));
+        assert!(accepts_gzip("gzip, identity"));
+        assert!(!accepts_gzip("gzip;q=0"));
+        assert!(!accepts_gzip("identity"));
+        assert!(!accepts_gzip("br, deflate"));
+        assert!(!accepts_gzip("x-gzip2"));
+    }
+
+    #[test]
+    fn landing_page_escapes_the_path() {
+        assert_eq!(html_escape("/m<\"x\">&"), "/m&lt;&quot;x&quot;&gt;&amp;");
+    }
+}

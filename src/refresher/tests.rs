@@ -1,0 +1,308 @@
+//! The refresher against the simulator over real loopback HTTP, with a manual clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::*;
+use crate::clock::ManualClock;
+use crate::config::{ApiKey, BrazeSettings};
+use crate::series::{Scope, Unit};
+use crate::simulator::{self, Fault, FaultTarget, Simulator, SimulatorConfig, TimeFormat};
+
+const KEY: &str = "refresher-test-key";
+
+struct Harness {
+    simulator: Simulator,
+    clock: ManualClock,
+    refresher: Refresher,
+    snapshots: SnapshotCell,
+    telemetry: Telemetry,
+    time_zone: jiff::tz::TimeZone,
+    unit: Unit,
+}
+
+struct Setup {
+    time_zone: &'static str,
+    format: TimeFormat,
+    unit: Unit,
+    now: &'static str,
+    delay: Duration,
+    in_progress: bool,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self {
+            time_zone: "UTC",
+            format: TimeFormat::Offset,
+            unit: Unit::Hour,
+            now: "2026-11-28T10:20:00Z",
+            delay: Duration::ZERO,
+            in_progress: true,
+        }
+    }
+}
+
+async fn harness(setup: Setup) -> Harness {
+    let time_zone = crate::config::parse_time_zone(setup.time_zone).unwrap();
+    let clock = ManualClock::new(setup.now.parse().unwrap());
+    let mut sim = SimulatorConfig::demo(KEY);
+    sim.time_zone = time_zone.clone();
+    sim.hourly_time_format = setup.format;
+    sim.include_in_progress = setup.in_progress;
+    sim.clock = Arc::new(clock.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let simulator = Simulator::start(sim, listener).await.unwrap();
+    let config = Config {
+        braze: BrazeSettings {
+            url: simulator.url().parse().unwrap(),
+            api_key: ApiKey::new(KEY).unwrap(),
+            time_zone: time_zone.clone(),
+            time_zone_name: setup.time_zone.into(),
+            timeout: Duration::from_secs(5),
+            max_concurrency: 3,
+            max_requests_per_hour: 10_000,
+        },
+        refresh: RefreshSettings {
+            interval: Duration::from_secs(60),
+            unit: setup.unit,
+            length: 3,
+            delay: setup.delay,
+            stale_after: Duration::from_secs(180),
+        },
+        apps: vec![
+            Scope::named("ios", simulator::DEMO_APPS[0]),
+            Scope::named("android", simulator::DEMO_APPS[1]),
+        ],
+        segments: vec![Scope::named("paying", simulator::DEMO_SEGMENTS[0])],
+    };
+    let telemetry = Telemetry::new();
+    let snapshots = SnapshotCell::default();
+    let refresher = Refresher::new(
+        &config,
+        Arc::new(clock.clone()),
+        telemetry.clone(),
+        snapshots.clone(),
+    )
+    .unwrap();
+    Harness {
+        simulator,
+        clock,
+        refresher,
+        snapshots,
+        telemetry,
+        time_zone,
+        unit: setup.unit,
+    }
+}
+
+impl Harness {
+    /// The value of `metric` for one series in the published snapshot.
+    fn value(&self, metric: &str, app: &str, segment: &str) -> Option<i64> {
+        let snapshot = self.snapshots.current();
+        let text = std::str::from_utf8(&snapshot.encoded.text)
+            .unwrap()
+            .to_string();
+        let prefix = format!(
+            "{metric}{{app_name=\"{app}\",segment_name=\"{segment}\",unit=\"{}\"}} ",
+            self.unit
+        );
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .map(|v| v.parse().unwrap())
+    }
+
+    /// What the simulator counts for the bucket starting at `start`, for app `ios`, all users.
+    fn expected(&self, app_id: Option<&str>, start: &str) -> i64 {
+        let start: Timestamp = start.parse().unwrap();
+        let unit = match self.unit {
+            Unit::Hour => simulator::Unit::Hour,
+            Unit::Day => simulator::Unit::Day,
+        };
+        simulator::sessions_in_bucket(app_id, None, unit, start.to_zoned(self.time_zone.clone()))
+            as i64
+    }
+
+    fn assert_bucket(&self, complete: &str, in_progress: Option<&str>) {
+        let ios = Some(simulator::DEMO_APPS[0]);
+        let start = |t: &str| t.parse::<Timestamp>().unwrap().as_second();
+        assert_eq!(
+            self.value("braze_sessions_bucket_timestamp_seconds", "ios", "all"),
+            Some(start(complete))
+        );
+        let sessions = self
+            .value("braze_sessions", "ios", "all")
+            .expect("braze_sessions for ios");
+        assert_eq!(sessions, self.expected(ios, complete));
+        assert!(sessions > 0, "a simulated app has sessions");
+        match in_progress {
+            Some(t) => assert_eq!(
+                self.value(
+                    "braze_sessions_in_progress_bucket_timestamp_seconds",
+                    "ios",
+                    "all"
+                ),
+                Some(start(t))
+            ),
+            None => assert_eq!(self.value("braze_sessions_in_progress", "ios", "all"), None),
+        }
+    }
+}
+
+#[tokio::test]
+async fn utc_hours_with_offset_times() {
+    let mut h = harness(Setup::default()).await;
+    h.refresher.refresh_and_publish().await;
+    h.assert_bucket("2026-11-28T09:00:00Z", Some("2026-11-28T10:00:00Z"));
+    assert_eq!(h.value("braze_up", "android", "paying"), Some(1));
+    assert_eq!(h.telemetry.requests(), 6);
+    assert_eq!(h.simulator.requests_received(), 6);
+}
+
+#[tokio::test]
+async fn naive_times_read_in_a_half_hour_offset() {
+    let mut h = harness(Setup {
+        time_zone: "+05:30",
+        format: TimeFormat::Naive,
+        ..Setup::default()
+    })
+    .await;
+    h.refresher.refresh_and_publish().await;
+    // 10:20Z is 15:50 at +05:30: the complete hour is 14:00 local = 08:30Z.
+    h.assert_bucket("2026-11-28T08:30:00Z", Some("2026-11-28T09:30:00Z"));
+}
+
+#[tokio::test]
+async fn iana_half_hour_zone_with_zulu_times() {
+    let mut h = harness(Setup {
+        time_zone: "Asia/Kolkata",
+        format: TimeFormat::Zulu,
+        ..Setup::default()
+    })
+    .await;
+    h.refresher.refresh_and_publish().await;
+    h.assert_bucket("2026-11-28T08:30:00Z", Some("2026-11-28T09:30:00Z"));
+}
+
+#[tokio::test]
+async fn days_are_company_midnights() {
+    let mut h = harness(Setup {
+        time_zone: "America/New_York",
+        unit: Unit::Day,
+        ..Setup::default()
+    })
+    .await;
+    h.refresher.refresh_and_publish().await;
+    // 10:20Z is 05:20 in New York: yesterday is complete, today is in progress.
+    h.assert_bucket("2026-11-27T05:00:00Z", Some("2026-11-28T05:00:00Z"));
+}
+
+#[tokio::test]
+async fn delay_holds_back_a_settling_hour() {
+    let mut h = harness(Setup {
+        delay: Duration::from_secs(30 * 60),
+        ..Setup::default()
+    })
+    .await;
+    h.refresher.refresh_and_publish().await;
+    h.assert_bucket("2026-11-28T08:00:00Z", Some("2026-11-28T10:00:00Z"));
+}
+
+#[tokio::test]
+async fn without_the_bucket_in_progress_there_is_no_in_progress_gauge() {
+    let mut h = harness(Setup {
+        in_progress: false,
+        ..Setup::default()
+    })
+    .await;
+    h.refresher.refresh_and_publish().await;
+    h.assert_bucket("2026-11-28T09:00:00Z", None);
+}
+
+#[tokio::test]
+async fn the_in_progress_hour_grows_and_then_completes() {
+    let mut h = harness(Setup::default()).await;
+    h.refresher.refresh_and_publish().await;
+    let early = h.value("braze_sessions_in_progress", "ios", "all").unwrap();
+    h.clock.set("2026-11-28T10:50:00Z".parse().unwrap());
+    h.refresher.refresh_and_publish().await;
+    let later = h.value("braze_sessions_in_progress", "ios", "all").unwrap();
+    assert!(later > early, "{later} should exceed {early}");
+    h.clock.set("2026-11-28T11:05:00Z".parse().unwrap());
+    h.refresher.refresh_and_publish().await;
+    h.assert_bucket("2026-11-28T10:00:00Z", Some("2026-11-28T11:00:00Z"));
+}
+
+#[tokio::test]
+async fn one_failing_series_keeps_its_last_values_and_spares_the_others() {
+    let mut h = harness(Setup::default()).await;
+    h.refresher.refresh_and_publish().await;
+    let before = h.value("braze_sessions", "android", "paying").unwrap();
+    let android_paying = FaultTarget::Series {
+        app_id: Some(simulator::DEMO_APPS[1].into()),
+        segment_id: Some(simulator::DEMO_SEGMENTS[0].into()),
+    };
+    h.simulator.faults().set(
+        android_paying,
+        Fault::Status {
+            status: 500,
+            message: "boom".into(),
+        },
+    );
+    h.clock.set("2026-11-28T10:22:00Z".parse().unwrap());
+    h.refresher.refresh_and_publish().await;
+    assert_eq!(h.value("braze_up", "android", "paying"), Some(0));
+    assert_eq!(
+        h.value("braze_sessions", "android", "paying"),
+        Some(before),
+        "last good value kept"
+    );
+    assert_eq!(h.value("braze_up", "android", "all"), Some(1));
+    assert_eq!(h.value("braze_up", "ios", "paying"), Some(1));
+    h.assert_bucket("2026-11-28T09:00:00Z", Some("2026-11-28T10:00:00Z"));
+    assert_eq!(
+        h.telemetry
+            .failures(crate::braze::FailureReason::ServerError),
+        1
+    );
+    // Past refresh.stale_after (3m) the failing series' data goes, its braze_up stays.
+    h.clock.set("2026-11-28T10:23:01Z".parse().unwrap());
+    h.refresher.refresh_and_publish().await;
+    assert_eq!(h.value("braze_sessions", "android", "paying"), None);
+    assert_eq!(h.value("braze_up", "android", "paying"), Some(0));
+    assert!(h.value("braze_sessions", "android", "all").is_some());
+}
+
+#[tokio::test]
+async fn a_wrong_key_marks_every_series_down_with_reason_unauthorized() {
+    let mut h = harness(Setup::default()).await;
+    h.refresher.client = BrazeClient::new(&BrazeSettings {
+        api_key: ApiKey::new("not-the-key").unwrap(),
+        ..test_settings(&h)
+    })
+    .unwrap();
+    h.refresher.refresh_and_publish().await;
+    for (app, segment) in [("all", "all"), ("ios", "paying"), ("android", "all")] {
+        assert_eq!(h.value("braze_up", app, segment), Some(0));
+        assert_eq!(h.value("braze_sessions", app, segment), None);
+    }
+    assert_eq!(
+        h.telemetry
+            .failures(crate::braze::FailureReason::Unauthorized),
+        6
+    );
+}
+
+fn test_settings(h: &Harness) -> BrazeSettings {
+    BrazeSettings {
+        url: h.simulator.url().parse().unwrap(),
+        api_key: ApiKey::new(KEY).unwrap(),
+        time_zone: h.time_zone.clone(),
+        time_zone_name: "UTC".into(),
+        timeout: Duration::from_secs(5),
+        max_concurrency: 3,
+        max_requests_per_hour: 10_000,
+    }
+}
