@@ -1,0 +1,119 @@
+//! A simulated Braze `GET /sessions/data_series` on a TCP port, for benchmarks and manual play.
+//!
+//! ```text
+//! braze-simulator --listen 127.0.0.1:9999 --apps 100 --segments 99 --latency 100ms
+//! curl -H 'Authorization: Bearer demo-key' \
+//!   'http://127.0.0.1:9999/sessions/data_series?length=3&unit=hour&app_id=app-0001'
+//! ```
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use braze_exporter::clock::SystemClock;
+use braze_exporter::simulator::{generate_ids, Simulator, SimulatorConfig, TimeFormat};
+use clap::{Parser, ValueEnum};
+use jiff::tz::TimeZone;
+
+/// Serve a fake Braze REST endpoint whose session counts are deterministic.
+#[derive(Debug, Parser)]
+#[command(name = "braze-simulator", version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9999")]
+    listen: SocketAddr,
+    /// Number of apps, named app-0001, app-0002, ...
+    #[arg(long, default_value_t = 3)]
+    apps: usize,
+    /// Number of segments, named seg-0001, seg-0002, ...
+    #[arg(long, default_value_t = 2)]
+    segments: usize,
+    /// Added to every answer, e.g. 100ms.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    latency: Duration,
+    /// Company time zone: an IANA name (Asia/Kolkata) or an offset (+05:30).
+    #[arg(long, default_value = "UTC", value_parser = parse_time_zone)]
+    time_zone: TimeZone,
+    /// The only accepted REST API key.
+    #[arg(long, default_value = "demo-key")]
+    api_key: String,
+    /// Requests per one-hour window before answering 429.
+    #[arg(long, default_value_t = 250_000)]
+    rate_limit_per_hour: u64,
+    /// How hourly times are written.
+    #[arg(long, value_enum, default_value_t = HourlyFormat::Offset)]
+    hourly_time_format: HourlyFormat,
+    /// Leave out the bucket that is still in progress.
+    #[arg(long)]
+    exclude_in_progress: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum HourlyFormat {
+    /// 2026-11-28T10:00:00+05:30
+    Offset,
+    /// 2026-11-28T04:30:00Z
+    Zulu,
+    /// 2026-11-28T10:00:00
+    Naive,
+}
+
+fn parse_duration(value: &str) -> Result<Duration, String> {
+    humantime::parse_duration(value).map_err(|e| e.to_string())
+}
+
+fn parse_time_zone(value: &str) -> Result<TimeZone, String> {
+    jiff::fmt::temporal::DateTimeParser::new()
+        .parse_time_zone(value)
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("braze-simulator: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(args: Args) -> std::io::Result<()> {
+    let config = SimulatorConfig {
+        api_key: args.api_key,
+        time_zone: args.time_zone,
+        apps: generate_ids("app", args.apps),
+        segments: generate_ids("seg", args.segments),
+        hourly_time_format: match args.hourly_time_format {
+            HourlyFormat::Offset => TimeFormat::Offset,
+            HourlyFormat::Zulu => TimeFormat::Zulu,
+            HourlyFormat::Naive => TimeFormat::Naive,
+        },
+        include_in_progress: !args.exclude_in_progress,
+        rate_limit_per_hour: args.rate_limit_per_hour,
+        latency: args.latency,
+        clock: Arc::new(SystemClock),
+    };
+    let listing = ids_listing(&config);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot listen on {}: {e}", args.listen))
+        })?;
+    let simulator = Simulator::start(config, listener).await?;
+    print!("{listing}");
+    println!("listening on {}", simulator.url());
+    tokio::signal::ctrl_c().await?;
+    simulator.shutdown().await;
+    Ok(())
+}
+
+/// One `app <id>` / `segment <id>` line per known identifier.
+fn ids_listing(config: &SimulatorConfig) -> String {
+    let apps = config.apps.iter().map(|id| format!("app {id}\n"));
+    let segments = config.segments.iter().map(|id| format!("segment {id}\n"));
+    apps.chain(segments).collect()
+}
