@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Every test of braze-exporter: installs what the tests need (see install-test-deps.sh), then
+# runs formatting and lint checks, the Rust unit and integration tests (real HTTP over loopback
+# against the built-in Braze simulator, promtool on the exposition), the rules and dashboard
+# checks, the deployment checks, and an end-to-end run with a real Prometheus.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-test-deps.sh
+
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+passed=0
+failed=0
+
+# Runs one suite, keeping its output; a suite's last "N passed, M failed" adds to the totals.
+suite() {
+  local name=$1; shift
+  echo "== $name"
+  if "$@" 2>&1 | tee "$log/$name"; then
+    local line
+    line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log/$name" | tail -n 1 || true)
+    if [ -n "$line" ]; then
+      passed=$((passed + $(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+')))
+    else
+      passed=$((passed + 1))
+    fi
+  else
+    echo "== $name FAILED"
+    failed=$((failed + 1))
+  fi
+}
+
+cargo_tests() {
+  cargo test --locked --all-targets 2>&1 | tee "$log/cargo-raw"
+  local status=${PIPESTATUS[0]}
+  awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+       END { printf "cargo test: %d passed, %d failed\n", p, f }' "$log/cargo-raw"
+  return "$status"
+}
+
+suite fmt cargo fmt --all -- --check
+suite clippy cargo clippy --locked --all-targets -- -D warnings
+suite build cargo build --locked
+suite cargo-test cargo_tests
+for script in scripts/check-rules.sh scripts/check-deploy.sh scripts/e2e-prometheus.sh; do
+  [ -x "$script" ] && suite "$(basename "$script" .sh)" "$script"
+done
+
+echo "all: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,152 @@
+//! `--config.check`, `--version` and refusals before anything binds.
+
+use std::process::{Command, Output};
+
+use crate::support::{free_port, Workspace, BIN, KEY};
+
+fn run(args: &[&str], key_env: Option<&str>) -> Output {
+    let mut command = Command::new(BIN);
+    command.args(args).env_remove("BRAZE_API_KEY");
+    if let Some(key) = key_env {
+        command.env("BRAZE_API_KEY", key);
+    }
+    command.output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn config_check_prints_every_series_and_exits_zero() {
+    let ws = Workspace::new("https://rest.iad-01.braze.com", "");
+    let out = run(
+        &[
+            "--config.check",
+            &format!("--config.file={}", ws.config().display()),
+        ],
+        None,
+    );
+    let printed = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{printed}");
+    assert!(printed.contains("6 series would be polled"), "{printed}");
+    for line in [
+        "  app=all segment=all",
+        "  app=all segment=paying (segment_id=demo-seg-paying)",
+        "  app=ios (app_id=demo-app-ios) segment=all",
+        "  app=android (app_id=demo-app-android) segment=paying (segment_id=demo-seg-paying)",
+    ] {
+        assert!(
+            printed.lines().any(|l| l == line),
+            "missing {line:?} in\n{printed}"
+        );
+    }
+    assert!(
+        !printed.contains(KEY),
+        "the key leaked into --config.check output"
+    );
+}
+
+#[test]
+fn a_bad_config_is_refused_before_the_port_is_bound() {
+    let ws = Workspace::new("https://rest.iad-01.braze.com", "refresh:\n  length: 0\n");
+    // Hold the port: if the exporter tried to bind before validating, it would say so.
+    let port = free_port();
+    let _held = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let out = run(
+        &[
+            &format!("--config.file={}", ws.config().display()),
+            &format!("--web.listen-address=127.0.0.1:{port}"),
+        ],
+        None,
+    );
+    let printed = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{printed}");
+    assert!(
+        printed.contains("refresh.length: must be between 1 and 100, got 0"),
+        "{printed}"
+    );
+    assert!(!printed.contains("cannot listen"), "{printed}");
+    assert!(!printed.contains("panicked"), "{printed}");
+}
+
+#[test]
+fn a_missing_key_says_how_to_give_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.yml");
+    std::fs::write(&config, "braze:\n  url: https://rest.iad-01.braze.com\n").unwrap();
+    let out = run(
+        &[
+            "--config.check",
+            &format!("--config.file={}", config.display()),
+        ],
+        None,
+    );
+    let printed = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{printed}");
+    assert!(
+        printed.contains("braze.api_key_file: no Braze REST API key"),
+        "{printed}"
+    );
+    assert!(printed.contains("BRAZE_API_KEY"), "{printed}");
+    // The environment variable is enough.
+    let out = run(
+        &[
+            "--config.check",
+            &format!("--config.file={}", config.display()),
+        ],
+        Some(KEY),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains(KEY));
+}
+
+#[test]
+fn a_missing_config_file_names_it() {
+    let out = run(
+        &["--config.check", "--config.file=/nonexistent/braze.yml"],
+        Some(KEY),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("/nonexistent/braze.yml: cannot read the file"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn bad_flags_are_usage_errors() {
+    let out = run(&["--log.level=loud"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("--log.level"), "{}", text(&out));
+    let out = run(&["--web.telemetry-path=/-/ready"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("--web.telemetry-path"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn version_is_printed() {
+    let out = run(&["--version"], None);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out).starts_with(&format!("braze-exporter {}", env!("CARGO_PKG_VERSION"))));
+}
+
+#[test]
+fn demo_config_check_needs_no_key_and_no_file() {
+    let out = run(
+        &["--demo", "--config.check", "--config.file=/nonexistent.yml"],
+        None,
+    );
+    let printed = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{printed}");
+    assert!(printed.contains("12 series would be polled"), "{printed}");
+}

@@ -1,0 +1,7 @@
+//! The exporter as a user runs it: the real binary, real HTTP over loopback, the project's
+//! Braze simulator, and promtool for the exposition. One test binary, one link step.
+
+mod support;
+
+mod cli;
+mod scrape;
