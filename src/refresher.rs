@@ -84,18 +84,16 @@ impl Refresher {
         let mut next = Instant::now();
         loop {
             self.refresh_and_publish().await;
-            next += interval;
-            let now = Instant::now();
-            if now > next {
-                let missed = ((now - next).as_nanos() / interval.as_nanos()) as u32 + 1;
+            let (due, missed) = next_due(next, Instant::now(), interval);
+            if missed > 0 {
                 warn!(
                     skipped = missed,
                     interval = %humantime::format_duration(interval),
                     "refresh took longer than refresh.interval; skipping the refreshes that fell due meanwhile"
                 );
                 self.telemetry.refreshes_skipped(u64::from(missed));
-                next += interval * missed;
             }
+            next = due;
             tokio::time::sleep_until(next).await;
         }
     }
@@ -175,6 +173,17 @@ impl Refresher {
     pub fn interval(&self) -> Duration {
         self.settings.interval
     }
+}
+
+/// When the refresh after the one due at `last_due` starts, seen at `now`, and how many due
+/// times passed meanwhile (skipped, so refreshes never overlap or pile up).
+pub fn next_due(last_due: Instant, now: Instant, interval: Duration) -> (Instant, u32) {
+    let next = last_due + interval;
+    if now <= next {
+        return (next, 0);
+    }
+    let missed = ((now - next).as_nanos() / interval.as_nanos()) as u32 + 1;
+    (next + interval * missed, missed)
 }
 
 /// The newer answer wins, except that it cannot move the complete bucket back in time (an

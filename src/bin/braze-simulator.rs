@@ -106,9 +106,26 @@ async fn run(args: Args) -> std::io::Result<()> {
     let simulator = Simulator::start(config, listener).await?;
     print!("{listing}");
     println!("listening on {}", simulator.url());
-    tokio::signal::ctrl_c().await?;
+    stop_requested().await?;
     simulator.shutdown().await;
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM from a benchmark harness.
+async fn stop_requested() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = terminate.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
 }
 
 /// One `app <id>` / `segment <id>` line per known identifier.

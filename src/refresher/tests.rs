@@ -306,3 +306,26 @@ fn test_settings(h: &Harness) -> BrazeSettings {
         max_requests_per_hour: 10_000,
     }
 }
+
+#[test]
+fn refreshes_are_due_every_interval_and_overruns_skip_whole_ticks() {
+    let start = Instant::now();
+    let minute = Duration::from_secs(60);
+    // Finished early: the next refresh is one interval after the last was due.
+    assert_eq!(
+        next_due(start, start + Duration::from_secs(5), minute),
+        (start + minute, 0)
+    );
+    // Finished exactly on time: not a skip.
+    assert_eq!(next_due(start, start + minute, minute), (start + minute, 0));
+    // Overran by 10 s: the tick at 60 s is skipped, the next is at 120 s.
+    assert_eq!(
+        next_due(start, start + Duration::from_secs(70), minute),
+        (start + 2 * minute, 1)
+    );
+    // Overran by three intervals and a bit.
+    assert_eq!(
+        next_due(start, start + Duration::from_secs(200), minute),
+        (start + 4 * minute, 3)
+    );
+}

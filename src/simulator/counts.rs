@@ -101,7 +101,7 @@ impl SeriesShape {
                 continue; // in the future
             }
             let in_progress = bucket_end(start, unit)?.timestamp() > now;
-            if in_progress && false && !self.include_in_progress {
+            if in_progress && !self.include_in_progress {
                 continue;
             }
             points.push(Point {
