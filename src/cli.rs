@@ -37,6 +37,12 @@ pub struct Flags {
     /// Path under which to expose metrics.
     #[arg(long = "web.telemetry-path", default_value = "/metrics")]
     pub telemetry_path: String,
+    /// TLS and basic auth, in the format of Prometheus's exporter-toolkit web-config.yml.
+    #[arg(long = "web.config.file")]
+    pub web_config_file: Option<PathBuf>,
+    /// Serve POST /-/reload (SIGHUP reloads either way).
+    #[arg(long = "web.enable-lifecycle")]
+    pub enable_lifecycle: bool,
     /// Only log messages with the given severity or above.
     #[arg(long = "log.level", value_enum, default_value = "info")]
     pub log_level: LogLevel,
@@ -90,6 +96,13 @@ async fn run(flags: Flags) -> ExitCode {
             }
         }
     };
+    if let Some(path) = &flags.web_config_file {
+        if let Err(why) = crate::http::web_config::WebSettings::load(path) {
+            eprintln!("{why}");
+            eprintln!("braze-exporter: --web.config.file is not valid; nothing was started");
+            return ExitCode::from(2);
+        }
+    }
     if flags.config_check {
         print!("{}", describe(&flags.config_file, &config));
         return ExitCode::SUCCESS;
@@ -112,14 +125,13 @@ async fn run(flags: Flags) -> ExitCode {
         version = crate::telemetry::VERSION,
         "braze-exporter started"
     );
-    let result = app::run(
-        config,
-        listener,
-        flags.telemetry_path,
-        clock,
-        shutdown_signal(),
-    )
-    .await;
+    let options = app::Options {
+        telemetry_path: flags.telemetry_path,
+        config_file: (!flags.demo).then_some(flags.config_file),
+        enable_lifecycle: flags.enable_lifecycle,
+        web_config_file: flags.web_config_file,
+    };
+    let result = app::run(config, listener, options, clock, shutdown_signal()).await;
     if let Some(simulator) = simulator {
         simulator.shutdown().await;
     }
@@ -155,6 +167,9 @@ pub fn describe(origin: &std::path::Path, config: &Config) -> String {
     );
     for s in &series {
         out.push_str(&format!("  {s}\n"));
+    }
+    if let Some(warning) = app::budget_warning(config) {
+        out.push_str(&format!("warning: {warning}\n"));
     }
     out
 }

@@ -13,6 +13,7 @@ use prometheus::{
 };
 
 use crate::braze::{FailureReason, RateLimit};
+use crate::config::Config;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const REVISION: &str = env!("BRAZE_EXPORTER_REVISION");
@@ -31,6 +32,10 @@ pub struct Telemetry {
     refresh_completed: GaugeVec,
     refresh_interval: Gauge,
     series: IntGauge,
+    retries: IntCounter,
+    requests_per_hour_needed: Gauge,
+    max_requests_per_hour: Gauge,
+    budget_exceeded: IntGauge,
     reload_successful: IntGauge,
     reload_success_time: Gauge,
 }
@@ -116,6 +121,10 @@ impl Telemetry {
             refresh_completed: lazy_gauge(&r, "braze_refresh_last_completed_timestamp_seconds", "Unix time at which the latest refresh completed."),
             refresh_interval: gauge("braze_refresh_interval_seconds", "The configured refresh.interval."),
             series: int_gauge("braze_series", "Series configured: (1 + apps) x (1 + segments)."),
+            retries: counter("braze_api_retries_total", "Requests to Braze retried after a transient failure (5xx, timeout, connection, 429)."),
+            requests_per_hour_needed: gauge("braze_refresh_requests_per_hour", "Requests per hour that refreshing every series once per refresh.interval takes."),
+            max_requests_per_hour: gauge("braze_api_max_requests_per_hour", "The exporter's own budget of Braze requests per hour (braze.max_requests_per_hour)."),
+            budget_exceeded: int_gauge("braze_refresh_budget_exceeded", "1 if the configured series cannot all be refreshed within refresh.interval under braze.max_requests_per_hour, else 0."),
             reload_successful: int_gauge("braze_config_last_reload_successful", "1 if the latest configuration load succeeded, else 0."),
             reload_success_time: gauge("braze_config_last_reload_success_timestamp_seconds", "Unix time of the latest successful configuration load."),
             registry: r,
@@ -175,12 +184,29 @@ impl Telemetry {
         self.refreshes_skipped.get()
     }
 
-    /// A configuration took effect: its shape, and the reload's success.
-    pub fn config_loaded(&self, series: usize, interval: Duration, at: Timestamp) {
+    /// A configuration took effect: its shape, its budget, and the reload's success.
+    pub fn config_loaded(&self, config: &Config, at: Timestamp) {
+        let series = config.series().len();
+        let needed = crate::app::requests_per_hour(series, config.refresh.interval);
         self.series.set(series as i64);
-        self.refresh_interval.set(interval.as_secs_f64());
+        self.refresh_interval
+            .set(config.refresh.interval.as_secs_f64());
+        self.requests_per_hour_needed.set(needed);
+        self.max_requests_per_hour
+            .set(config.braze.max_requests_per_hour as f64);
+        self.budget_exceeded.set(i64::from(
+            needed > config.braze.max_requests_per_hour as f64,
+        ));
         self.reload_successful.set(1);
         self.reload_success_time.set(at.as_second() as f64);
+    }
+
+    pub fn retry_scheduled(&self) {
+        self.retries.inc();
+    }
+
+    pub fn retries(&self) -> u64 {
+        self.retries.get()
     }
 
     pub fn config_reload_failed(&self) {
@@ -260,11 +286,13 @@ mod tests {
             Timestamp::from_second(1_800_000_000).unwrap(),
         );
         t.refreshes_skipped(2);
-        t.config_loaded(
-            12,
-            Duration::from_secs(300),
-            Timestamp::from_second(1_800_000_000).unwrap(),
-        );
+        let config = Config::parse(
+            "braze:\n  url: https://x.example\n  max_requests_per_hour: 100\napps:\n  - {name: a, id: a}\n",
+            std::path::Path::new("t.yml"),
+            Some("k".into()),
+        )
+        .unwrap();
+        t.config_loaded(&config, Timestamp::from_second(1_800_000_000).unwrap());
         let out = text(&t);
         for line in [
             "braze_api_requests_total 2",
@@ -273,8 +301,11 @@ mod tests {
             "braze_refresh_duration_seconds 1.5",
             "braze_refresh_last_completed_timestamp_seconds 1800000000",
             "braze_refreshes_skipped_total 2",
-            "braze_series 12",
+            "braze_series 2",
             "braze_refresh_interval_seconds 300",
+            "braze_refresh_requests_per_hour 24",
+            "braze_api_max_requests_per_hour 100",
+            "braze_refresh_budget_exceeded 0",
             "braze_config_last_reload_successful 1",
         ] {
             assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");

@@ -1,43 +1,76 @@
-//! The HTTP side: `/metrics` from the current snapshot, a landing page, health and readiness.
+//! The HTTP side: `/metrics` from the current snapshot, a landing page, health, readiness and
+//! reload, optionally behind TLS and basic auth (`--web.config.file`).
 //!
-//! hyper 1.x through hyper-util, HTTP/1.1 and HTTP/2, with a timer so the header-read timeout
-//! applies; shutdown stops accepting and gives open connections a bounded grace period.
+//! hyper 1.x through hyper-util, HTTP/1.1 and HTTP/2. Bounded everywhere a client could hold
+//! it up: open connections, concurrent scrapes, the time to send request headers or finish a
+//! TLS handshake, and idle keep-alive connections. Shutdown stops accepting and gives open
+//! connections a bounded grace period.
 
 mod body;
 mod routes;
+pub mod web_config;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
 use tracing::{debug, warn};
 
 pub use body::Chunks;
 pub use routes::{accepts_gzip, Site, CONTENT_TYPE_TEXT};
+use web_config::WebConfigWatch;
 
 /// How long a client may take to send its request headers.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a TLS handshake may take.
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a connection may stay open in all: a scrape takes far less, and Prometheus opens a
+/// new connection when one is closed.
+pub const MAX_CONNECTION_AGE: Duration = Duration::from_secs(300);
+/// Open connections at most; further clients wait in the listen backlog.
+pub const MAX_CONNECTIONS: usize = 512;
 /// How long open connections get to finish once shutdown starts.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// Serves `site` on `listener` until `shutdown` completes, then drains within
-/// [`SHUTDOWN_GRACE`].
-pub async fn serve(listener: TcpListener, site: Arc<Site>, shutdown: impl Future<Output = ()>) {
+/// [`SHUTDOWN_GRACE`]. `web_config` is loaded first: a bad one is an error before serving.
+pub async fn serve(
+    listener: TcpListener,
+    site: Arc<Site>,
+    web_config: Option<PathBuf>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), String> {
+    let web = Arc::new(WebConfigWatch::new(web_config)?);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .keep_alive(true);
-    let graceful = GracefulShutdown::new();
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(32);
+    let builder = Arc::new(builder);
+    let (stop, stopping) = watch::channel(false);
+    let mut open = JoinSet::new();
+    let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     tokio::pin!(shutdown);
     loop {
+        while open.try_join_next().is_some() {}
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => permit.expect("never closed"),
+            () = &mut shutdown => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -50,25 +83,66 @@ pub async fn serve(listener: TcpListener, site: Arc<Site>, shutdown: impl Future
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let site = site.clone();
-        let service = service_fn(move |request| {
-            let site = site.clone();
-            async move { Ok::<_, std::convert::Infallible>(site.handle(&request)) }
-        });
-        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection.into_owned());
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                debug!(%peer, error = %e, "connection ended with an error");
+        let settings = web.settings();
+        let site = Arc::new(site.with_auth(settings.users.clone()));
+        let (builder, stopping) = (builder.clone(), stopping.clone());
+        open.spawn(async move {
+            let _permit = permit;
+            match settings.tls {
+                None => serve_connection(stream, site, &builder, stopping, peer).await,
+                Some(acceptor) => {
+                    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+                    {
+                        Ok(Ok(tls)) => serve_connection(tls, site, &builder, stopping, peer).await,
+                        Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => debug!(%peer, "TLS handshake timed out"),
+                    }
+                }
             }
         });
     }
     drop(listener);
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    let _ = stop.send(true);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while open.join_next().await.is_some() {}
+    });
+    if drained.await.is_err() {
         warn!(grace = ?SHUTDOWN_GRACE, "connections still open after the grace period; closing them");
+        open.abort_all();
+    }
+    Ok(())
+}
+
+/// Serves one connection until the client is done, shutdown starts, or it reaches
+/// [`MAX_CONNECTION_AGE`]; the last two end it gracefully, after the response in progress.
+async fn serve_connection<I>(
+    io: I,
+    site: Arc<Site>,
+    builder: &auto::Builder<TokioExecutor>,
+    mut stopping: watch::Receiver<bool>,
+    peer: SocketAddr,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |request| {
+        let site = site.clone();
+        async move { Ok::<_, std::convert::Infallible>(site.handle(request).await) }
+    });
+    let connection = builder.serve_connection(TokioIo::new(io), service);
+    tokio::pin!(connection);
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        () = async { let _ = stopping.wait_for(|stop| *stop).await; } => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+        () = tokio::time::sleep(MAX_CONNECTION_AGE) => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(e) = result {
+        debug!(%peer, error = %e, "connection ended with an error");
     }
 }
 

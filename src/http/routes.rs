@@ -1,12 +1,23 @@
 //! What each path answers. Handlers only read the current snapshot: nothing here calls Braze.
 
-use bytes::Bytes;
-use hyper::header::{HeaderValue, ACCEPT_ENCODING, ALLOW, CONTENT_ENCODING, CONTENT_TYPE, VARY};
-use hyper::{Method, Request, Response, StatusCode};
+use std::sync::Arc;
 
+use bytes::Bytes;
+use hyper::header::{
+    HeaderValue, ACCEPT_ENCODING, ALLOW, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, VARY,
+    WWW_AUTHENTICATE,
+};
+use hyper::{Method, Request, Response, StatusCode};
+use tokio::sync::Semaphore;
+
+use super::web_config::BasicAuth;
 use super::Chunks;
+use crate::app::Reloader;
 use crate::snapshot::SnapshotCell;
 use crate::telemetry::{Telemetry, VERSION};
+
+/// Scrapes served at once; more get 503 rather than queueing without bound.
+pub const MAX_CONCURRENT_SCRAPES: usize = 64;
 
 /// The text exposition format, version 0.0.4 (Prometheus 3 refuses a scrape without it).
 pub const CONTENT_TYPE_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -17,24 +28,65 @@ pub struct Site {
     pub snapshots: SnapshotCell,
     pub telemetry: Telemetry,
     pub telemetry_path: String,
+    /// Serves `POST /-/reload` when set (`--web.enable-lifecycle`).
+    pub reloader: Option<Arc<Reloader>>,
+    pub auth: Arc<BasicAuth>,
+    pub scrapes: Arc<Semaphore>,
 }
 
 impl Site {
-    pub fn handle<B>(&self, request: &Request<B>) -> Response<Chunks> {
+    pub fn new(
+        snapshots: SnapshotCell,
+        telemetry: Telemetry,
+        telemetry_path: String,
+        reloader: Option<Arc<Reloader>>,
+    ) -> Self {
+        Self {
+            snapshots,
+            telemetry,
+            telemetry_path,
+            reloader,
+            auth: Arc::new(BasicAuth::default()),
+            scrapes: Arc::new(Semaphore::new(MAX_CONCURRENT_SCRAPES)),
+        }
+    }
+
+    /// This site behind the users of the current web config.
+    pub fn with_auth(&self, auth: Arc<BasicAuth>) -> Self {
+        Self {
+            auth,
+            ..self.clone()
+        }
+    }
+
+    pub async fn handle<B>(&self, request: Request<B>) -> Response<Chunks> {
         let path = request.uri().path();
-        let known = path == self.telemetry_path || matches!(path, "/" | "/-/healthy" | "/-/ready");
+        let known = path == self.telemetry_path
+            || matches!(path, "/" | "/-/healthy" | "/-/ready" | "/-/reload");
         if !known {
             return plain(StatusCode::NOT_FOUND, "Not Found\n");
         }
+        // Probes stay open: the kubelet has no credentials.
+        let probe = matches!(path, "/-/healthy" | "/-/ready");
+        if !probe && self.auth.enabled() {
+            let header = request
+                .headers()
+                .get(AUTHORIZATION)
+                .and_then(|v| v.to_str().ok());
+            if !self.auth.allows(header) {
+                let mut response = plain(StatusCode::UNAUTHORIZED, "Unauthorized\n");
+                response.headers_mut().insert(
+                    WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"braze-exporter\""),
+                );
+                return response;
+            }
+        }
+        if path == "/-/reload" {
+            return self.reload(request.method()).await;
+        }
         if !matches!(*request.method(), Method::GET | Method::HEAD) {
-            let mut response = plain(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "Only GET and HEAD are allowed here.\n",
-            );
-            response
-                .headers_mut()
-                .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-            return response;
+            return not_allowed("GET, HEAD");
         }
         match path {
             "/-/healthy" => plain(StatusCode::OK, "Healthy\n"),
@@ -42,11 +94,42 @@ impl Site {
             // Braze, so a Braze outage cannot take a host pod out of its Service.
             "/-/ready" => plain(StatusCode::OK, "Ready\n"),
             "/" => self.landing_page(),
-            _ => self.metrics(request),
+            _ => self.metrics(&request),
+        }
+    }
+
+    async fn reload(&self, method: &Method) -> Response<Chunks> {
+        let Some(reloader) = &self.reloader else {
+            return plain(
+                StatusCode::FORBIDDEN,
+                "Lifecycle API is not enabled: start with --web.enable-lifecycle.\n",
+            );
+        };
+        if !matches!(*method, Method::POST | Method::PUT) {
+            return not_allowed("POST, PUT");
+        }
+        match reloader.reload().await {
+            Ok(()) => plain(StatusCode::OK, "Configuration reloaded.\n"),
+            Err(why) => {
+                let text = format!("Reload failed; the previous configuration stays: {why}\n");
+                let mut response = Response::new(Chunks::text(text));
+                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                response.headers_mut().insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; charset=utf-8"),
+                );
+                response
+            }
         }
     }
 
     fn metrics<B>(&self, request: &Request<B>) -> Response<Chunks> {
+        let Ok(_permit) = self.scrapes.try_acquire() else {
+            return plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Too many concurrent scrapes.\n",
+            );
+        };
         let snapshot = self.snapshots.current();
         let live = self.telemetry.encode();
         let gzip = request
@@ -88,6 +171,14 @@ impl Site {
         );
         response
     }
+}
+
+fn not_allowed(allow: &'static str) -> Response<Chunks> {
+    let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed here.\n");
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static(allow));
+    response
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<Chunks> {

@@ -80,13 +80,14 @@ async fn harness(setup: Setup) -> Harness {
     };
     let telemetry = Telemetry::new();
     let snapshots = SnapshotCell::default();
+    let client = BrazeClient::new(&config.braze).unwrap();
     let refresher = Refresher::new(
-        &config,
+        config,
+        client,
         Arc::new(clock.clone()),
         telemetry.clone(),
         snapshots.clone(),
-    )
-    .unwrap();
+    );
     Harness {
         simulator,
         clock,
@@ -154,7 +155,7 @@ impl Harness {
 #[tokio::test]
 async fn utc_hours_with_offset_times() {
     let mut h = harness(Setup::default()).await;
-    h.refresher.refresh_and_publish().await;
+    h.refresher.refresh_once().await;
     h.assert_bucket("2026-11-28T09:00:00Z", Some("2026-11-28T10:00:00Z"));
     assert_eq!(h.value("braze_up", "android", "paying"), Some(1));
     assert_eq!(h.telemetry.requests(), 6);
@@ -169,7 +170,7 @@ async fn naive_times_read_in_a_half_hour_offset() {
         ..Setup::default()
     })
     .await;
-    h.refresher.refresh_and_publish().await;
+    h.refresher.refresh_once().await;
     // 10:20Z is 15:50 at +05:30: the complete hour is 14:00 local = 08:30Z.
     h.assert_bucket("2026-11-28T08:30:00Z", Some("2026-11-28T09:30:00Z"));
 }
@@ -182,7 +183,7 @@ async fn iana_half_hour_zone_with_zulu_times() {
         ..Setup::default()
     })
     .await;
-    h.refresher.refresh_and_publish().await;
+    h.refresher.refresh_once().await;
     h.assert_bucket("2026-11-28T08:30:00Z", Some("2026-11-28T09:30:00Z"));
 }
 
@@ -194,7 +195,7 @@ async fn days_are_company_midnights() {
         ..Setup::default()
     })
     .await;
-    h.refresher.refresh_and_publish().await;
+    h.refresher.refresh_once().await;
     // 10:20Z is 05:20 in New York: yesterday is complete, today is in progress.
     h.assert_bucket("2026-11-27T05:00:00Z", Some("2026-11-28T05:00:00Z"));
 }
@@ -206,7 +207,7 @@ async fn delay_holds_back_a_settling_hour() {
         ..Setup::default()
     })
     .await;
-    h.refresher.refresh_and_publish().await;
+    h.refresher.refresh_once().await;
     h.assert_bucket("2026-11-28T08:00:00Z", Some("2026-11-28T10:00:00Z"));
 }
 
@@ -217,28 +218,28 @@ async fn without_the_bucket_in_progress_there_is_no_in_progress_gauge() {
         ..Setup::default()
     })
     .await;
-    h.refresher.refresh_and_publish().await;
+    h.refresher.refresh_once().await;
     h.assert_bucket("2026-11-28T09:00:00Z", None);
 }
 
 #[tokio::test]
 async fn the_in_progress_hour_grows_and_then_completes() {
     let mut h = harness(Setup::default()).await;
-    h.refresher.refresh_and_publish().await;
+    h.refresher.refresh_once().await;
     let early = h.value("braze_sessions_in_progress", "ios", "all").unwrap();
     h.clock.set("2026-11-28T10:50:00Z".parse().unwrap());
-    h.refresher.refresh_and_publish().await;
+    h.refresher.refresh_once().await;
     let later = h.value("braze_sessions_in_progress", "ios", "all").unwrap();
     assert!(later > early, "{later} should exceed {early}");
     h.clock.set("2026-11-28T11:05:00Z".parse().unwrap());
-    h.refresher.refresh_and_publish().await;
+    h.refresher.refresh_once().await;
     h.assert_bucket("2026-11-28T10:00:00Z", Some("2026-11-28T11:00:00Z"));
 }
 
 #[tokio::test]
 async fn one_failing_series_keeps_its_last_values_and_spares_the_others() {
     let mut h = harness(Setup::default()).await;
-    h.refresher.refresh_and_publish().await;
+    h.refresher.refresh_once().await;
     let before = h.value("braze_sessions", "android", "paying").unwrap();
     let android_paying = FaultTarget::Series {
         app_id: Some(simulator::DEMO_APPS[1].into()),
@@ -247,12 +248,12 @@ async fn one_failing_series_keeps_its_last_values_and_spares_the_others() {
     h.simulator.faults().set(
         android_paying,
         Fault::Status {
-            status: 500,
-            message: "boom".into(),
+            status: 400,
+            message: "Invalid segment_id".into(),
         },
     );
     h.clock.set("2026-11-28T10:22:00Z".parse().unwrap());
-    h.refresher.refresh_and_publish().await;
+    h.refresher.refresh_once().await;
     assert_eq!(h.value("braze_up", "android", "paying"), Some(0));
     assert_eq!(
         h.value("braze_sessions", "android", "paying"),
@@ -264,12 +265,12 @@ async fn one_failing_series_keeps_its_last_values_and_spares_the_others() {
     h.assert_bucket("2026-11-28T09:00:00Z", Some("2026-11-28T10:00:00Z"));
     assert_eq!(
         h.telemetry
-            .failures(crate::braze::FailureReason::ServerError),
+            .failures(crate::braze::FailureReason::BadRequest),
         1
     );
     // Past refresh.stale_after (3m) the failing series' data goes, its braze_up stays.
     h.clock.set("2026-11-28T10:23:01Z".parse().unwrap());
-    h.refresher.refresh_and_publish().await;
+    h.refresher.refresh_once().await;
     assert_eq!(h.value("braze_sessions", "android", "paying"), None);
     assert_eq!(h.value("braze_up", "android", "paying"), Some(0));
     assert!(h.value("braze_sessions", "android", "all").is_some());
@@ -278,12 +279,12 @@ async fn one_failing_series_keeps_its_last_values_and_spares_the_others() {
 #[tokio::test]
 async fn a_wrong_key_marks_every_series_down_with_reason_unauthorized() {
     let mut h = harness(Setup::default()).await;
-    h.refresher.client = BrazeClient::new(&BrazeSettings {
+    h.refresher.source = BrazeClient::new(&BrazeSettings {
         api_key: ApiKey::new("not-the-key").unwrap(),
         ..test_settings(&h)
     })
     .unwrap();
-    h.refresher.refresh_and_publish().await;
+    h.refresher.refresh_once().await;
     for (app, segment) in [("all", "all"), ("ios", "paying"), ("android", "all")] {
         assert_eq!(h.value("braze_up", app, segment), Some(0));
         assert_eq!(h.value("braze_sessions", app, segment), None);

@@ -22,6 +22,9 @@ use crate::series::{Series, Unit};
 /// What the exporter knows of one series.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SeriesState {
+    /// Whether the series was asked for at all: a series new since a reload is not shown
+    /// (not even as down) until its first answer.
+    pub attempted: bool,
     /// Whether the latest fetch succeeded.
     pub up: bool,
     pub last_success: Option<Timestamp>,
@@ -87,7 +90,7 @@ impl Snapshot {
         let mut text = String::with_capacity(1024);
         for family in FAMILIES {
             let mut header_written = false;
-            for (labels, state) in series.clone() {
+            for (labels, state) in series.clone().filter(|(_, s)| s.attempted) {
                 let value = match (family.value)(state) {
                     Some(value) if family.always || fresh(state) => value,
                     _ => continue,

@@ -16,6 +16,7 @@ fn text(snapshot: &Snapshot) -> String {
 
 fn good_state() -> SeriesState {
     SeriesState {
+        attempted: true,
         up: true,
         last_success: Some(at("2026-11-28T10:05:00Z")),
         latest: Latest {
@@ -94,9 +95,12 @@ fn stale_series_lose_data_gauges_but_keep_up() {
 }
 
 #[test]
-fn never_fetched_series_shows_only_up_zero() {
+fn never_answered_series_shows_only_up_zero() {
     let labels = Labels::new(&Series::new(Scope::all(), Scope::all()), Unit::Day);
-    let state = SeriesState::default();
+    let state = SeriesState {
+        attempted: true,
+        ..SeriesState::default()
+    };
     let text = text(&Snapshot::render(
         [(&labels, &state)].into_iter(),
         at("2026-11-28T10:00:00Z"),
@@ -130,4 +134,16 @@ fn published_snapshot_replaces_the_old_one_whole() {
         before.encoded.text.is_empty(),
         "a reader keeps the snapshot it loaded"
     );
+}
+
+#[test]
+fn series_not_yet_asked_for_are_not_shown() {
+    let labels = Labels::new(&Series::new(Scope::all(), Scope::all()), Unit::Hour);
+    let state = SeriesState::default();
+    let snapshot = Snapshot::render(
+        [(&labels, &state)].into_iter(),
+        at("2026-11-28T10:00:00Z"),
+        Duration::from_secs(900),
+    );
+    assert!(snapshot.encoded.text.is_empty());
 }

@@ -1,0 +1,140 @@
+//! Every polled series and what is known of it, in configuration order.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use tracing::{info, warn};
+
+use crate::braze::{FailureReason, FetchError, Point};
+use crate::buckets::{Bucket, BucketRules, Latest};
+use crate::series::{Series, Unit};
+use crate::snapshot::{Labels, SeriesState};
+
+#[derive(Debug)]
+pub struct Entry {
+    pub series: Series,
+    pub labels: Labels,
+    pub state: SeriesState,
+    /// The latest failure's kind, so a failing series is logged once per change, not per try.
+    failing: Option<(FailureReason, Option<u16>)>,
+}
+
+#[derive(Debug, Default)]
+pub struct Entries {
+    list: Vec<Entry>,
+    index: HashMap<Series, usize>,
+}
+
+impl Entries {
+    /// Entries for `series`, taking over what `old` knew of the same series (the caller passes
+    /// `old` only when its data is still comparable: same endpoint, unit and time zone).
+    pub fn new(series: Vec<Series>, unit: Unit, mut old: Option<Entries>) -> Self {
+        let mut list = Vec::with_capacity(series.len());
+        for s in series {
+            let kept = old.as_mut().and_then(|o| o.take(&s));
+            list.push(kept.unwrap_or_else(|| Entry {
+                labels: Labels::new(&s, unit),
+                series: s,
+                state: SeriesState::default(),
+                failing: None,
+            }));
+        }
+        let index = list
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.series.clone(), i))
+            .collect();
+        Self { list, index }
+    }
+
+    fn take(&mut self, series: &Series) -> Option<Entry> {
+        let i = self.index.remove(series)?;
+        let placeholder = Entry {
+            series: series.clone(),
+            labels: self.list[i].labels.clone(),
+            state: SeriesState::default(),
+            failing: None,
+        };
+        Some(std::mem::replace(&mut self.list[i], placeholder))
+    }
+
+    pub fn contains(&self, series: &Series) -> bool {
+        self.index.contains_key(series)
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn series(&self) -> impl Iterator<Item = &Series> {
+        self.list.iter().map(|e| &e.series)
+    }
+
+    pub fn states(&self) -> impl Iterator<Item = (&Labels, &SeriesState)> + Clone {
+        self.list.iter().map(|e| (&e.labels, &e.state))
+    }
+
+    /// Folds a successful answer into its series. Returns false for a series no longer polled.
+    pub fn succeeded(
+        &mut self,
+        series: &Series,
+        points: &[Point],
+        rules: &BucketRules,
+        now: Timestamp,
+    ) -> bool {
+        let Some(entry) = self.get_mut(series) else {
+            return false;
+        };
+        let latest = rules.latest(points, now);
+        entry.state.latest = merge(entry.state.latest, latest);
+        entry.state.up = true;
+        entry.state.attempted = true;
+        entry.state.last_success = Some(now);
+        if entry.failing.take().is_some() {
+            info!(series = %entry.series, "fetch recovered");
+        }
+        if latest.complete.is_none() {
+            tracing::debug!(series = %entry.series, points = points.len(), "Braze returned no complete bucket");
+        }
+        true
+    }
+
+    /// Marks a series down, keeping its last good values; logs when the kind of failure
+    /// changes. Returns false for a series no longer polled.
+    pub fn failed(&mut self, series: &Series, error: &FetchError, retrying: bool) -> bool {
+        let Some(entry) = self.get_mut(series) else {
+            return false;
+        };
+        entry.state.up = false;
+        entry.state.attempted = true;
+        let status = match error {
+            FetchError::Status { status, .. } => Some(*status),
+            _ => None,
+        };
+        let kind = (error.reason(), status);
+        if entry.failing != Some(kind) {
+            warn!(series = %entry.series, reason = kind.0.as_str(), error = %error, retrying, "fetch failed");
+            entry.failing = Some(kind);
+        }
+        true
+    }
+
+    fn get_mut(&mut self, series: &Series) -> Option<&mut Entry> {
+        let i = *self.index.get(series)?;
+        self.list.get_mut(i)
+    }
+}
+
+/// The newer answer wins, except that it cannot move the complete bucket back in time (an
+/// answer without one, or with an older one, keeps the bucket already shown).
+pub fn merge(old: Latest, new: Latest) -> Latest {
+    let complete = match (old.complete, new.complete) {
+        (Some(kept), Some(Bucket { start, .. })) if kept.start > start => Some(kept),
+        (kept, None) => kept,
+        (_, newer) => newer,
+    };
+    Latest {
+        complete,
+        in_progress: new.in_progress,
+    }
+}

@@ -1,0 +1,150 @@
+//! Keeping the exporter's use of Braze's budget small and smooth.
+//!
+//! Braze allows 250,000 requests per hour per workspace, shared with every other integration.
+//! Three rules decide when the next request may start:
+//! - the hourly window: at most `braze.max_requests_per_hour` request starts in any hour;
+//! - spreading: after the first refresh, starts are at least `spacing` apart, so a refresh is
+//!   spread over most of the interval rather than burst at its start;
+//! - the rate-limit gate: after a 429, or an answer saying no requests remain, nothing is sent
+//!   until Braze's `X-RateLimit-Reset` (or [`DEFAULT_RESET_WAIT`] without that header).
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// How long to hold off after a 429 that does not say when the window resets.
+pub const DEFAULT_RESET_WAIT: Duration = Duration::from_secs(60);
+/// The longest hold-off a reset time can impose, should Braze's clock or header be off.
+pub const MAX_RESET_WAIT: Duration = HOUR;
+/// The share of the interval a spread refresh aims to fill, leaving room for retries.
+pub const SPREAD_SHARE: f64 = 0.8;
+
+#[derive(Debug)]
+pub struct Pacer {
+    max_per_hour: usize,
+    /// Start times of the requests of the last hour, oldest first.
+    sent: VecDeque<Instant>,
+    spacing: Duration,
+    last_start: Option<Instant>,
+    blocked_until: Option<Instant>,
+}
+
+impl Pacer {
+    pub fn new(max_per_hour: u64) -> Self {
+        Self {
+            max_per_hour: max_per_hour.max(1) as usize,
+            sent: VecDeque::new(),
+            spacing: Duration::ZERO,
+            last_start: None,
+            blocked_until: None,
+        }
+    }
+
+    /// A new budget applies from now on; the history of the last hour is kept.
+    pub fn set_max_per_hour(&mut self, max_per_hour: u64) {
+        self.max_per_hour = max_per_hour.max(1) as usize;
+    }
+
+    /// The minimum gap between request starts: none for a first refresh, else the interval's
+    /// share per series, and never less than the hourly budget's pace.
+    pub fn set_spacing(&mut self, spread: bool, series: usize, interval: Duration) {
+        let budget_pace = HOUR / self.max_per_hour as u32;
+        let spread_pace = if spread && series > 0 {
+            interval.mul_f64(SPREAD_SHARE) / series as u32
+        } else {
+            Duration::ZERO
+        };
+        self.spacing = if spread {
+            spread_pace.max(budget_pace)
+        } else {
+            Duration::ZERO
+        };
+    }
+
+    /// The earliest instant the next request may start.
+    pub fn next_start(&mut self, now: Instant) -> Instant {
+        while self.sent.front().is_some_and(|t| *t + HOUR <= now) {
+            self.sent.pop_front();
+        }
+        let window = match self.sent.len() >= self.max_per_hour {
+            true => self.sent[self.sent.len() - self.max_per_hour] + HOUR,
+            false => now,
+        };
+        let spaced = self.last_start.map_or(now, |t| t + self.spacing);
+        let gate = self.blocked_until.unwrap_or(now);
+        now.max(window).max(spaced).max(gate)
+    }
+
+    /// Records a request starting at `now`.
+    pub fn started(&mut self, now: Instant) {
+        self.sent.push_back(now);
+        self.last_start = Some(now);
+    }
+
+    /// Holds every request until `now + wait` (clamped to [`MAX_RESET_WAIT`]).
+    pub fn hold_off(&mut self, now: Instant, wait: Duration) {
+        let until = now + wait.min(MAX_RESET_WAIT);
+        self.blocked_until = Some(self.blocked_until.map_or(until, |t| t.max(until)));
+    }
+
+    pub fn held_until(&self) -> Option<Instant> {
+        self.blocked_until
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hourly_window_caps_request_starts() {
+        let t0 = Instant::now();
+        let mut pacer = Pacer::new(3);
+        for i in 0..3 {
+            let at = t0 + Duration::from_secs(i);
+            assert_eq!(pacer.next_start(at), at);
+            pacer.started(at);
+        }
+        // The fourth waits until the first is an hour old.
+        assert_eq!(pacer.next_start(t0 + Duration::from_secs(10)), t0 + HOUR);
+        pacer.started(t0 + HOUR);
+        assert_eq!(
+            pacer.next_start(t0 + HOUR),
+            t0 + HOUR + Duration::from_secs(1)
+        );
+    }
+
+    #[test]
+    fn spread_refreshes_space_their_starts() {
+        let t0 = Instant::now();
+        let mut pacer = Pacer::new(250_000);
+        pacer.set_spacing(false, 10, Duration::from_secs(100));
+        pacer.started(t0);
+        assert_eq!(pacer.next_start(t0), t0, "a first refresh is not spread");
+        pacer.set_spacing(true, 10, Duration::from_secs(100));
+        assert_eq!(pacer.next_start(t0), t0 + Duration::from_secs(8));
+        // A tight budget spaces further than the interval asks: 3600 s / 60 = 60 s.
+        pacer.set_max_per_hour(60);
+        pacer.set_spacing(true, 10, Duration::from_secs(100));
+        assert_eq!(pacer.next_start(t0), t0 + Duration::from_secs(60));
+    }
+
+    #[test]
+    fn a_hold_off_blocks_until_it_ends_and_is_capped() {
+        let t0 = Instant::now();
+        let mut pacer = Pacer::new(100);
+        pacer.hold_off(t0, Duration::from_secs(30));
+        assert_eq!(pacer.next_start(t0), t0 + Duration::from_secs(30));
+        pacer.hold_off(t0, Duration::from_secs(10));
+        assert_eq!(
+            pacer.held_until(),
+            Some(t0 + Duration::from_secs(30)),
+            "a shorter hold does not shorten"
+        );
+        pacer.hold_off(t0, Duration::from_secs(86_400));
+        assert_eq!(pacer.held_until(), Some(t0 + MAX_RESET_WAIT));
+    }
+}

@@ -1,0 +1,148 @@
+//! One pass over the series: what is queued, what waits to be retried, until when.
+
+use std::collections::VecDeque;
+
+use tokio::time::Instant;
+
+use crate::series::Series;
+
+/// One request to make: a series, and which attempt this is (from 1).
+#[derive(Debug)]
+pub struct Job {
+    pub series: Series,
+    pub attempt: u32,
+}
+
+#[derive(Debug)]
+pub struct Round {
+    pub started: Instant,
+    /// Retries are not scheduled past this: the next round asks again anyway.
+    pub deadline: Instant,
+    /// Whether this round covers every series (a refresh) or only those a reload added.
+    pub full: bool,
+    queue: VecDeque<Job>,
+    /// Jobs waiting out a backoff, with the instant they may start.
+    retries: Vec<(Instant, Job)>,
+}
+
+impl Round {
+    pub fn new(
+        series: impl Iterator<Item = Series>,
+        started: Instant,
+        deadline: Instant,
+        full: bool,
+    ) -> Self {
+        Self {
+            started,
+            deadline,
+            full,
+            queue: series.map(|series| Job { series, attempt: 1 }).collect(),
+            retries: Vec::new(),
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.queue.is_empty() && self.retries.is_empty()
+    }
+
+    /// When the next job may start, ignoring pacing: now for a queued one, else the earliest
+    /// retry. `None` when nothing is left.
+    pub fn next_ready(&self) -> Option<Instant> {
+        let retry = self.retries.iter().map(|(at, _)| *at).min();
+        match self.queue.is_empty() {
+            false => Some(retry.map_or(self.started, |r| r.min(self.started))),
+            true => retry,
+        }
+    }
+
+    /// The next job that may start at `now`: a due retry first, then the queue.
+    pub fn pop_ready(&mut self, now: Instant) -> Option<Job> {
+        let due = self
+            .retries
+            .iter()
+            .enumerate()
+            .filter(|(_, (at, _))| *at <= now)
+            .min_by_key(|(_, (at, _))| *at)
+            .map(|(i, _)| i);
+        match due {
+            Some(i) => Some(self.retries.swap_remove(i).1),
+            None => self.queue.pop_front(),
+        }
+    }
+
+    pub fn retry(&mut self, job: Job, at: Instant) {
+        self.retries.push((
+            at,
+            Job {
+                series: job.series,
+                attempt: job.attempt + 1,
+            },
+        ));
+    }
+
+    /// After a reload: drops jobs of series no longer polled, and puts new series first.
+    pub fn reconfigure(&mut self, keep: impl Fn(&Series) -> bool, new: Vec<Series>, now: Instant) {
+        self.queue.retain(|job| keep(&job.series));
+        self.retries.retain(|(_, job)| keep(&job.series));
+        for series in new.into_iter().rev() {
+            self.queue.push_front(Job { series, attempt: 1 });
+        }
+        self.started = self.started.min(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::series::Scope;
+
+    fn series(name: &str) -> Series {
+        Series::new(Scope::named(name, name), Scope::all())
+    }
+
+    #[test]
+    fn queued_jobs_come_first_unless_a_retry_is_due() {
+        let t0 = Instant::now();
+        let mut round = Round::new(
+            [series("a"), series("b")].into_iter(),
+            t0,
+            t0 + Duration::from_secs(60),
+            true,
+        );
+        let a = round.pop_ready(t0).unwrap();
+        assert_eq!(a.series, series("a"));
+        round.retry(a, t0 + Duration::from_secs(2));
+        assert_eq!(round.pop_ready(t0).unwrap().series, series("b"));
+        assert_eq!(round.next_ready(), Some(t0 + Duration::from_secs(2)));
+        assert!(round.pop_ready(t0 + Duration::from_secs(1)).is_none());
+        let retried = round.pop_ready(t0 + Duration::from_secs(2)).unwrap();
+        assert_eq!((retried.series, retried.attempt), (series("a"), 2));
+        assert!(round.is_done());
+        assert_eq!(round.next_ready(), None);
+    }
+
+    #[test]
+    fn reconfigure_drops_removed_and_puts_new_first() {
+        let t0 = Instant::now();
+        let mut round = Round::new(
+            [series("a"), series("b"), series("c")].into_iter(),
+            t0,
+            t0,
+            true,
+        );
+        round.retry(
+            Job {
+                series: series("b"),
+                attempt: 1,
+            },
+            t0,
+        );
+        round.reconfigure(|s| s != &series("b"), vec![series("n1"), series("n2")], t0);
+        let order: Vec<String> = std::iter::from_fn(|| round.pop_ready(t0))
+            .map(|j| j.series.app.name)
+            .collect();
+        assert_eq!(order, ["n1", "n2", "a", "c"]);
+    }
+}
