@@ -380,4 +380,6 @@ pub fn next_due(last_due: Instant, now: Instant, interval: Duration) -> (Instant
 }
 
 #[cfg(test)]
+mod scripted_tests;
+#[cfg(test)]
 mod tests;

@@ -1,0 +1,360 @@
+//! The refresher's timing (pacing, budget, 429 hold-off, retries, overlap, reload) against a
+//! scripted source on tokio's paused clock: no network, no sleeping, exact instants.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::*;
+use crate::braze::{FetchError, Point, RateLimit};
+use crate::clock::ManualClock;
+use crate::series::{Scope, Unit};
+
+const NOW: &str = "2026-11-28T10:20:00Z";
+
+/// What the scripted Braze answers to the `n`-th request (from 0) for a series.
+type Script = dyn Fn(&Series, usize) -> Result<(), FetchError> + Send + Sync;
+
+#[derive(Clone)]
+struct Scripted {
+    started: Instant,
+    latency: Duration,
+    log: Arc<Mutex<Vec<(Duration, String)>>>,
+    script: Arc<Script>,
+    reset_in: Duration,
+}
+
+impl std::fmt::Debug for Scripted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Scripted")
+    }
+}
+
+impl Scripted {
+    fn new(
+        latency: Duration,
+        script: impl Fn(&Series, usize) -> Result<(), FetchError> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            started: Instant::now(),
+            latency,
+            log: Arc::default(),
+            script: Arc::new(script),
+            reset_in: Duration::from_secs(30),
+        }
+    }
+
+    fn ok() -> Self {
+        Self::new(Duration::from_secs(1), |_, _| Ok(()))
+    }
+
+    /// Seconds after the start at which each request started, with its series.
+    fn starts(&self) -> Vec<(u64, String)> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(t, s)| (t.as_secs(), s.clone()))
+            .collect()
+    }
+
+    fn start_times(&self) -> Vec<u64> {
+        self.starts().into_iter().map(|(t, _)| t).collect()
+    }
+}
+
+impl Source for Scripted {
+    async fn fetch(&self, series: &Series, _unit: Unit, _length: u32) -> Fetch {
+        let name = format!("{}/{}", series.app.name, series.segment.name);
+        let nth = {
+            let mut log = self.log.lock().unwrap();
+            let nth = log.iter().filter(|(_, s)| *s == name).count();
+            log.push((self.started.elapsed(), name));
+            nth
+        };
+        tokio::time::sleep(self.latency).await;
+        let clock_now: jiff::Timestamp = NOW.parse().unwrap();
+        let reset = clock_now
+            .checked_add(jiff::SignedDuration::try_from(self.reset_in).unwrap())
+            .unwrap();
+        let rate_limit = Some(RateLimit {
+            limit: Some(250_000),
+            remaining: Some(1000),
+            reset: Some(reset),
+        });
+        let result = (self.script)(series, nth).map(|()| {
+            vec![Point {
+                start: "2026-11-28T09:00:00Z".parse().unwrap(),
+                sessions: 42,
+            }]
+        });
+        let rate_limit = match &result {
+            Err(FetchError::Status { status: 429, .. }) => rate_limit.map(|r| RateLimit {
+                remaining: Some(0),
+                ..r
+            }),
+            _ => rate_limit,
+        };
+        Fetch { result, rate_limit }
+    }
+}
+
+fn config(
+    apps: usize,
+    segments: usize,
+    interval: u64,
+    concurrency: usize,
+    per_hour: u64,
+) -> Config {
+    let mut text = format!(
+        "braze:\n  url: https://x.example\n  max_concurrency: {concurrency}\n  max_requests_per_hour: {per_hour}\n\
+         refresh:\n  interval: {interval}s\n  stale_after: 1h\napps:\n"
+    );
+    for i in 1..=apps {
+        text.push_str(&format!("  - {{name: a{i}, id: app-{i}}}\n"));
+    }
+    text.push_str("segments:\n");
+    for i in 1..=segments {
+        text.push_str(&format!("  - {{name: s{i}, id: seg-{i}}}\n"));
+    }
+    if segments == 0 {
+        text = text.replace("segments:\n", "");
+    }
+    Config::parse(&text, std::path::Path::new("t.yml"), Some("k".into())).unwrap()
+}
+
+struct Running {
+    telemetry: Telemetry,
+    snapshots: SnapshotCell,
+    reloads: mpsc::Sender<Reload<Scripted>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn start(config: Config, source: &Scripted) -> Running {
+    let clock = Arc::new(ManualClock::new(NOW.parse().unwrap()));
+    let (telemetry, snapshots) = (Telemetry::new(), SnapshotCell::default());
+    let refresher = Refresher::new(
+        config,
+        source.clone(),
+        clock,
+        telemetry.clone(),
+        snapshots.clone(),
+    );
+    let (reloads, receiver) = mpsc::channel(1);
+    let task = tokio::spawn(refresher.run(receiver));
+    Running {
+        telemetry,
+        snapshots,
+        reloads,
+        task,
+    }
+}
+
+fn text(snapshots: &SnapshotCell) -> String {
+    String::from_utf8(snapshots.current().encoded.text.to_vec()).unwrap()
+}
+
+async fn run_for(seconds: u64) {
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_first_refresh_bursts_and_later_ones_are_spread_over_the_interval() {
+    let source = Scripted::ok();
+    // 4 apps + all, segments: all only => 5 series; concurrency 2; 1 s per answer.
+    let _running = start(config(4, 0, 100, 2, 250_000), &source);
+    run_for(199).await;
+    // First refresh: 2 at a time, each taking 1 s.
+    // Then from 100 s: spaced 0.8 × 100 s / 5 = 16 s apart.
+    assert_eq!(
+        source.start_times(),
+        [0, 0, 1, 1, 2, 100, 116, 132, 148, 164]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_hourly_budget_holds_in_every_window() {
+    let source = Scripted::new(Duration::from_millis(100), |_, _| Ok(()));
+    // 10 series every minute need 600 requests per hour; the budget is 25.
+    let running = start(config(4, 1, 60, 4, 25), &source);
+    run_for(3 * 3600).await;
+    let starts = source.start_times();
+    for (i, t) in starts.iter().enumerate() {
+        let in_window = starts[i..].iter().take_while(|u| **u < t + 3600).count();
+        assert!(
+            in_window <= 25,
+            "{in_window} requests in the hour from {t}s"
+        );
+    }
+    assert!(
+        starts.len() >= 70,
+        "the budget is used, not starved: {}",
+        starts.len()
+    );
+    let out = String::from_utf8(running.telemetry.encode()).unwrap();
+    assert!(out.contains("braze_refresh_budget_exceeded 1"), "{out}");
+    assert!(
+        running.telemetry.skipped() > 0,
+        "refreshes that could not run are counted"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_a_429_nothing_is_sent_until_the_reset() {
+    let limited = |_: &Series, nth: usize| match nth {
+        0 => Err(FetchError::Status {
+            status: 429,
+            message: Some("Too Many Requests".into()),
+        }),
+        _ => Ok(()),
+    };
+    let source = Scripted::new(Duration::from_secs(1), limited);
+    let running = start(config(2, 0, 300, 3, 250_000), &source);
+    run_for(100).await;
+    // Three requests in flight at 0 s all get 429 at 1 s with a reset 30 s later: nothing is
+    // sent in between, then each series is retried once.
+    assert_eq!(source.start_times(), [0, 0, 0, 31, 31, 31]);
+    assert_eq!(
+        running
+            .telemetry
+            .failures(crate::braze::FailureReason::RateLimited),
+        3
+    );
+    assert!(text(&running.snapshots)
+        .contains("braze_up{app_name=\"a1\",segment_name=\"all\",unit=\"hour\"} 1"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_without_a_reset_header_holds_off_for_the_default() {
+    let mut source = Scripted::new(Duration::from_secs(1), |_, nth| match nth {
+        0 => Err(FetchError::Status {
+            status: 429,
+            message: None,
+        }),
+        _ => Ok(()),
+    });
+    source.reset_in = Duration::ZERO; // a reset in the past counts as "now": at least 1 s
+    let _running = start(config(0, 0, 300, 1, 250_000), &source);
+    run_for(10).await;
+    assert_eq!(
+        source.start_times(),
+        [0, 2],
+        "held at least one second, then retried"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn transient_failures_are_retried_with_backoff_but_client_errors_are_not() {
+    let script = |series: &Series, nth: usize| match (series.app.name.as_str(), nth) {
+        ("a1", 0 | 1) => Err(FetchError::Status {
+            status: 503,
+            message: None,
+        }),
+        ("a2", _) => Err(FetchError::Status {
+            status: 401,
+            message: Some("Invalid API key".into()),
+        }),
+        _ => Ok(()),
+    };
+    let source = Scripted::new(Duration::from_secs(1), script);
+    let running = start(config(2, 0, 300, 3, 250_000), &source);
+    run_for(60).await;
+    let a1: Vec<u64> = source
+        .starts()
+        .into_iter()
+        .filter(|(_, s)| s == "a1/all")
+        .map(|(t, _)| t)
+        .collect();
+    let a2 = source
+        .starts()
+        .into_iter()
+        .filter(|(_, s)| s == "a2/all")
+        .count();
+    assert_eq!(a1.len(), 3, "two 503s then a success: {a1:?}");
+    let s = Series::new(Scope::named("a1", "app-1"), Scope::all());
+    let first_wait = retry::backoff(&s, 1).as_secs_f64();
+    let second_wait = retry::backoff(&s, 2).as_secs_f64();
+    assert_eq!(a1[1], (1.0 + first_wait).floor() as u64);
+    assert_eq!(a1[2], (1.0 + first_wait + 1.0 + second_wait).floor() as u64);
+    assert_eq!(a2, 1, "a 401 is not retried within a refresh");
+    assert_eq!(running.telemetry.retries(), 2);
+    let out = text(&running.snapshots);
+    assert!(
+        out.contains("braze_up{app_name=\"a1\",segment_name=\"all\",unit=\"hour\"} 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("braze_up{app_name=\"a2\",segment_name=\"all\",unit=\"hour\"} 0"),
+        "{out}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_stop_at_the_end_of_the_interval() {
+    let source = Scripted::new(Duration::from_secs(1), |_, _| Err(FetchError::Timeout));
+    let running = start(config(0, 0, 4, 1, 250_000), &source);
+    run_for(3).await;
+    // Attempt at 0 s fails at 1 s; a backoff of 0.5–1 s puts the retry before 4 s; the next
+    // backoff (1–2 s) after its failure at ~2–3 s would pass the interval's end.
+    assert_eq!(source.start_times().len(), 2);
+    assert!(running.telemetry.retries() >= 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_overrunning_refresh_is_not_doubled_and_skips_are_counted() {
+    let source = Scripted::new(Duration::from_secs(150), |_, _| Ok(()));
+    let running = start(config(0, 0, 60, 4, 250_000), &source);
+    run_for(200).await;
+    // The refresh due at 0 s ends at 150 s: the ones due at 60 and 120 s are skipped.
+    assert_eq!(source.start_times(), [0, 180]);
+    assert_eq!(running.telemetry.skipped(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reload_applies_atomically_and_keeps_unchanged_series() {
+    let source = Scripted::ok();
+    let running = start(config(2, 0, 600, 4, 250_000), &source);
+    run_for(10).await;
+    assert_eq!(source.starts().len(), 3);
+    let before = text(&running.snapshots);
+    assert!(before.contains("app_name=\"a2\""));
+    // a2 goes, a3 comes; all and a1 stay.
+    let mut reloaded = config(3, 0, 600, 4, 250_000);
+    reloaded.apps.retain(|a| a.name != "a2");
+    running
+        .reloads
+        .send(Reload {
+            config: reloaded,
+            source: source.clone(),
+        })
+        .await
+        .unwrap();
+    run_for(1).await;
+    let after = text(&running.snapshots);
+    assert!(
+        !after.contains("app_name=\"a2\""),
+        "removed series vanish at once:\n{after}"
+    );
+    run_for(5).await;
+    let after = text(&running.snapshots);
+    assert!(
+        after.contains("braze_sessions{app_name=\"a3\",segment_name=\"all\",unit=\"hour\"} 42"),
+        "{after}"
+    );
+    assert!(after.contains("braze_sessions{app_name=\"a1\",segment_name=\"all\",unit=\"hour\"} 42"));
+    let requests: Vec<(u64, String)> = source.starts();
+    assert_eq!(
+        requests.len(),
+        4,
+        "only the new series was fetched: {requests:?}"
+    );
+    assert_eq!(requests[3], (10, "a3/all".to_string()));
+}
