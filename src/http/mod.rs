@@ -89,7 +89,12 @@ pub async fn serve(
         open.spawn(async move {
             let _permit = permit;
             match settings.tls {
-                None => serve_connection(stream, site, &builder, stopping, peer).await,
+                // hyper's header timeout starts with the first byte: a client that connects
+                // and says nothing is closed here instead of holding a connection forever.
+                None => match tokio::time::timeout(HEADER_READ_TIMEOUT, stream.readable()).await {
+                    Ok(Ok(())) => serve_connection(stream, site, &builder, stopping, peer).await,
+                    _ => debug!(%peer, "client sent nothing; closing"),
+                },
                 Some(acceptor) => {
                     match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
                     {

@@ -200,10 +200,12 @@ fn tls_acceptor(
                     .map_err(|e| format!("tls_server_config.client_ca_file: {e}"))?,
             )
         }
-        other => return Err(format!(
+        other => {
+            return Err(format!(
             "tls_server_config.client_auth_type: must be NoClientCert, VerifyClientCertIfGiven or \
                  RequireAndVerifyClientCert, got {other:?}"
-        )),
+        ))
+        }
     };
     let mut config = builder.with_single_cert(certs, key).map_err(|e| {
         format!("tls_server_config: the certificate and key do not form a usable pair: {e}")

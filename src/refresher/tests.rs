@@ -115,15 +115,15 @@ impl Harness {
             .map(|v| v.parse().unwrap())
     }
 
-    /// What the simulator counts for the bucket starting at `start`, for app `ios`, all users.
+    /// What the simulator counts for the bucket starting at `start`, for `app_id`, all users.
     fn expected(&self, app_id: Option<&str>, start: &str) -> i64 {
         let start: Timestamp = start.parse().unwrap();
-        let unit = match self.unit {
-            Unit::Hour => simulator::Unit::Hour,
-            Unit::Day => simulator::Unit::Day,
-        };
-        simulator::sessions_in_bucket(app_id, None, unit, start.to_zoned(self.time_zone.clone()))
-            as i64
+        simulator::sessions_in_bucket(
+            app_id,
+            None,
+            self.unit,
+            start.to_zoned(self.time_zone.clone()),
+        ) as i64
     }
 
     fn assert_bucket(&self, complete: &str, in_progress: Option<&str>) {

@@ -37,7 +37,7 @@ pub enum Fault {
     /// 200 with `Content-Type: application/json` and a body cut off in the middle of the JSON.
     MalformedJson,
     /// 200 with valid JSON of the wrong shape: `data` holds one point whose `sessions` is a
-    /// string (`"sessions": "42"`).
+    /// word (`"sessions": "lots"`), which no reader can take for a count.
     WrongShape,
     /// 200 with `Content-Type: application/json` and a body of exactly this many bytes: valid
     /// JSON (`{"message":"success","data":[],"padding":"xxx…"}`) when it is at least 44 bytes,

@@ -8,7 +8,8 @@
 //! - [`counts`]: the buckets a series covers and the deterministic session count of each;
 //! - [`faults`]: failures a test injects at run time;
 //! - [`rate_limit`]: the fixed one-hour window behind the `X-RateLimit-*` headers;
-//! - [`server`]: the hyper server and the order in which a request is judged.
+//! - [`server`]: the hyper server and the order in which a request is judged;
+//! - [`responses`]: Braze's bodies and headers, and the broken ones faults send.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -25,6 +26,7 @@ mod counts;
 mod faults;
 mod params;
 mod rate_limit;
+mod responses;
 mod server;
 
 #[cfg(test)]
@@ -44,24 +46,8 @@ pub use server::Simulator;
 /// Braze's default budget: 250,000 requests per hour per workspace.
 pub const DEFAULT_RATE_LIMIT_PER_HOUR: u64 = 250_000;
 
-/// The granularity of a series: Braze's `unit` parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Unit {
-    /// One bucket per hour of the company time zone.
-    Hour,
-    /// One bucket per calendar day of the company time zone (23 or 25 hours on DST days).
-    Day,
-}
-
-impl Unit {
-    /// The value of Braze's `unit` query parameter.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Unit::Hour => "hour",
-            Unit::Day => "day",
-        }
-    }
-}
+/// The granularity of a series: the exporter's own unit, so tests compare like with like.
+pub use crate::series::Unit;
 
 /// How the simulator writes `time` when `unit=hour`.
 ///

@@ -23,10 +23,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, AUTHORIZATION, CONTENT_TYPE};
+use hyper::header::{HeaderValue, ALLOW, AUTHORIZATION};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -36,10 +34,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::counts::{Point, SeriesShape};
+use super::counts::SeriesShape;
 use super::faults::{Fault, Faults};
 use super::params::{Query, Workspace};
 use super::rate_limit::{RateLimitState, RateLimiter};
+use super::responses::{
+    braze_error, json_response, load_balancer_error, oversized_body, Body, SeriesBody,
+};
 use super::SimulatorConfig;
 use crate::clock::SharedClock;
 
@@ -48,8 +49,6 @@ const ENDPOINT: &str = "/sessions/data_series";
 
 /// How long shutdown waits for connections to close.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
-type Body = Full<Bytes>;
 
 /// A running simulated Braze workspace. Dropping it stops the server in the background;
 /// [`Simulator::shutdown`] also waits for that.
@@ -350,7 +349,7 @@ impl State {
             Fault::WrongShape => {
                 let today = now.to_zoned(self.shape.time_zone.clone()).date();
                 let body = format!(
-                    r#"{{"message":"success","data":[{{"time":"{today}","sessions":"42"}}]}}"#
+                    r#"{{"message":"success","data":[{{"time":"{today}","sessions":"lots"}}]}}"#
                 );
                 json_response(StatusCode::OK, body, rate)
             }
@@ -374,74 +373,4 @@ impl State {
         };
         Some(response)
     }
-}
-
-/// Braze's success body.
-#[derive(serde::Serialize)]
-struct SeriesBody<'a> {
-    message: &'static str,
-    data: &'a [Point],
-}
-
-/// Braze's error body: `{"message": "..."}`, with `errors` when given.
-fn braze_error(
-    status: StatusCode,
-    message: &str,
-    errors: Option<&[&str]>,
-    rate: Option<RateLimitState>,
-) -> Response<Body> {
-    let body = match errors {
-        None => serde_json::json!({ "message": message }),
-        Some(errors) => serde_json::json!({ "message": message, "errors": errors }),
-    };
-    json_response(status, body.to_string(), rate)
-}
-
-fn json_response(
-    status: StatusCode,
-    body: impl Into<Bytes>,
-    rate: Option<RateLimitState>,
-) -> Response<Body> {
-    let mut response = Response::new(Full::new(body.into()));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if let Some(rate) = rate {
-        headers.insert("x-ratelimit-limit", HeaderValue::from(rate.limit));
-        headers.insert("x-ratelimit-remaining", HeaderValue::from(rate.remaining));
-        headers.insert("x-ratelimit-reset", HeaderValue::from(rate.reset));
-    }
-    response
-}
-
-/// What a load balancer says when Braze is not there: HTML, no JSON, no rate-limit headers.
-fn load_balancer_error(status: StatusCode) -> Response<Body> {
-    let title = format!(
-        "{} {}",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or("Error")
-    );
-    let body = format!(
-        "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n</body>\r\n</html>\r\n"
-    );
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("text/html"));
-    response
-}
-
-/// Exactly `size` bytes: valid JSON when there is room for it, spaces otherwise.
-fn oversized_body(size: usize) -> Vec<u8> {
-    const HEAD: &[u8] = br#"{"message":"success","data":[],"padding":""#;
-    const TAIL: &[u8] = br#""}"#;
-    if size < HEAD.len() + TAIL.len() {
-        return vec![b' '; size];
-    }
-    let mut body = Vec::with_capacity(size);
-    body.extend_from_slice(HEAD);
-    body.resize(size - TAIL.len(), b'x');
-    body.extend_from_slice(TAIL);
-    body
 }
