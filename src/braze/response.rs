@@ -86,9 +86,13 @@ fn parse_point(point: RawPoint, time_zone: &TimeZone) -> Result<Point, String> {
     Ok(Point { start, sessions })
 }
 
-/// A count: 12, 12.0 or "12"; never negative, fractional or beyond 2^53 (where f64 loses units).
+/// More sessions than this in one bucket is not a count but corruption: a trillion is over a
+/// hundred sessions per person on Earth in an hour.
+pub const MAX_SESSIONS: u64 = 1_000_000_000_000;
+
+/// A count: 12, 12.0 or "12"; never negative, fractional or absurd (over [`MAX_SESSIONS`]).
 fn count(value: &Value) -> Option<u64> {
-    const EXACT: f64 = 9_007_199_254_740_992.0;
+    const EXACT: f64 = MAX_SESSIONS as f64;
     match value {
         Value::Number(n) => n.as_u64().or_else(|| {
             n.as_f64()
@@ -150,7 +154,17 @@ mod tests {
         assert_eq!(one("12"), Ok(12));
         assert_eq!(one("12.0"), Ok(12));
         assert_eq!(one("\"12\""), Ok(12));
-        for bad in ["-1", "1.5", "null", "\"many\"", "[]", "1e300"] {
+        assert_eq!(one("1000000000000"), Ok(MAX_SESSIONS));
+        for bad in [
+            "-1",
+            "1.5",
+            "null",
+            "\"many\"",
+            "[]",
+            "1e300",
+            "1000000000001",
+            "18446744073709551615",
+        ] {
             let err = one(bad).unwrap_err();
             assert!(
                 err.starts_with("data[0]: ") && err.contains("\"sessions\""),

@@ -4,4 +4,6 @@
 mod support;
 
 mod cli;
+mod faults;
+mod reload;
 mod scrape;
