@@ -7,3 +7,4 @@ mod cli;
 mod faults;
 mod reload;
 mod scrape;
+mod web;
