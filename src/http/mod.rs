@@ -91,8 +91,10 @@ pub async fn serve(
             match settings.tls {
                 // hyper's header timeout starts with the first byte: a client that connects
                 // and says nothing is closed here instead of holding a connection forever.
-                None => match tokio::time::timeout(HEADER_READ_TIMEOUT, stream.readable()).await {
-                    Ok(Ok(())) => serve_connection(stream, site, &builder, stopping, peer).await,
+                None => match tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut [0u8; 1]))
+                    .await
+                {
+                    Ok(Ok(1..)) => serve_connection(stream, site, &builder, stopping, peer).await,
                     _ => debug!(%peer, "client sent nothing; closing"),
                 },
                 Some(acceptor) => {

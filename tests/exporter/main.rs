@@ -5,6 +5,7 @@ mod support;
 
 mod cli;
 mod faults;
+mod hardening;
 mod reload;
 mod scrape;
 mod web;

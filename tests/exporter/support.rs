@@ -32,7 +32,7 @@ impl Workspace {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("api-key"), format!("{KEY}\n")).unwrap();
         let config = format!(
-            "braze:\n  url: {url}\n  api_key_file: {key}\n  timeout: 2s\n{extra}\
+            "braze:\n  url: {url}\n  api_key_file: {key}\n  timeout: 2s\n  max_requests_per_hour: 250000\n{extra}\
              apps:\n  - name: ios\n    id: demo-app-ios\n  - name: android\n    id: demo-app-android\n\
              segments:\n  - name: paying\n    id: demo-seg-paying\n",
             key = dir.path().join("api-key").display()
