@@ -278,7 +278,8 @@ pub fn parse_time_zone(text: &str) -> Result<TimeZone, String> {
     })
 }
 
-/// `+05:30`, `+0530`, `-5:00`, `+05`: hours up to 18, minutes under 60.
+/// `+05:30`, `+0530`, `-5:00` (Braze's own unpadded example), `+05`: hours up to 18, minutes
+/// under 60. A lone `+5` is not ISO 8601 and is refused.
 pub fn parse_offset(text: &str) -> Option<Offset> {
     let (sign, rest) = match text.as_bytes().first()? {
         b'+' => (1, &text[1..]),
@@ -288,7 +289,8 @@ pub fn parse_offset(text: &str) -> Option<Offset> {
     let (hours, minutes) = match rest.split_once(':') {
         Some((h, m)) => (h, m),
         None if rest.len() == 4 => rest.split_at(2),
-        None => (rest, "0"),
+        None if rest.len() == 2 => (rest, "0"),
+        None => return None,
     };
     let digits = |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());
     if !digits(hours) || !digits(minutes) {

@@ -12,7 +12,6 @@
 
 use std::collections::HashSet;
 
-use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
@@ -159,44 +158,13 @@ fn known(id: Option<&str>, known: &HashSet<String>) -> Result<Option<String>, St
     }
 }
 
-/// Reads `ending_at`. Accepted (Braze says "ISO-8601" and shows the unpadded offset):
-/// - a date-time with an offset or `Z`: `2026-11-28T10:00:00+05:30`, `…Z`;
-/// - Braze's own example with an unpadded offset hour: `2018-06-28T23:59:59-5:00`;
-/// - a date-time without offset, read as wall-clock time in the company time zone (a time
-///   skipped by DST moves forward, a repeated one takes the earlier instant);
-/// - a plain date `2022-09-01`, read as midnight starting that day in the company time zone,
-///   so `unit=day` ends with that day and `unit=hour` with its first hour.
+/// Reads `ending_at` as the exporter reads Braze's times (`crate::braze::time`): a date-time
+/// with an offset or `Z` (Braze's own example writes an unpadded offset hour, `-5:00`), one
+/// without, read as wall-clock time in the company time zone (a time skipped by DST moves
+/// forward, a repeated one takes the earlier instant), or a plain date, read as the midnight
+/// that starts it, so `unit=day` ends with that day and `unit=hour` with its first hour.
 pub(super) fn parse_ending_at(raw: &str, time_zone: &TimeZone) -> Option<Timestamp> {
-    if raw.len() == 10 {
-        let date: Date = raw.parse().ok()?;
-        return date.to_zoned(time_zone.clone()).ok().map(|z| z.timestamp());
-    }
-    let time_part = raw.get(11..)?;
-    let has_offset = time_part.contains(['Z', 'z', '+', '-']);
-    if has_offset {
-        pad_offset_hour(raw).parse::<Timestamp>().ok()
-    } else {
-        let naive: DateTime = raw.parse().ok()?;
-        naive
-            .to_zoned(time_zone.clone())
-            .ok()
-            .map(|z| z.timestamp())
-    }
-}
-
-/// `…-5:00` → `…-05:00`; anything else unchanged.
-fn pad_offset_hour(raw: &str) -> std::borrow::Cow<'_, str> {
-    let Some(sign) = raw.rfind(['+', '-']) else {
-        return raw.into();
-    };
-    let offset = &raw.as_bytes()[sign + 1..];
-    let unpadded = matches!(offset, [h, b':', m1, m2]
-        if h.is_ascii_digit() && m1.is_ascii_digit() && m2.is_ascii_digit());
-    if unpadded {
-        format!("{}0{}", &raw[..=sign], &raw[sign + 1..]).into()
-    } else {
-        raw.into()
-    }
+    crate::braze::time::parse_time(raw, time_zone).ok()
 }
 
 #[cfg(test)]
