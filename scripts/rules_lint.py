@@ -25,6 +25,13 @@ import rules_promql as rp  # noqa: E402
 results = []
 
 
+ROOT = "."
+
+
+def rel_path(path):
+    return os.path.relpath(path, ROOT)
+
+
 def check(name, ok, why=""):
     results.append(ok)
     print(f"PASS {name}" if ok else f"FAIL {name}: {why}")
@@ -38,7 +45,7 @@ def ds_ref_ok(ds):
 
 
 def lint_dashboard(path, recorded):
-    rel = os.path.relpath(path)
+    rel = rel_path(path)
     try:
         d = rp.load_dashboard(path)
     except (OSError, ValueError) as e:
@@ -129,7 +136,7 @@ def lint_rules(rule_files, test_files, readme):
     rules = []
     for f in rule_files:
         rs = rp.read_rules(f)
-        check(f"{os.path.relpath(f)}: rules found and every rule has an expr", bool(rs) and all(r["expr"] for r in rs),
+        check(f"{rel_path(f)}: rules found and every rule has an expr", bool(rs) and all(r["expr"] for r in rs),
               f"{len(rs)} rules, without expr: {[r['name'] for r in rs if not r['expr']]}")
         rules += rs
     recorded = {r["name"] for r in rules if r["kind"] == "record"}
@@ -163,7 +170,7 @@ def lint_rules(rule_files, test_files, readme):
               "missing or not critical|warning|info")
         for ann in ("summary", "description"):
             check(f"alert {r['name']}: {ann} annotation", re.search(rf"^\s*{ann}:\s*\S", b, re.M) is not None, "missing")
-        check(f"alert {r['name']}: runbook section in {os.path.relpath(readme)}",
+        check(f"alert {r['name']}: runbook section in {rel_path(readme)}",
               re.search(rf"^#+\s*`?{re.escape(r['name'])}`?\s*$", readme_text, re.M) is not None, "no heading with its name")
         c = cases.get(r["name"], [])
         check(f"alert {r['name']}: unit tests firing and not firing", True in c and False in c,
@@ -171,10 +178,32 @@ def lint_rules(rule_files, test_files, readme):
     return recorded
 
 
+def lint_provisioning(g):
+    """Grafana provisioning examples: present, apiVersion 1, and pointing where the README says."""
+    ds = sorted(glob.glob(os.path.join(g, "provisioning", "datasources", "*.y*ml")))
+    dash = sorted(glob.glob(os.path.join(g, "provisioning", "dashboards", "*.y*ml")))
+    check("provisioning: a datasource file", bool(ds), "none in grafana/provisioning/datasources/")
+    check("provisioning: a dashboard provider file", bool(dash), "none in grafana/provisioning/dashboards/")
+    for f in ds:
+        t = open(f, encoding="utf-8").read()
+        check(f"{rel_path(f)}: apiVersion 1, a prometheus data source with a url",
+              re.search(r"^apiVersion:\s*1\s*$", t, re.M) is not None
+              and re.search(r"^\s*type:\s*prometheus\s*$", t, re.M) is not None
+              and re.search(r"^\s*url:\s*\S+", t, re.M) is not None, "missing apiVersion/type/url")
+    for f in dash:
+        t = open(f, encoding="utf-8").read()
+        check(f"{rel_path(f)}: apiVersion 1, a file provider with a path",
+              re.search(r"^apiVersion:\s*1\s*$", t, re.M) is not None
+              and re.search(r"^\s*type:\s*file\s*$", t, re.M) is not None
+              and re.search(r"^\s*path:\s*\S+", t, re.M) is not None, "missing apiVersion/type/path")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     a = ap.parse_args()
+    global ROOT
+    ROOT = a.root
     g = os.path.join(a.root, "grafana")
     rule_files = sorted(f for f in glob.glob(os.path.join(g, "**", "*.rules.y*ml"), recursive=True)
                         if ".test." not in os.path.basename(f))
@@ -186,6 +215,7 @@ def main():
     recorded = lint_rules(rule_files, test_files, os.path.join(g, "README.md"))
     for path in dashboards:
         lint_dashboard(path, recorded)
+    lint_provisioning(g)
     failed = results.count(False)
     print(f"rules-lint: {results.count(True)} passed, {failed} failed")
     return 1 if failed else 0

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Checks of the monitoring mixin under grafana/, no exporter or Prometheus server needed:
+# - `promtool check rules` on every rules file (grafana/**/*.rules.yml);
+# - `promtool test rules` on every unit-test file (grafana/**/*.rules.test.yml);
+# - `promtool check config` on the example Prometheus configuration(s) (grafana/**/prometheus*.yml);
+# - scripts/rules_lint.py: dashboard structure (uid, datasource and label_values variables,
+#   ${datasource} everywhere, known metric names), alert labels/annotations, a runbook section
+#   per alert in grafana/README.md, firing and not-firing tests per alert.
+# Installs Debian's `prometheus` package (for promtool) when promtool is missing, without
+# leaving its service running. Ends with `check-rules: N passed, M failed`; exits non-zero on
+# any failure.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PASSED=0
+FAILED=0
+pass() { PASSED=$((PASSED + 1)); echo "PASS $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL $*"; }
+
+ensure_promtool() {
+  if command -v promtool >/dev/null 2>&1; then
+    return 0
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "promtool missing and not root: install Debian's prometheus package" >&2
+    return 1
+  fi
+  echo "installing Debian's prometheus package (for promtool)"
+  local added_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    # Keep the package's service from starting.
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    added_policy=1
+  fi
+  local rc=0
+  {
+    DEBIAN_FRONTEND=noninteractive timeout 600 apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends prometheus
+  } || rc=$?
+  [ -n "$added_policy" ] && rm -f /usr/sbin/policy-rc.d
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  fi
+  return $rc
+}
+
+if ensure_promtool; then
+  pass "promtool available ($(promtool --version 2>&1 | head -n 1))"
+else
+  fail "promtool available"
+  echo "check-rules: $PASSED passed, $FAILED failed"
+  exit 1
+fi
+
+mapfile -t RULE_FILES < <(find "$ROOT/grafana" -type f \( -name '*.rules.yml' -o -name '*.rules.yaml' \) ! -name '*.test.*' | sort)
+mapfile -t TEST_FILES < <(find "$ROOT/grafana" -type f \( -name '*.rules.test.yml' -o -name '*.rules.test.yaml' \) | sort)
+[ "${#RULE_FILES[@]}" -gt 0 ] || fail "no rules files under grafana/"
+[ "${#TEST_FILES[@]}" -gt 0 ] || fail "no rule test files under grafana/"
+
+for f in "${RULE_FILES[@]}"; do
+  rel=${f#"$ROOT"/}
+  if out=$(timeout 120 promtool check rules "$f" 2>&1); then
+    pass "promtool check rules $rel: $(echo "$out" | grep -o 'SUCCESS.*' | head -n 1)"
+  else
+    fail "promtool check rules $rel"
+    echo "$out" | sed 's/^/    /'
+  fi
+done
+
+for f in "${TEST_FILES[@]}"; do
+  rel=${f#"$ROOT"/}
+  # Tests name their rule files relative to themselves.
+  if out=$(cd "$(dirname "$f")" && timeout 300 promtool test rules "$(basename "$f")" 2>&1); then
+    pass "promtool test rules $rel"
+  else
+    fail "promtool test rules $rel"
+    echo "$out" | sed 's/^/    /'
+  fi
+done
+
+# Example Prometheus configurations (they load the rules files through rule_files).
+mapfile -t CONFIGS < <(find "$ROOT/grafana" -type f -name 'prometheus*.yml' | sort)
+for f in "${CONFIGS[@]}"; do
+  rel=${f#"$ROOT"/}
+  if out=$(cd "$(dirname "$f")" && timeout 120 promtool check config "$(basename "$f")" 2>&1); then
+    pass "promtool check config $rel"
+  else
+    fail "promtool check config $rel"
+    echo "$out" | sed 's/^/    /'
+  fi
+done
+
+set +e
+lint=$(timeout 120 python3 "$ROOT/scripts/rules_lint.py" --root "$ROOT" 2>&1)
+lint_rc=$?
+set -e
+echo "$lint" | grep -E '^(PASS|FAIL) ' || true
+PASSED=$((PASSED + $(echo "$lint" | grep -c '^PASS ' || true)))
+FAILED=$((FAILED + $(echo "$lint" | grep -c '^FAIL ' || true)))
+if [ "$lint_rc" -ne 0 ] && ! echo "$lint" | grep -q '^FAIL '; then
+  fail "rules_lint.py crashed (exit $lint_rc)"
+  echo "$lint" | tail -n 20 | sed 's/^/    /'
+fi
+
+echo "check-rules: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
