@@ -8,7 +8,7 @@ Checked:
   panel ids and refIds, every metric it names is in the exporter's contract or recorded by a
   rule, and the panels the issue asks for are there;
 - the rules: every alert has a severity label, summary and description annotations, a runbook
-  section in grafana/README.md, and unit tests where it fires and where it does not; every
+  section in the main README.md, and unit tests where it fires and where it does not; every
   recording rule is tested; every metric named is in the contract or recorded.
 Usage: rules_lint.py [--root DIR]
 """
@@ -212,7 +212,7 @@ def main():
     check("rules files found", bool(rule_files), "no grafana/**/*.rules.yml")
     check("rule test files found", bool(test_files), "no grafana/**/*.rules.test.yml")
     check("dashboards found", bool(dashboards), "no grafana/dashboards/*.json")
-    recorded = lint_rules(rule_files, test_files, os.path.join(g, "README.md"))
+    recorded = lint_rules(rule_files, test_files, os.path.join(a.root, "README.md"))
     for path in dashboards:
         lint_dashboard(path, recorded)
     lint_provisioning(g)
