@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use prometheus::{
-    Encoder, Gauge, GaugeVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts,
+    Registry, TextEncoder,
 };
 
 use crate::braze::{FailureReason, RateLimit};
@@ -22,6 +23,8 @@ pub const REVISION: &str = env!("BRAZE_EXPORTER_REVISION");
 pub struct Telemetry {
     registry: Registry,
     requests: IntCounter,
+    request_duration: Histogram,
+    hold_off_until: GaugeVec,
     failures: IntCounterVec,
     rate_limit_limit: GaugeVec,
     rate_limit_remaining: GaugeVec,
@@ -111,6 +114,15 @@ impl Telemetry {
         .expect("process metrics register once");
         Self {
             requests: counter("braze_api_requests_total", "Requests sent to Braze /sessions/data_series."),
+            request_duration: register(
+                &r,
+                Histogram::with_opts(
+                    HistogramOpts::new("braze_api_request_duration_seconds", "Time from sending a request to Braze to having its whole answer (or failure).")
+                        .buckets(vec![0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
+                )
+                .expect("valid metric"),
+            ),
+            hold_off_until: lazy_gauge(&r, "braze_api_hold_off_until_timestamp_seconds", "Unix time until which the exporter sends Braze nothing, after a 429 or an exhausted rate limit."),
             failures,
             rate_limit_limit: lazy_gauge(&r, "braze_api_rate_limit_limit", "Braze's request budget per window for the workspace (X-RateLimit-Limit), from the latest response that had it."),
             rate_limit_remaining: lazy_gauge(&r, "braze_api_rate_limit_remaining", "Requests left in the workspace's current Braze window (X-RateLimit-Remaining); shared with every other integration of the workspace."),
@@ -133,6 +145,16 @@ impl Telemetry {
 
     pub fn request_sent(&self) {
         self.requests.inc();
+    }
+
+    pub fn request_took(&self, took: Duration) {
+        self.request_duration.observe(took.as_secs_f64());
+    }
+
+    pub fn holding_off_until(&self, until: Timestamp) {
+        self.hold_off_until
+            .with_label_values(&[] as &[&str])
+            .set(until.as_second() as f64);
     }
 
     pub fn request_failed(&self, reason: FailureReason) {
@@ -280,6 +302,7 @@ mod tests {
         let t = Telemetry::new();
         t.request_sent();
         t.request_sent();
+        t.request_took(Duration::from_millis(300));
         t.request_failed(FailureReason::Timeout);
         t.refresh_completed(
             Duration::from_millis(1500),
@@ -296,6 +319,9 @@ mod tests {
         let out = text(&t);
         for line in [
             "braze_api_requests_total 2",
+            "braze_api_request_duration_seconds_count 1",
+            "braze_api_request_duration_seconds_bucket{le=\"0.5\"} 1",
+            "braze_api_request_duration_seconds_bucket{le=\"0.25\"} 0",
             "braze_api_request_failures_total{reason=\"timeout\"} 1",
             "braze_refreshes_total 1",
             "braze_refresh_duration_seconds 1.5",

@@ -225,8 +225,11 @@ impl<S: Source> Refresher<S> {
             self.telemetry.request_sent();
             let source = self.source.clone();
             let (unit, length) = (self.settings().unit, self.settings().length);
+            let telemetry = self.telemetry.clone();
             in_flight.push(Box::pin(async move {
+                let started = Instant::now();
                 let fetch = source.fetch(&job.series, unit, length).await;
+                telemetry.request_took(started.elapsed());
                 (job, fetch)
             }));
         }
@@ -242,6 +245,12 @@ impl<S: Source> Refresher<S> {
         }
         if let Some(wait) = self.hold_off(fetch.rate_limit.as_ref(), rate_limited) {
             self.pacer.hold_off(now, wait);
+            let until = self
+                .clock
+                .now()
+                .checked_add(wait)
+                .unwrap_or(self.clock.now());
+            self.telemetry.holding_off_until(until);
         }
         match fetch.result {
             Ok(points) => {
