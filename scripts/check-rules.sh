@@ -18,31 +18,7 @@ pass() { PASSED=$((PASSED + 1)); echo "PASS $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL $*"; }
 
 ensure_promtool() {
-  if command -v promtool >/dev/null 2>&1; then
-    return 0
-  fi
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "promtool missing and not root: install Debian's prometheus package" >&2
-    return 1
-  fi
-  echo "installing Debian's prometheus package (for promtool)"
-  local added_policy=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    # Keep the package's service from starting.
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    added_policy=1
-  fi
-  local rc=0
-  {
-    DEBIAN_FRONTEND=noninteractive timeout 600 apt-get update -qq &&
-      DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends prometheus
-  } || rc=$?
-  [ -n "$added_policy" ] && rm -f /usr/sbin/policy-rc.d
-  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-    systemctl disable --now prometheus.service >/dev/null 2>&1 || true
-  fi
-  return $rc
+  "$ROOT/scripts/install-test-deps.sh"
 }
 
 if ensure_promtool; then

@@ -87,7 +87,7 @@ async fn run(flags: Flags) -> ExitCode {
             }
         }
     } else {
-        match Config::load(&flags.config_file, std::env::var(API_KEY_ENV).ok()) {
+        match load(&flags) {
             Ok(config) => (config, None),
             Err(e) => {
                 eprintln!("{e}");
@@ -145,6 +145,22 @@ async fn run(flags: Flags) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The configuration file; for `--config.check`, a key that cannot be read is only a warning.
+fn load(flags: &Flags) -> Result<Config, crate::config::ConfigError> {
+    let env_key = std::env::var(API_KEY_ENV).ok();
+    if !flags.config_check {
+        return Config::load(&flags.config_file, env_key);
+    }
+    let (config, key_warning) = Config::load_for_check(&flags.config_file, env_key)?;
+    if let Some(warning) = key_warning {
+        eprintln!(
+            "{}: warning: {warning} (needed where the exporter runs)",
+            flags.config_file.display()
+        );
+    }
+    Ok(config)
 }
 
 /// What `--config.check` prints: the settings that matter and every series to poll.

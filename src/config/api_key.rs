@@ -43,6 +43,12 @@ impl ApiKey {
         Ok(Self(key.to_string()))
     }
 
+    /// A stand-in for a key that could not be read, so `--config.check` can go on checking the
+    /// rest; never sent anywhere.
+    pub fn placeholder() -> Self {
+        Self("unread-key".into())
+    }
+
     /// The `Authorization` header value, marked sensitive so HTTP layers do not print it.
     pub fn authorization(&self) -> HeaderValue {
         let mut value = HeaderValue::from_str(&format!("Bearer {}", self.0))

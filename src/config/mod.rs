@@ -57,11 +57,16 @@ pub struct RefreshSettings {
 impl Config {
     /// Reads and checks the file at `path`; the key comes from the file it names or `env_key`.
     pub fn load(path: &Path, env_key: Option<String>) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            origin: path.to_path_buf(),
-            problems: vec![Problem::new("", format!("cannot read the file: {e}"))],
-        })?;
-        Self::parse(&text, path, env_key)
+        Self::read(path, env_key, true).map(|(config, _)| config)
+    }
+
+    /// As [`Config::load`], for `--config.check`: a key that cannot be read (its Secret is
+    /// mounted only where the exporter runs) is returned as a warning, not an error.
+    pub fn load_for_check(
+        path: &Path,
+        env_key: Option<String>,
+    ) -> Result<(Config, Option<Problem>), ConfigError> {
+        Self::read(path, env_key, false)
     }
 
     /// Checks `text` as if read from `origin` (named in errors).
@@ -70,12 +75,33 @@ impl Config {
         origin: &Path,
         env_key: Option<String>,
     ) -> Result<Config, ConfigError> {
+        Self::check_text(text, origin, env_key, true).map(|(config, _)| config)
+    }
+
+    fn read(
+        path: &Path,
+        env_key: Option<String>,
+        key_required: bool,
+    ) -> Result<(Config, Option<Problem>), ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            origin: path.to_path_buf(),
+            problems: vec![Problem::new("", format!("cannot read the file: {e}"))],
+        })?;
+        Self::check_text(&text, path, env_key, key_required)
+    }
+
+    fn check_text(
+        text: &str,
+        origin: &Path,
+        env_key: Option<String>,
+        key_required: bool,
+    ) -> Result<(Config, Option<Problem>), ConfigError> {
         let error = |problems| ConfigError {
             origin: origin.to_path_buf(),
             problems,
         };
         let raw = raw::parse(text).map_err(|e| error(vec![Problem::new("", e)]))?;
-        validate::validate(raw, env_key).map_err(error)
+        validate::validate(raw, env_key, key_required).map_err(error)
     }
 
     /// Every series the refresher polls, in a stable order.

@@ -257,3 +257,34 @@ fn unreadable_file_is_a_config_error() {
         "{err}"
     );
 }
+
+#[test]
+fn config_check_only_warns_about_a_key_it_cannot_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.yml");
+    std::fs::write(
+        &path,
+        "braze:\n  url: https://x.example\n  api_key_file: /run/secrets/braze/api-key\n",
+    )
+    .unwrap();
+    let (config, warning) = Config::load_for_check(&path, None).unwrap();
+    let warning = warning.expect("a warning about the key");
+    assert_eq!(warning.field, "braze.api_key_file");
+    assert!(
+        warning.message.contains("/run/secrets/braze/api-key"),
+        "{warning}"
+    );
+    assert_eq!(config.series().len(), 1);
+    // Other problems are still errors, and running needs the key.
+    std::fs::write(
+        &path,
+        "braze:\n  url: https://x.example\n  api_key_file: /nope\nrefresh:\n  length: 0\n",
+    )
+    .unwrap();
+    let err = Config::load_for_check(&path, None).unwrap_err();
+    assert_eq!(err.problems.len(), 1, "{err}");
+    assert!(Config::load(&path, None)
+        .unwrap_err()
+        .to_string()
+        .contains("braze.api_key_file"));
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 use jiff::tz::{Offset, TimeZone};
 
 use super::raw::{RawBraze, RawConfig, RawNamed, RawRefresh};
-use super::{api_key, BrazeSettings, Config, Problem, RefreshSettings};
+use super::{api_key, ApiKey, BrazeSettings, Config, Problem, RefreshSettings};
 use crate::series::{Scope, Unit, ALL};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -33,26 +33,40 @@ impl Problems {
     }
 }
 
-pub fn validate(raw: RawConfig, env_key: Option<String>) -> Result<Config, Vec<Problem>> {
+/// Checks every value. With `key_required` false (for `--config.check`, run where the key's
+/// Secret is not mounted) a key that cannot be read is returned as a warning instead, and a
+/// placeholder stands in for it.
+pub fn validate(
+    raw: RawConfig,
+    env_key: Option<String>,
+    key_required: bool,
+) -> Result<(Config, Option<Problem>), Vec<Problem>> {
     let mut problems = Problems::default();
-    let braze = braze_settings(raw.braze, env_key, &mut problems);
+    let mut key_warning = None;
+    let warn_only = (!key_required).then_some(&mut key_warning);
+    let braze = braze_settings(raw.braze, env_key, warn_only, &mut problems);
     let refresh = refresh_settings(raw.refresh, &mut problems);
     let apps = scopes("apps", raw.apps, &mut problems);
     let segments = scopes("segments", raw.segments, &mut problems);
     match (braze, refresh, problems.0.is_empty()) {
-        (Some(braze), Some(refresh), true) => Ok(Config {
-            braze,
-            refresh,
-            apps,
-            segments,
-        }),
+        (Some(braze), Some(refresh), true) => Ok((
+            Config {
+                braze,
+                refresh,
+                apps,
+                segments,
+            },
+            key_warning,
+        )),
         _ => Err(problems.0),
     }
 }
 
+/// `key_warning`, when given, receives a key that cannot be read as a warning, not a problem.
 fn braze_settings(
     raw: Option<RawBraze>,
     env_key: Option<String>,
+    key_warning: Option<&mut Option<Problem>>,
     problems: &mut Problems,
 ) -> Option<BrazeSettings> {
     let Some(raw) = raw else {
@@ -69,10 +83,20 @@ fn braze_settings(
             None
         }
     };
-    let api_key = problems.check(
-        "braze.api_key_file",
+    let api_key = match (
         api_key::resolve(raw.api_key_file.as_deref(), env_key),
-    );
+        key_warning,
+    ) {
+        (Ok(key), _) => Some(key),
+        (Err(why), Some(slot)) => {
+            *slot = Some(Problem::new("braze.api_key_file", why));
+            Some(ApiKey::placeholder())
+        }
+        (Err(why), None) => {
+            problems.add("braze.api_key_file", why);
+            None
+        }
+    };
     let time_zone_name = raw.time_zone.unwrap_or_else(|| "UTC".to_string());
     let time_zone = problems.check("braze.time_zone", parse_time_zone(&time_zone_name));
     let timeout = duration(problems, "braze.timeout", raw.timeout, DEFAULT_TIMEOUT);

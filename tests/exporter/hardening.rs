@@ -33,8 +33,12 @@ async fn after_a_429_nothing_more_is_sent_until_the_reset() {
     assert!(sent <= 4, "{sent} requests reached Braze");
     assert_eq!(sample(&text, "braze_api_rate_limit_remaining"), Some(0.0));
     assert!(sample(&text, "braze_api_rate_limit_reset_timestamp_seconds").is_some());
-    let hold = sample(&text, "braze_api_hold_off_until_timestamp_seconds").expect("hold-off exposed");
-    assert!(hold > jiff::Timestamp::now().as_second() as f64 + 3000.0, "held until the reset an hour away");
+    let hold =
+        sample(&text, "braze_api_hold_off_until_timestamp_seconds").expect("hold-off exposed");
+    assert!(
+        hold > jiff::Timestamp::now().as_second() as f64 + 3000.0,
+        "held until the reset an hour away"
+    );
     // Two seconds more, long past any retry backoff: still nothing sent.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(

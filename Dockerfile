@@ -1,0 +1,58 @@
+# braze-exporter container image.
+#
+#   docker build -t braze-exporter:0.1.0 .
+#   docker run --rm -p 9887:9887 \
+#     -v "$PWD/braze-api-key.txt:/run/secrets/braze/api-key:ro" braze-exporter:0.1.0
+#
+# Two stages: a Rust toolchain builds the release binary; the final image is distroless (glibc,
+# libgcc, CA certificates and tzdata; no shell, no package manager), runs as the numeric
+# non-root user 65532, and writes nothing to disk, so it runs with a read-only root file system.
+
+ARG RUST_VERSION=1.95
+
+# ---------------------------------------------------------------------------------------------
+FROM rust:${RUST_VERSION}-bookworm AS builder
+WORKDIR /src
+
+# Dependencies first, built against stub sources: this layer is reused until Cargo.toml or
+# Cargo.lock change, so editing src/ does not download or rebuild the dependencies.
+COPY Cargo.toml Cargo.lock ./
+RUN mkdir src \
+ && echo 'fn main() {}' > src/main.rs \
+ && touch src/lib.rs \
+ && cargo build --release --locked \
+ && rm -rf src
+
+# The real sources. The stub's build outputs and fingerprints go, so cargo cannot take them for
+# an up-to-date build of these files (COPY keeps the files' own modification times).
+COPY src ./src
+RUN rm -rf target/release/.fingerprint/braze-exporter-* \
+           target/release/deps/braze_exporter-* \
+           target/release/deps/libbraze_exporter-* \
+ && cargo build --release --locked \
+ && target/release/braze-exporter --version
+
+# ---------------------------------------------------------------------------------------------
+# cc, not static: the binary links glibc and libgcc_s dynamically (Debian 12's, as the
+# builder's). This image also carries the CA certificates the TLS client trusts and the time
+# zone database for braze.time_zone.
+FROM gcr.io/distroless/cc-debian12:nonroot
+
+LABEL org.opencontainers.image.title="braze-exporter" \
+      org.opencontainers.image.description="Prometheus exporter for Braze app sessions per app, segment and hour" \
+      org.opencontainers.image.licenses="Apache-2.0"
+
+COPY --from=builder /src/target/release/braze-exporter /usr/local/bin/braze-exporter
+# An example configuration; mount your own over /etc/braze-exporter (a ConfigMap in Kubernetes).
+COPY deploy/braze-exporter.example.yml /etc/braze-exporter/config.yml
+
+# Numeric, so that runAsNonRoot can verify it without looking the name up.
+USER 65532:65532
+EXPOSE 9887
+
+# Exec form, no shell. Arguments given to `docker run` or a pod's `args` replace CMD, so they
+# must repeat --config.file when they set any flag.
+ENTRYPOINT ["/usr/local/bin/braze-exporter"]
+CMD ["--config.file=/etc/braze-exporter/config.yml"]
+# No HEALTHCHECK: the image has no shell or curl to run one. Orchestrators probe /-/healthy
+# and /-/ready over HTTP instead.
