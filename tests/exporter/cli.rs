@@ -104,7 +104,10 @@ fn a_missing_key_says_how_to_give_one() {
     );
     let printed = text(&out);
     assert_eq!(out.status.code(), Some(0), "{printed}");
-    assert!(printed.contains("warning: braze.api_key_file: no Braze REST API key"), "{printed}");
+    assert!(
+        printed.contains("warning: braze.api_key_file: no Braze REST API key"),
+        "{printed}"
+    );
     // The environment variable is enough.
     let out = run(
         &[
