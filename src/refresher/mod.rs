@@ -40,6 +40,10 @@ use round::{Job, Round};
 
 /// While a round runs, a new snapshot is published at most this often.
 pub const PUBLISH_EVERY: Duration = Duration::from_secs(5);
+/// With nothing new, a snapshot is still rendered again this often (or a quarter of
+/// `refresh.stale_after`, if shorter), so stale data goes even while nothing is fetched, as
+/// during a long rate-limit hold-off.
+pub const REPUBLISH_EVERY: Duration = Duration::from_secs(60);
 
 /// A new configuration, with the client built for it.
 #[derive(Debug)]
@@ -119,9 +123,12 @@ impl<S: Source> Refresher<S> {
                 }
                 continue;
             }
-            let publish_at = dirty.then_some(last_publish + PUBLISH_EVERY);
+            let publish_at = match dirty {
+                true => last_publish + PUBLISH_EVERY,
+                false => last_publish + self.republish_every(),
+            };
             let next_round_at = round.is_none().then_some(next_round);
-            let wake_at = [dispatch_at, publish_at, next_round_at]
+            let wake_at = [dispatch_at, Some(publish_at), next_round_at]
                 .into_iter()
                 .flatten()
                 .min();
@@ -140,11 +147,15 @@ impl<S: Source> Refresher<S> {
                 },
                 () = sleep_until(wake_at) => {}
             }
-            if dirty && Instant::now() >= last_publish + PUBLISH_EVERY {
+            if Instant::now() >= publish_at {
                 self.publish();
                 (last_publish, dirty) = (Instant::now(), false);
             }
         }
+    }
+
+    fn republish_every(&self) -> Duration {
+        REPUBLISH_EVERY.min(self.settings().stale_after / 4)
     }
 
     /// One full refresh, not spread, then a new snapshot: for tests and tools.
@@ -325,7 +336,7 @@ impl<S: Source> Refresher<S> {
         self.telemetry.config_loaded(&config, self.clock.now());
         self.config = config;
         match round {
-            Some(round) => round.reconfigure(|s| self.entries.contains(s), new_series, now),
+            Some(round) => round.reconfigure(|s| self.entries.contains(s), new_series),
             None if !new_series.is_empty() => {
                 self.pacer
                     .set_spacing(false, new_series.len(), self.settings().interval);

@@ -81,13 +81,12 @@ impl Round {
     }
 
     /// After a reload: drops jobs of series no longer polled, and puts new series first.
-    pub fn reconfigure(&mut self, keep: impl Fn(&Series) -> bool, new: Vec<Series>, now: Instant) {
+    pub fn reconfigure(&mut self, keep: impl Fn(&Series) -> bool, new: Vec<Series>) {
         self.queue.retain(|job| keep(&job.series));
         self.retries.retain(|(_, job)| keep(&job.series));
         for series in new.into_iter().rev() {
             self.queue.push_front(Job { series, attempt: 1 });
         }
-        self.started = self.started.min(now);
     }
 }
 
@@ -139,7 +138,7 @@ mod tests {
             },
             t0,
         );
-        round.reconfigure(|s| s != &series("b"), vec![series("n1"), series("n2")], t0);
+        round.reconfigure(|s| s != &series("b"), vec![series("n1"), series("n2")]);
         let order: Vec<String> = std::iter::from_fn(|| round.pop_ready(t0))
             .map(|j| j.series.app.name)
             .collect();

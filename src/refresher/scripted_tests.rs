@@ -138,8 +138,36 @@ impl Drop for Running {
     }
 }
 
+/// A wall clock that follows tokio's (paused) clock from [`NOW`], so time-stamps and
+/// staleness move with the simulated time.
+#[derive(Debug)]
+struct TokioClock {
+    start: Instant,
+}
+
+impl crate::clock::Clock for TokioClock {
+    fn now(&self) -> jiff::Timestamp {
+        let elapsed = jiff::SignedDuration::try_from(self.start.elapsed()).unwrap();
+        NOW.parse::<jiff::Timestamp>()
+            .unwrap()
+            .checked_add(elapsed)
+            .unwrap()
+    }
+}
+
 fn start(config: Config, source: &Scripted) -> Running {
-    let clock = Arc::new(ManualClock::new(NOW.parse().unwrap()));
+    start_with_clock(
+        config,
+        source,
+        Arc::new(ManualClock::new(NOW.parse().unwrap())),
+    )
+}
+
+fn start_with_clock(
+    config: Config,
+    source: &Scripted,
+    clock: crate::clock::SharedClock,
+) -> Running {
     let (telemetry, snapshots) = (Telemetry::new(), SnapshotCell::default());
     let refresher = Refresher::new(
         config,
@@ -357,4 +385,41 @@ async fn a_reload_applies_atomically_and_keeps_unchanged_series() {
         "only the new series was fetched: {requests:?}"
     );
     assert_eq!(requests[3], (10, "a3/all".to_string()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn stale_data_goes_even_while_nothing_is_fetched() {
+    let mut source = Scripted::new(Duration::from_secs(1), |_, nth| match nth {
+        0 => Ok(()),
+        _ => Err(FetchError::Status {
+            status: 429,
+            message: None,
+        }),
+    });
+    source.reset_in = Duration::from_secs(7200);
+    let mut config = config(0, 0, 60, 1, 250_000);
+    config.refresh.stale_after = Duration::from_secs(300);
+    let clock = Arc::new(TokioClock {
+        start: Instant::now(),
+    });
+    let running = start_with_clock(config, &source, clock);
+    let sessions = "braze_sessions{app_name=\"all\",segment_name=\"all\",unit=\"hour\"} 42";
+    run_for(290).await;
+    // Fetched at 0 s; refused at 60 s, then held off for the two-hour reset.
+    assert_eq!(source.start_times(), [0, 60]);
+    assert!(
+        text(&running.snapshots).contains(sessions),
+        "kept until stale_after"
+    );
+    run_for(100).await;
+    let out = text(&running.snapshots);
+    assert!(
+        !out.contains("braze_sessions{"),
+        "gone after stale_after, without a fetch:\n{out}"
+    );
+    assert!(
+        out.contains("braze_up{app_name=\"all\",segment_name=\"all\",unit=\"hour\"} 0"),
+        "{out}"
+    );
+    assert_eq!(source.start_times(), [0, 60], "nothing sent while held off");
 }
