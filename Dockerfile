@@ -1,6 +1,7 @@
 # braze-exporter container image.
 #
-#   docker build -t braze-exporter:0.1.0 .
+#   docker build --build-arg BRAZE_EXPORTER_REVISION="$(git rev-parse --short=12 HEAD)" \
+#     -t braze-exporter:0.1.0 .
 #   docker run --rm -p 9887:9887 \
 #     -v "$PWD/braze-api-key.txt:/run/secrets/braze/api-key:ro" braze-exporter:0.1.0
 #
@@ -24,7 +25,11 @@ RUN mkdir src \
  && rm -rf src
 
 # The real sources. The stub's build outputs and fingerprints go, so cargo cannot take them for
-# an up-to-date build of these files (COPY keeps the files' own modification times).
+# an up-to-date build of these files (COPY keeps the files' own modification times). There is
+# no .git in the context: pass the revision for braze_exporter_build_info as a build argument.
+ARG BRAZE_EXPORTER_REVISION=unknown
+ENV BRAZE_EXPORTER_REVISION=${BRAZE_EXPORTER_REVISION}
+COPY build.rs ./
 COPY src ./src
 RUN rm -rf target/release/.fingerprint/braze-exporter-* \
            target/release/deps/braze_exporter-* \

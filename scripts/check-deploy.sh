@@ -14,6 +14,7 @@
 #     key wiring, scrape objects and network policies on every rendered workload;
 #   - runs `braze-exporter --config.check` on every config shipped in a ConfigMap and on
 #     deploy/braze-exporter.example.yml;
+#   - compiles the Docker build context as .dockerignore admits it;
 #   - reads the Dockerfile and .dockerignore, and checks the binary's shared libraries against
 #     the distroless image;
 #   - runs negative controls: known-bad variants must fail the checks above.
@@ -222,6 +223,20 @@ check "--config.check rejects a config with an unknown field (negative control)"
 echo "== container file"
 check "Dockerfile and .dockerignore" "${CHECK[@]}" dockerfile "$ROOT"
 check "$BIN links only libraries of gcr.io/distroless/cc-debian12" "${CHECK[@]}" libs "$BIN"
+
+# The build context, as .dockerignore lets it through, compiles with the Dockerfile's own
+# command (checked, not linked, to spare time; in a target dir of its own so nothing clobbers).
+context_compiles() {
+  local ctx="$WORK/context"
+  local path
+  # The allow-list: every "!path" line of .dockerignore (which starts by excluding "*").
+  for path in $(sed -n 's|^!\(.*[^/]\)/*$|\1|p' .dockerignore); do
+    mkdir -p "$ctx/$(dirname "$path")"
+    cp -r "$path" "$ctx/$path"
+  done
+  (cd "$ctx" && CARGO_TARGET_DIR="$ROOT/target/context-check" cargo check --release --locked --quiet)
+}
+check "the Docker build context compiles (cargo check --release --locked)" context_compiles
 
 # ---------------------------------------------------------------------------------------------
 # Negative controls
