@@ -1,0 +1,945 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of braze-exporter against nginx and Prometheus Pushgateway.
+
+Run through bench/run.sh (it installs wrk, nginx-light and prometheus-pushgateway when they are
+missing); bench/README.md says what each phase measures and how. Everything listens on
+127.0.0.1 only, every wait is bounded, and every process started here is stopped on exit,
+including on Ctrl-C and SIGTERM.
+"""
+
+import argparse
+import datetime
+import gzip
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+API_KEY = "bench-key"
+
+# The per-series families: what Pushgateway is given to hold (the exporter's self-metrics would
+# clash with Pushgateway's own process_* metrics).
+SERIES_FAMILIES = (
+    "braze_sessions",
+    "braze_sessions_bucket_timestamp_seconds",
+    "braze_sessions_in_progress",
+    "braze_sessions_in_progress_bucket_timestamp_seconds",
+    "braze_up",
+    "braze_last_success_timestamp_seconds",
+)
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+class BenchError(Exception):
+    pass
+
+
+def parse_size(text):
+    apps, _, segs = text.lower().partition("x")
+    return int(apps), int(segs)
+
+
+def series_count(apps, segs):
+    return (1 + apps) * (1 + segs)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(what, predicate, timeout, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise BenchError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def http_get(url, gzip_ok=False, timeout=60):
+    headers = {"Accept-Encoding": "gzip"} if gzip_ok else {}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as r:
+        return r.read(), r.headers.get("Content-Encoding")
+
+
+def metrics_values(text, names):
+    """The value of each unlabelled sample named in `names` found in exposition `text`."""
+    found = {}
+    for line in text.splitlines():
+        if not line or line[0] == "#":
+            continue
+        name, _, value = line.partition(" ")
+        if name in names:
+            found[name] = float(value)
+    return found
+
+
+def proc_status(pid):
+    """VmRSS and VmHWM of `pid` in KiB."""
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(value.split()[0])
+    return out
+
+
+def children(pid):
+    kids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                kids.append(int(entry))
+        except (OSError, IndexError, ValueError):
+            pass
+    return kids
+
+
+def cpu_seconds(pids):
+    """User + system CPU time of `pids` (each with all its threads), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / ticks
+
+
+def machine_busy():
+    """Share of all CPUs busy, sampled over 1 s, and the 1-minute load average."""
+
+    def sample():
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        idle = fields[3] + fields[4]
+        return sum(fields), idle
+
+    t0, i0 = sample()
+    time.sleep(1)
+    t1, i1 = sample()
+    with open("/proc/loadavg") as f:
+        load1 = float(f.read().split()[0])
+    return {"busy": round(1 - (i1 - i0) / max(1, t1 - t0), 3), "load1": load1}
+
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+class Procs:
+    """Every process this run starts, so that all of them are stopped on any exit."""
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.running = []
+
+    def spawn(self, name, argv, env=None):
+        logfile = open(os.path.join(self.workdir, f"{name}.log"), "ab")
+        proc = subprocess.Popen(
+            argv, stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+        )
+        proc.bench_name = name
+        proc.bench_log = logfile.name
+        self.running.append(proc)
+        return proc
+
+    def check(self, proc):
+        if proc.poll() is not None:
+            with open(proc.bench_log, errors="replace") as f:
+                tail = f.read()[-2000:]
+            raise BenchError(f"{proc.bench_name} exited with {proc.returncode}:\n{tail}")
+
+    def stop(self, proc):
+        if proc not in self.running:
+            return
+        self.running.remove(proc)
+        if proc.poll() is None:
+            try:
+                os.kill(proc.pid, signal.SIGCONT)
+                proc.terminate()
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+            except ProcessLookupError:
+                pass
+
+    def stop_all(self):
+        for proc in list(reversed(self.running)):
+            try:
+                self.stop(proc)
+            except Exception as e:  # keep stopping the others
+                log(f"stopping {proc.bench_name}: {e}")
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.workdir = tempfile.mkdtemp(prefix="braze-bench-")
+        # nginx's workers run as nobody and read the static files from here.
+        os.chmod(self.workdir, 0o755)
+        self.procs = Procs(self.workdir)
+        self.key_file = os.path.join(self.workdir, "api-key")
+        with open(self.key_file, "w") as f:
+            f.write(API_KEY)
+        os.chmod(self.key_file, 0o600)
+        self.exporter_bin = None
+        self.simulator_bin = None
+
+    # ---------------------------------------------------------------- processes
+
+    def start_simulator(self, apps, segs, latency):
+        port = free_port()
+        proc = self.procs.spawn(
+            f"simulator-{apps}x{segs}-{latency}",
+            [
+                self.simulator_bin,
+                "--listen", f"127.0.0.1:{port}",
+                "--apps", str(apps),
+                "--segments", str(segs),
+                "--latency", latency,
+                "--time-zone", "UTC",
+                "--api-key", API_KEY,
+                # Far above what any phase sends, so no phase meets a 429.
+                "--rate-limit-per-hour", "1000000000",
+            ],
+        )
+        wait_until("the simulator's port", lambda: self.procs.check(proc) or port_open(port), 20)
+        proc.url = f"http://127.0.0.1:{port}"
+        return proc
+
+    def write_config(self, name, sim_url, apps, segs, concurrency, interval, timeout="60s"):
+        path = os.path.join(self.workdir, f"{name}.yml")
+        lines = [
+            "braze:",
+            f"  url: {sim_url}",
+            f"  api_key_file: {self.key_file}",
+            "  time_zone: UTC",
+            f"  timeout: {timeout}",
+            f"  max_concurrency: {concurrency}",
+            "  max_requests_per_hour: 250000",
+            "refresh:",
+            f"  interval: {interval}",
+            "  unit: hour",
+            "  length: 3",
+            "  delay: 0s",
+            "apps:",
+        ]
+        lines += [f"  - {{name: app-{i:04d}, id: app-{i:04d}}}" for i in range(1, apps + 1)]
+        lines += ["segments:"]
+        lines += [f"  - {{name: seg-{i:04d}, id: seg-{i:04d}}}" for i in range(1, segs + 1)]
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return path
+
+    def start_exporter(self, name, config):
+        port = free_port()
+        proc = self.procs.spawn(
+            name,
+            [
+                self.exporter_bin,
+                "--config.file", config,
+                "--web.listen-address", f"127.0.0.1:{port}",
+                "--log.level", "warn",
+            ],
+        )
+        proc.started = time.monotonic()
+        proc.url = f"http://127.0.0.1:{port}/metrics"
+        wait_until("the exporter's port", lambda: self.procs.check(proc) or port_open(port), 20, 0.005)
+        return proc
+
+    def exporter_metrics(self, proc):
+        body, encoding = http_get(proc.url, gzip_ok=True)
+        if encoding == "gzip":
+            body = gzip.decompress(body)
+        return metrics_values(
+            body.decode(),
+            {
+                "braze_refreshes_total",
+                "braze_refresh_duration_seconds",
+                "braze_api_requests_total",
+                "braze_api_retries_total",
+                "braze_series",
+                "process_resident_memory_bytes",
+            },
+        ), body.count(b"\nbraze_up{")
+
+    def failures(self, proc):
+        body, _ = http_get(proc.url)
+        total = 0
+        for line in body.decode().splitlines():
+            if line.startswith("braze_api_request_failures_total{"):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    def wait_first_refresh(self, proc, timeout, poll=0.05):
+        """Polls until braze_refreshes_total is 1; returns (wall seconds from spawn, metrics)."""
+
+        def done():
+            self.procs.check(proc)
+            values, _ = self.exporter_metrics(proc)
+            return values if values.get("braze_refreshes_total", 0) >= 1 else None
+
+        values = wait_until("the first full refresh", done, timeout, poll)
+        return time.monotonic() - proc.started, values
+
+    def start_nginx(self, www):
+        port = free_port()
+        conf_dir = os.path.join(self.workdir, "nginx")
+        os.makedirs(os.path.join(conf_dir, "tmp"), exist_ok=True)
+        conf = os.path.join(conf_dir, "nginx.conf")
+        tmp = os.path.join(conf_dir, "tmp")
+        with open(conf, "w") as f:
+            f.write(
+                f"""worker_processes {os.cpu_count()};
+daemon off;
+master_process on;
+pid {conf_dir}/nginx.pid;
+error_log {conf_dir}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_requests 10000000;
+  keepalive_timeout 120s;
+  client_body_temp_path {tmp};
+  proxy_temp_path {tmp};
+  fastcgi_temp_path {tmp};
+  uwsgi_temp_path {tmp};
+  scgi_temp_path {tmp};
+  types {{ }}
+  default_type "text/plain; version=0.0.4; charset=utf-8";
+  server {{
+    listen 127.0.0.1:{port};
+    root {www};
+    gzip_static on;
+    gzip_vary on;
+    location = /metrics {{ }}
+  }}
+}}
+"""
+            )
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        proc = self.procs.spawn("nginx", [nginx, "-c", conf, "-p", conf_dir])
+        wait_until("nginx's port", lambda: self.procs.check(proc) or port_open(port), 20)
+        proc.url = f"http://127.0.0.1:{port}/metrics"
+        return proc
+
+    def start_pushgateway(self):
+        port = free_port()
+        binary = shutil.which("prometheus-pushgateway") or "/usr/bin/prometheus-pushgateway"
+        # No --persistence.file: the default keeps nothing on disk.
+        proc = self.procs.spawn(
+            "pushgateway", [binary, f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"]
+        )
+        wait_until("Pushgateway's port", lambda: self.procs.check(proc) or port_open(port), 30)
+        proc.base = f"http://127.0.0.1:{port}"
+        proc.url = f"{proc.base}/metrics"
+        return proc
+
+    # ---------------------------------------------------------------- wrk
+
+    def lua(self, gzip_ok, delay_ms=None):
+        name = f"wrk-{'gzip' if gzip_ok else 'plain'}-{delay_ms or 0}.lua"
+        path = os.path.join(self.workdir, name)
+        parts = []
+        if gzip_ok:
+            parts.append('wrk.headers["Accept-Encoding"] = "gzip"')
+        if delay_ms:
+            parts.append(f"function delay() return {delay_ms} end")
+        parts.append(
+            """function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests":%d,"duration_us":%d,"bytes":%d,"connect":%d,"read":%d,"write":%d,' ..
+    '"status":%d,"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"p999_us":%d,"max_us":%d}\\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status,
+    e.timeout, latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency:percentile(99.9), latency.max))
+end"""
+        )
+        with open(path, "w") as f:
+            f.write("\n".join(parts) + "\n")
+        return path
+
+    def wrk(self, url, gzip_ok, duration, threads, connections, delay_ms=None, cpu_pids=()):
+        cmd = [
+            "wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "60s",
+            "-s", self.lua(gzip_ok, delay_ms), url,
+        ]
+        cpu0 = cpu_seconds(cpu_pids)
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 120)
+        cpu1 = cpu_seconds(cpu_pids)
+        line = next((l for l in out.stdout.splitlines() if l.startswith("BENCH_JSON ")), None)
+        if out.returncode != 0 or line is None:
+            raise BenchError(f"wrk failed ({out.returncode}): {out.stdout}\n{out.stderr}")
+        r = json.loads(line[len("BENCH_JSON "):])
+        r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
+        r["bytes_per_response"] = r["bytes"] / max(1, r["requests"])
+        r["errors"] = r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"]
+        if cpu_pids:
+            r["server_cpu_us_per_request"] = (cpu1 - cpu0) * 1e6 / max(1, r["requests"])
+        return r
+
+    # ---------------------------------------------------------------- phases
+
+    def phase_scrape(self, apps, segs):
+        """Throughput against nginx and Pushgateway, memory, and the machine-bound refresh."""
+        a = self.args
+        n = series_count(apps, segs)
+        log(f"scrape phase: {apps} apps x {segs} segments = {n} series")
+        result = {"apps": apps, "segments": segs, "series": n}
+        sim = self.start_simulator(apps, segs, "0s")
+        config = self.write_config(
+            f"scrape-{apps}x{segs}", sim.url, apps, segs, a.fast_concurrency, "1h"
+        )
+        exporter = self.start_exporter(f"exporter-scrape-{apps}x{segs}", config)
+        wall, values = self.wait_first_refresh(exporter, 600)
+        result["fast_refresh"] = {
+            "simulator_latency": "0s",
+            "max_concurrency": a.fast_concurrency,
+            "metric_seconds": values["braze_refresh_duration_seconds"],
+            "wall_seconds_from_spawn": wall,
+            "requests": values["braze_api_requests_total"],
+            "requests_per_second": values["braze_api_requests_total"]
+            / values["braze_refresh_duration_seconds"],
+            "failures": self.failures(exporter),
+        }
+        time.sleep(1)
+        result["exporter_memory_after_refresh_kib"] = proc_status(exporter.pid)
+        log(f"  first refresh {values['braze_refresh_duration_seconds']:.2f} s, "
+            f"RSS {result['exporter_memory_after_refresh_kib']['VmRSS'] / 1024:.1f} MiB")
+
+        # The exact bytes of one scrape, plain and gzip, for nginx to serve as static files.
+        www = os.path.join(self.workdir, f"www-{apps}x{segs}")
+        os.makedirs(www, exist_ok=True)
+        plain, _ = http_get(exporter.url)
+        gz, encoding = http_get(exporter.url, gzip_ok=True)
+        if encoding != "gzip" or not gzip.decompress(gz).startswith(plain[:4096]):
+            raise BenchError("the exporter's gzip answer does not decode to its plain answer")
+        with open(os.path.join(www, "metrics"), "wb") as f:
+            f.write(plain)
+        with open(os.path.join(www, "metrics.gz"), "wb") as f:
+            f.write(gz)
+        result["body_bytes"] = {"plain": len(plain), "gzip": len(gz)}
+        result["series_in_body"] = plain.count(b"\nbraze_up{")
+
+        nginx = self.start_nginx(www)
+        nginx_pids = [nginx.pid] + children(nginx.pid)
+        served, encoding = http_get(nginx.url, gzip_ok=True)
+        if served != gz or encoding != "gzip":
+            raise BenchError("nginx does not serve the exporter's gzip bytes")
+
+        targets = [
+            ("exporter", "plain", exporter.url, False, [exporter.pid], a.duration),
+            ("nginx", "plain", nginx.url, False, nginx_pids, a.duration),
+            ("exporter", "gzip", exporter.url, True, [exporter.pid], a.duration),
+            ("nginx", "gzip", nginx.url, True, nginx_pids, a.duration),
+        ]
+        pushgateway = None
+        if not a.no_pushgateway:
+            pushgateway = self.start_pushgateway()
+            lines, keep = [], False
+            for line in plain.decode().splitlines(keepends=True):
+                if line.startswith("# HELP ") or line.startswith("# TYPE "):
+                    keep = line.split()[2] in SERIES_FAMILIES
+                if keep:
+                    lines.append(line)
+            push = "".join(lines).encode()
+            t0 = time.monotonic()
+            request = urllib.request.Request(
+                f"{pushgateway.base}/metrics/job/bench", data=push, method="PUT",
+                headers={"Content-Type": "text/plain; version=0.0.4"},
+            )
+            with urllib.request.urlopen(request, timeout=600) as r:
+                if r.status not in (200, 202):
+                    raise BenchError(f"Pushgateway refused the push: {r.status}")
+            t1 = time.monotonic()
+            pushed = http_get(pushgateway.url, gzip_ok=True, timeout=600)[0]
+            one_scrape = time.monotonic() - t1
+            pushed = gzip.decompress(pushed)
+            held = pushed.count(b"\nbraze_up{")
+            if held != result["series_in_body"]:
+                raise BenchError(f"Pushgateway holds {held} series, expected {result['series_in_body']}")
+            result["pushgateway_push_seconds"] = time.monotonic() - t0
+            result["pushgateway_body_bytes_plain"] = len(pushed)
+            time.sleep(1)
+            result["pushgateway_memory_after_push_kib"] = proc_status(pushgateway.pid)
+            # A wrk run counts only the answers completed within it: a run must be long
+            # against one scrape under the same concurrency, or a slow peer shows 0 req/s.
+            pg_duration = max(a.duration, min(180, int(one_scrape * a.connections / 2 * 3) + 1))
+            result["pushgateway_one_scrape_seconds"] = one_scrape
+            result["pushgateway_wrk_duration"] = pg_duration
+            targets.append(("pushgateway", "gzip", pushgateway.url, True, [pushgateway.pid], pg_duration))
+            if a.pushgateway_plain:
+                targets.append(("pushgateway", "plain", pushgateway.url, False, [pushgateway.pid], pg_duration))
+
+        # Warm up every target once, then alternate: each round runs every target in turn,
+        # odd rounds in reverse order (A B B A ...), so drift over time falls on both sides.
+        for who, enc, url, gz_ok, pids, duration in targets:
+            self.wrk(url, gz_ok, a.warmup, a.threads, a.connections)
+        runs = {f"{who}/{enc}": [] for who, enc, *_ in targets}
+        for round_no in range(a.rounds):
+            order = targets if round_no % 2 == 0 else list(reversed(targets))
+            for who, enc, url, gz_ok, pids, duration in order:
+                self.procs.check(exporter)
+                r = self.wrk(url, gz_ok, duration, a.threads, a.connections, cpu_pids=pids)
+                if r["requests"] < 5:
+                    raise BenchError(f"{who}/{enc}: only {r['requests']} answers in {duration} s")
+                if r["errors"]:
+                    raise BenchError(f"{who}/{enc}: wrk saw errors {r}")
+                runs[f"{who}/{enc}"].append(r)
+                log(f"  round {round_no + 1}/{a.rounds} {who:11} {enc:5} "
+                    f"{r['rps']:9.1f} req/s  p99 {r['p99_us'] / 1000:.2f} ms  "
+                    f"{r['bytes_per_response']:.0f} B/response")
+        result["runs"] = runs
+        result["median_rps"] = {k: median([r["rps"] for r in v]) for k, v in runs.items()}
+        result["median_cpu_us_per_request"] = {
+            k: median([r["server_cpu_us_per_request"] for r in v]) for k, v in runs.items()
+        }
+        result["exporter_memory_after_load_kib"] = proc_status(exporter.pid)
+        if pushgateway:
+            result["pushgateway_memory_after_load_kib"] = proc_status(pushgateway.pid)
+            self.procs.stop(pushgateway)
+        for proc in (nginx, exporter, sim):
+            self.procs.stop(proc)
+        return result
+
+    def phase_refresh(self, apps, segs):
+        """First full refresh against a simulator answering in `latency`, vs the ideal."""
+        a = self.args
+        n = series_count(apps, segs)
+        latency_s = parse_duration(a.latency)
+        ideal = n * latency_s / a.concurrency
+        log(f"refresh phase: {n} series, simulator latency {a.latency}, max_concurrency "
+            f"{a.concurrency}: ideal {ideal:.2f} s, {a.refresh_runs} runs")
+        sim = self.start_simulator(apps, segs, a.latency)
+        config = self.write_config(f"refresh-{apps}x{segs}", sim.url, apps, segs, a.concurrency, "1h")
+        runs = []
+        for i in range(a.refresh_runs):
+            exporter = self.start_exporter(f"exporter-refresh-{apps}x{segs}-{i}", config)
+            wall, values = self.wait_first_refresh(exporter, 10 * ideal + 60, poll=0.02)
+            run = {
+                "metric_seconds": values["braze_refresh_duration_seconds"],
+                "wall_seconds_from_spawn": wall,
+                "requests": values["braze_api_requests_total"],
+                "retries": values.get("braze_api_retries_total", 0),
+                "failures": self.failures(exporter),
+                "rss_kib": proc_status(exporter.pid)["VmRSS"],
+            }
+            runs.append(run)
+            log(f"  run {i + 1}: {run['metric_seconds']:.3f} s (metric), {wall:.3f} s (wall), "
+                f"{run['requests']:.0f} requests, {run['failures']:.0f} failures")
+            self.procs.stop(exporter)
+        self.procs.stop(sim)
+        return {
+            "apps": apps, "segments": segs, "series": n, "latency": a.latency,
+            "max_concurrency": a.concurrency, "ideal_seconds": ideal, "runs": runs,
+            "median_metric_seconds": median([r["metric_seconds"] for r in runs]),
+            "median_wall_seconds": median([r["wall_seconds_from_spawn"] for r in runs]),
+        }
+
+    def p99_windows(self, exporter, sim, label, count, must_stay_in_first_refresh):
+        """Alternates windows with the simulator frozen (SIGSTOP: the round stalls, the
+        exporter does no refresh work) and running (the round proceeds), each under the same
+        paced gzip scrape load; returns the windows."""
+        a = self.args
+        windows = []
+        self.paused_seconds = 0.0
+        for i in range(count):
+            for state in ("paused", "refreshing"):
+                if state == "paused":
+                    os.kill(sim.pid, signal.SIGSTOP)
+                    stopped_at = time.monotonic()
+                else:
+                    os.kill(sim.pid, signal.SIGCONT)
+                    self.paused_seconds += time.monotonic() - stopped_at
+                time.sleep(0.2)
+                before, _ = self.exporter_metrics(exporter)
+                r = self.wrk(
+                    exporter.url, True, a.p99_duration, 1, a.p99_connections,
+                    delay_ms=a.p99_delay_ms, cpu_pids=[exporter.pid],
+                )
+                after, series_shown = self.exporter_metrics(exporter)
+                r["state"] = state
+                r["braze_requests_during"] = (
+                    after["braze_api_requests_total"] - before["braze_api_requests_total"]
+                )
+                r["series_shown"] = series_shown
+                if r["errors"]:
+                    raise BenchError(f"p99 {label} {state}: wrk saw errors {r}")
+                if must_stay_in_first_refresh and after.get("braze_refreshes_total", 0) >= 1:
+                    raise BenchError("the first refresh ended during the measurement: "
+                                     "use more series or fewer/shorter --p99-windows")
+                windows.append(r)
+                log(f"  {label} {i + 1}/{count} {state:10} p99 {r['p99_us'] / 1000:7.2f} ms  "
+                    f"p50 {r['p50_us'] / 1000:.2f} ms  max {r['max_us'] / 1000:.1f} ms  "
+                    f"{r['rps']:.0f} scrapes/s  {r['braze_requests_during']:.0f} Braze requests  "
+                    f"{series_shown} series shown")
+        os.kill(sim.pid, signal.SIGCONT)
+        return windows
+
+    def phase_p99(self, apps, segs):
+        """/metrics latency while a refresh of every series runs, against the same exporter
+        with its refresh stalled; also the first refresh of this many series vs its ideal."""
+        a = self.args
+        n = series_count(apps, segs)
+        latency_s = parse_duration(a.latency)
+        ideal = n * latency_s / a.concurrency
+        log(f"p99 phase: {n} series, simulator latency {a.latency}, max_concurrency {a.concurrency}, "
+            f"interval {a.p99_interval}")
+        sim = self.start_simulator(apps, segs, a.latency)
+        config = self.write_config(
+            f"p99-{apps}x{segs}", sim.url, apps, segs, a.concurrency, a.p99_interval
+        )
+        exporter = self.start_exporter(f"exporter-p99-{apps}x{segs}", config)
+        # Until the first publish (a few seconds in) the snapshot holds no series at all.
+        wait_until("the first partial snapshot", lambda: self.exporter_metrics(exporter)[1] > 0, 120, 0.2)
+        first = self.p99_windows(exporter, sim, "first refresh", a.p99_windows, True)
+        wall, values = self.wait_first_refresh(exporter, 10 * ideal + 600, poll=0.2)
+        paused_s = self.paused_seconds
+        first_refresh = {
+            "series": n, "ideal_seconds": ideal,
+            "metric_seconds": values["braze_refresh_duration_seconds"],
+            "paused_seconds": paused_s,
+            "metric_minus_paused_seconds": values["braze_refresh_duration_seconds"] - paused_s,
+        }
+        log(f"  first refresh of {n} series: {first_refresh['metric_seconds']:.1f} s, of which "
+            f"{paused_s:.1f} s paused on purpose; ideal {ideal:.1f} s")
+        # The next round starts at the next multiple of the interval: wait until it sends.
+        wait_until(
+            "the second refresh to start",
+            lambda: self.exporter_metrics(exporter)[0]["braze_api_requests_total"] > n + 50,
+            parse_duration(a.p99_interval) + 120, 0.5,
+        )
+        later = self.p99_windows(exporter, sim, "later refresh", a.p99_windows, False)
+        memory = proc_status(exporter.pid)
+        self.procs.stop(exporter)
+        self.procs.stop(sim)
+
+        def summary(windows):
+            paused = [w for w in windows if w["state"] == "paused"]
+            busy = [w for w in windows if w["state"] == "refreshing"]
+            return {
+                "paused_p99_ms": median([w["p99_us"] / 1000 for w in paused]),
+                "refreshing_p99_ms": median([w["p99_us"] / 1000 for w in busy]),
+                "paused_max_ms": max(w["max_us"] / 1000 for w in paused),
+                "refreshing_max_ms": max(w["max_us"] / 1000 for w in busy),
+                "refreshing_braze_requests_per_second": median(
+                    [w["braze_requests_during"] / (w["duration_us"] / 1e6) for w in busy]
+                ),
+                "series_shown": [w["series_shown"] for w in windows],
+            }
+
+        return {
+            "apps": apps, "segments": segs, "series": n, "interval": a.p99_interval,
+            "load": {"threads": 1, "connections": a.p99_connections, "delay_ms": a.p99_delay_ms,
+                     "duration_s": a.p99_duration, "accept_encoding": "gzip"},
+            "first_refresh_windows": first, "later_refresh_windows": later,
+            "first": summary(first), "later": summary(later),
+            "first_refresh": first_refresh, "memory_kib": memory,
+        }
+
+
+def parse_duration(text):
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    for suffix in ("ms", "s", "m", "h"):
+        if text.endswith(suffix):
+            return float(text[: -len(suffix)]) * units[suffix]
+    return float(text)
+
+
+def git(*args):
+    return subprocess.run(["git", "-C", REPO, *args], capture_output=True, text=True).stdout.strip()
+
+
+def build(args, bench):
+    """Sets the binaries: prebuilt (--bin-dir), a commit (--rev) or the working tree."""
+    meta = {}
+    if args.bin_dir:
+        bin_dir = os.path.abspath(args.bin_dir)
+        meta["source"] = f"prebuilt binaries in {bin_dir}"
+        meta["commit"] = args.commit or "unknown (prebuilt)"
+    elif args.rev:
+        commit = git("rev-parse", args.rev)
+        if not commit:
+            raise BenchError(f"no such revision: {args.rev}")
+        src = os.path.join(bench.workdir, "src")
+        os.makedirs(src)
+        archive = subprocess.run(["git", "-C", REPO, "archive", commit], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", src], input=archive.stdout, check=True)
+        target = os.path.join(REPO, "target", "bench")
+        env = dict(os.environ, CARGO_TARGET_DIR=target, BRAZE_EXPORTER_REVISION=commit[:12])
+        log(f"building {commit[:12]} (release) into {target}")
+        subprocess.run(["cargo", "build", "--release", "--locked"], cwd=src, env=env, check=True,
+                       timeout=3600)
+        bin_dir = os.path.join(target, "release")
+        meta["source"] = f"git archive of {commit}"
+        meta["commit"] = commit
+        meta["dirty"] = False
+    else:
+        log("building the working tree (release)")
+        subprocess.run(["cargo", "build", "--release", "--locked"], cwd=REPO, check=True, timeout=3600)
+        bin_dir = os.path.join(REPO, "target", "release")
+        meta["source"] = "working tree"
+        meta["commit"] = git("rev-parse", "HEAD")
+        meta["dirty"] = bool(git("status", "--porcelain", "--", "src", "Cargo.toml", "Cargo.lock", "build.rs"))
+    bench.exporter_bin = os.path.join(bin_dir, "braze-exporter")
+    bench.simulator_bin = os.path.join(bin_dir, "braze-simulator")
+    for binary in (bench.exporter_bin, bench.simulator_bin):
+        if not os.access(binary, os.X_OK):
+            raise BenchError(f"missing binary {binary}")
+    return meta
+
+
+def tool_versions():
+    def first_line(cmd):
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+            return (out.stdout + out.stderr).strip().splitlines()[0]
+        except Exception as e:  # a version string is informative only
+            return f"unknown ({e})"
+
+    return {
+        "wrk": first_line(["wrk", "--version"]),
+        "nginx": first_line([shutil.which("nginx") or "/usr/sbin/nginx", "-v"]),
+        "pushgateway": first_line([shutil.which("prometheus-pushgateway") or "prometheus-pushgateway", "--version"]),
+    }
+
+
+def machine():
+    with open("/proc/meminfo") as f:
+        mem_kib = int(f.readline().split()[1])
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "memory_gib": round(mem_kib / 2**20, 1), "cpu": model,
+            "kernel": platform.release()}
+
+
+# -------------------------------------------------------------------- report
+
+
+def fmt_rps(x):
+    return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
+
+
+def verdict(ok):
+    return "**met**" if ok else "**missed**"
+
+
+def report(results):
+    out = []
+    scrape = {r["series"]: r for r in results.get("scrape", [])}
+    main = results.get("main_series")
+    s = scrape.get(main)
+    out.append("| what | braze-exporter | peer / ceiling | ratio | target | |")
+    out.append("|---|---|---|---|---|---|")
+    if s:
+        m = s["median_rps"]
+        n = f"{s['series']:,} series"
+        ratio = m["exporter/plain"] / m["nginx/plain"]
+        out.append(f"| /metrics req/s, plain, {n} | {fmt_rps(m['exporter/plain'])} | nginx static {fmt_rps(m['nginx/plain'])} | {ratio:.2f} | ≥ 0.8 | {verdict(ratio >= 0.8)} |")
+        ratio = m["exporter/gzip"] / m["nginx/gzip"]
+        out.append(f"| /metrics req/s, gzip, {n} | {fmt_rps(m['exporter/gzip'])} | nginx gzip_static {fmt_rps(m['nginx/gzip'])} | {ratio:.2f} | ≥ 0.8 | {verdict(ratio >= 0.8)} |")
+        if "pushgateway/gzip" in m:
+            ratio = m["exporter/gzip"] / m["pushgateway/gzip"]
+            out.append(f"| /metrics req/s, gzip, vs Pushgateway, {n} | {fmt_rps(m['exporter/gzip'])} | Pushgateway {fmt_rps(m['pushgateway/gzip'])} | {ratio:.0f}× | ≥ 20× | {verdict(ratio >= 20)} |")
+        rss = s["exporter_memory_after_load_kib"]["VmRSS"] / 1024
+        rss0 = s["exporter_memory_after_refresh_kib"]["VmRSS"] / 1024
+        hwm = s["exporter_memory_after_load_kib"]["VmHWM"] / 1024
+        peer = ""
+        if "pushgateway_memory_after_load_kib" in s:
+            peer = f"Pushgateway {s['pushgateway_memory_after_load_kib']['VmRSS'] / 1024:.0f} MiB"
+        worst = max(rss, rss0)
+        out.append(f"| resident memory, {n} (after refresh / after the load; peak) | {rss0:.1f} / {rss:.1f} MiB; peak {hwm:.1f} MiB | {peer} | | ≤ 30 MiB | {verdict(worst <= 30)} |")
+    r = results.get("refresh")
+    if r:
+        ratio = r["median_metric_seconds"] / r["ideal_seconds"]
+        wall_ratio = r["median_wall_seconds"] / r["ideal_seconds"]
+        out.append(f"| first full refresh, {r['series']:,} series, {r['latency']} answers, max_concurrency {r['max_concurrency']} | {r['median_metric_seconds']:.2f} s (metric), {r['median_wall_seconds']:.2f} s (wall from spawn) | ideal {r['ideal_seconds']:.2f} s | {ratio:.3f} ({wall_ratio:.3f} wall) | ≤ 1.15 | {verdict(max(ratio, wall_ratio) <= 1.15)} |")
+    p = results.get("p99")
+    if p:
+        for key, what in (("first", "first refresh (burst)"), ("later", "later refresh (paced)")):
+            q = p[key]
+            ratio = q["refreshing_p99_ms"] / q["paused_p99_ms"]
+            out.append(f"| /metrics p99 during the {what}, {p['series']:,} series, gzip | {q['refreshing_p99_ms']:.2f} ms refreshing | {q['paused_p99_ms']:.2f} ms with the refresh stalled | {ratio:.2f} | ≤ 2 | {verdict(ratio <= 2)} |")
+        mem = p["memory_kib"]
+        out.append(f"| resident memory, {p['series']:,} series, after several refreshes with a snapshot published every few seconds (now; peak) | {mem['VmRSS'] / 1024:.1f} MiB; peak {mem['VmHWM'] / 1024:.1f} MiB | | | ≤ 30 MiB | {verdict(mem['VmHWM'] / 1024 <= 30)} |")
+    out.append("")
+    if scrape:
+        out.append("Scaling (medians; CPU is the server's user+system time per request during the runs):")
+        out.append("")
+        out.append("| series | body plain / gzip | exporter plain req/s | nginx plain | ratio | exporter gzip req/s | nginx gzip | ratio | Pushgateway gzip | exporter ÷ Pushgateway | exporter CPU µs/scrape plain / gzip | exporter RSS after refresh / load | Pushgateway RSS | first refresh, simulator 0 ms, max_concurrency 64 |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for n in sorted(scrape):
+            s = scrape[n]
+            m = s["median_rps"]
+            c = s["median_cpu_us_per_request"]
+            pg = m.get("pushgateway/gzip")
+            pg_rss = s.get("pushgateway_memory_after_load_kib", {}).get("VmRSS")
+            fr = s["fast_refresh"]
+            pg_rps = fmt_rps(pg) if pg else "—"
+            pg_ratio = f"{m['exporter/gzip'] / pg:.0f}×" if pg else "—"
+            pg_mem = f"{pg_rss / 1024:.0f} MiB" if pg_rss else "—"
+            out.append(
+                f"| {n:,} | {s['body_bytes']['plain'] / 1e6:.2f} MB / {s['body_bytes']['gzip'] / 1e3:.0f} kB "
+                f"| {fmt_rps(m['exporter/plain'])} | {fmt_rps(m['nginx/plain'])} | {m['exporter/plain'] / m['nginx/plain']:.2f} "
+                f"| {fmt_rps(m['exporter/gzip'])} | {fmt_rps(m['nginx/gzip'])} | {m['exporter/gzip'] / m['nginx/gzip']:.2f} "
+                f"| {pg_rps} | {pg_ratio} "
+                f"| {c['exporter/plain']:.0f} / {c['exporter/gzip']:.0f} "
+                f"| {s['exporter_memory_after_refresh_kib']['VmRSS'] / 1024:.1f} / {s['exporter_memory_after_load_kib']['VmRSS'] / 1024:.1f} MiB "
+                f"| {pg_mem} "
+                f"| {fr['metric_seconds']:.2f} s ({fr['requests_per_second']:,.0f} req/s) |"
+            )
+    if p:
+        f = p["first_refresh"]
+        out.append("")
+        out.append(
+            f"First refresh of {f['series']:,} series at {results['args']['latency']}, max_concurrency "
+            f"{results['args']['concurrency']} (from the p99 phase): {f['metric_seconds']:.1f} s, of which "
+            f"{f['paused_seconds']:.1f} s with the simulator frozen on purpose, so {f['metric_minus_paused_seconds']:.1f} s "
+            f"of running against an ideal of {f['ideal_seconds']:.1f} s "
+            f"(ratio {f['metric_minus_paused_seconds'] / f['ideal_seconds']:.3f})."
+        )
+    return "\n".join(out)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--apps", type=int, default=99, help="apps of the main table (default 99: 10,000 series)")
+    p.add_argument("--segments", type=int, default=99, help="segments of the main table")
+    p.add_argument("--scaling", action="store_true",
+                   help="also run the scrape and memory rows at 31x31 (1,024) and 223x223 (50,176 series)")
+    p.add_argument("--sizes", help="comma-separated AxS sizes for the scrape rows (overrides --scaling)")
+    p.add_argument("--refresh-size", default="31x31", help="AxS of the refresh row (default 31x31: 1,024 series)")
+    p.add_argument("--only", default="scrape,refresh,p99", help="phases to run: scrape,refresh,p99")
+    p.add_argument("--quick", action="store_true", help="short runs: a smoke test, not a result")
+    p.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
+    p.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per target")
+    p.add_argument("--rounds", type=int, default=3, help="alternating rounds per target (default 3)")
+    p.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    p.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    p.add_argument("--no-pushgateway", action="store_true", help="leave Pushgateway out")
+    p.add_argument("--pushgateway-plain", action="store_true", help="also measure Pushgateway without gzip")
+    p.add_argument("--latency", default="100ms", help="simulator latency of the refresh and p99 rows")
+    p.add_argument("--concurrency", type=int, default=8, help="max_concurrency of the refresh and p99 rows")
+    p.add_argument("--fast-concurrency", type=int, default=64,
+                   help="max_concurrency of the scrape rows' exporter (simulator latency 0)")
+    p.add_argument("--refresh-runs", type=int, default=3)
+    p.add_argument("--p99-windows", type=int, default=3, help="paused/refreshing window pairs per state")
+    p.add_argument("--p99-duration", type=int, default=10, help="seconds per p99 window")
+    p.add_argument("--p99-connections", type=int, default=2)
+    p.add_argument("--p99-delay-ms", type=int, default=10, help="pause between a connection's scrapes")
+    p.add_argument("--p99-interval", default="30s",
+                   help="refresh.interval of the p99 exporter: shorter than a refresh, so that "
+                        "after the first one the next always runs")
+    p.add_argument("--bin-dir", help="use braze-exporter and braze-simulator from here; no build")
+    p.add_argument("--commit", help="with --bin-dir: the commit the binaries were built from")
+    p.add_argument("--rev", help="build this commit (git archive, release) instead of the working tree")
+    p.add_argument("--json", help="write every raw figure here")
+    p.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, configs)")
+    args = p.parse_args()
+    if args.quick:
+        args.duration, args.warmup, args.rounds = 3, 1, 1
+        args.refresh_runs, args.p99_windows, args.p99_duration = 1, 1, 5
+    phases = set(args.only.split(","))
+    main_size = (args.apps, args.segments)
+    if args.sizes:
+        sizes = [parse_size(x) for x in args.sizes.split(",")]
+    elif args.scaling:
+        sizes = sorted({(31, 31), main_size, (223, 223)}, key=lambda s: series_count(*s))
+    else:
+        sizes = [main_size]
+
+    bench = Bench(args)
+    interrupted = []
+
+    def on_signal(signum, _frame):
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    results = {"args": vars(args), "main_series": series_count(*main_size)}
+    try:
+        results["meta"] = build(args, bench)
+        results["meta"].update(
+            date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            machine=machine(), tools=tool_versions(), command=" ".join(sys.argv),
+        )
+        results["meta"]["machine_before"] = machine_busy()
+        log(f"machine before: {results['meta']['machine_before']}; work dir {bench.workdir}")
+        if "scrape" in phases:
+            results["scrape"] = [bench.phase_scrape(*size) for size in sizes]
+        if "refresh" in phases:
+            results["refresh"] = bench.phase_refresh(*parse_size(args.refresh_size))
+        if "p99" in phases:
+            results["p99"] = bench.phase_p99(*main_size)
+        results["meta"]["machine_after"] = machine_busy()
+    except KeyboardInterrupt:
+        log(f"interrupted ({interrupted or 'SIGINT'}); stopping everything")
+        bench.procs.stop_all()
+        sys.exit(130)
+    except BenchError as e:
+        log(f"error: {e}")
+        bench.procs.stop_all()
+        sys.exit(1)
+    finally:
+        bench.procs.stop_all()
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(results, f, indent=1)
+        if args.keep:
+            log(f"kept {bench.workdir}")
+        else:
+            shutil.rmtree(bench.workdir, ignore_errors=True)
+    meta = results["meta"]
+    print(f"braze-exporter benchmark — {meta['date']} — {meta['source']}"
+          f"{' (dirty)' if meta.get('dirty') else ''}")
+    print(f"machine: {meta['machine']}; busy before {meta['machine_before']}, after {meta['machine_after']}")
+    print(f"wrk: -t{args.threads} -c{args.connections} -d{args.duration}s x {args.rounds} alternating rounds")
+    print()
+    print(report(results))
+
+
+if __name__ == "__main__":
+    main()
