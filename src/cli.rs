@@ -62,6 +62,7 @@ pub fn main() -> ExitCode {
         eprintln!("braze-exporter: {why}");
         return ExitCode::from(2);
     }
+    crate::memory::tune_allocator();
     logging::init(flags.log_level, flags.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

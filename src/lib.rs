@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub mod http;
 pub mod logging;
+pub mod memory;
 pub mod refresher;
 pub mod series;
 pub mod simulator;

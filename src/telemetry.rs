@@ -5,7 +5,10 @@
 //! after the per-series snapshot. Gauges whose value is not known yet (the rate limit before
 //! Braze's first answer) are absent rather than a misleading zero.
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
 
 use jiff::Timestamp;
 use prometheus::{
@@ -16,12 +19,17 @@ use prometheus::{
 use crate::braze::{FailureReason, RateLimit};
 use crate::config::Config;
 
+/// Self-metrics on /metrics are at most this old.
+pub const ENCODE_EVERY: Duration = Duration::from_secs(1);
+
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const REVISION: &str = env!("BRAZE_EXPORTER_REVISION");
 
 #[derive(Clone)]
 pub struct Telemetry {
     registry: Registry,
+    /// The last encoding and when it was made: scrapes within [`ENCODE_EVERY`] share it.
+    encoded: Arc<Mutex<Option<(Instant, Bytes)>>>,
     requests: IntCounter,
     request_duration: Histogram,
     hold_off_until: GaugeVec,
@@ -140,6 +148,7 @@ impl Telemetry {
             reload_successful: int_gauge("braze_config_last_reload_successful", "1 if the latest configuration load succeeded, else 0."),
             reload_success_time: gauge("braze_config_last_reload_success_timestamp_seconds", "Unix time of the latest successful configuration load."),
             registry: r,
+            encoded: Arc::default(),
         }
     }
 
@@ -221,6 +230,7 @@ impl Telemetry {
         ));
         self.reload_successful.set(1);
         self.reload_success_time.set(at.as_second() as f64);
+        self.expire_encoding();
     }
 
     pub fn retry_scheduled(&self) {
@@ -233,9 +243,29 @@ impl Telemetry {
 
     pub fn config_reload_failed(&self) {
         self.reload_successful.set(0);
+        self.expire_encoding();
     }
 
-    /// The exposition text of these metrics, for the end of a scrape.
+    /// The exposition text for the end of a scrape, encoded at most every [`ENCODE_EVERY`]:
+    /// the process metrics read /proc, which cost a busy scrape path more than the rest of it.
+    pub fn encode_shared(&self) -> Bytes {
+        let mut encoded = self.encoded.lock().unwrap_or_else(|e| e.into_inner());
+        match encoded.as_ref() {
+            Some((at, bytes)) if at.elapsed() < ENCODE_EVERY => bytes.clone(),
+            _ => {
+                let bytes = Bytes::from(self.encode());
+                *encoded = Some((Instant::now(), bytes.clone()));
+                bytes
+            }
+        }
+    }
+
+    /// A reload's outcome shows on the very next scrape, not up to [`ENCODE_EVERY`] later.
+    fn expire_encoding(&self) {
+        *self.encoded.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// The exposition text of these metrics.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(4096);
         let families = self.registry.gather();
@@ -271,6 +301,19 @@ mod tests {
             )),
             "{out}"
         );
+    }
+
+    #[test]
+    fn scrapes_share_an_encoding_until_it_expires_or_a_reload_happens() {
+        let t = Telemetry::new();
+        let first = t.encode_shared();
+        t.request_sent();
+        assert_eq!(t.encode_shared(), first, "shared within ENCODE_EVERY");
+        t.config_reload_failed();
+        let after_reload = t.encode_shared();
+        assert!(String::from_utf8_lossy(&after_reload).contains("braze_api_requests_total 1"));
+        assert!(String::from_utf8_lossy(&after_reload)
+            .contains("braze_config_last_reload_successful 0"));
     }
 
     #[test]

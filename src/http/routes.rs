@@ -131,7 +131,7 @@ impl Site {
             );
         };
         let snapshot = self.snapshots.current();
-        let live = self.telemetry.encode();
+        let live = self.telemetry.encode_shared();
         let gzip = request
             .headers()
             .get_all(ACCEPT_ENCODING)
@@ -141,7 +141,7 @@ impl Site {
         let body = if gzip {
             Chunks::new(snapshot.encoded.gzip_with(&live))
         } else {
-            Chunks::new(snapshot.encoded.plain_with(Bytes::from(live)))
+            Chunks::new(snapshot.encoded.plain_with(live))
         };
         let mut response = Response::new(body);
         let headers = response.headers_mut();

@@ -360,6 +360,7 @@ impl<S: Source> Refresher<S> {
                 self.entries.states(),
                 self.clock.now(),
                 self.settings().stale_after,
+                self.snapshots.current().encoded.text.len(),
             )
         };
         let multi_thread = tokio::runtime::Handle::try_current()

@@ -77,17 +77,20 @@ impl Snapshot {
 
     /// Renders every series. Data gauges of a series whose last success is older than
     /// `stale_after` (or that never succeeded) are left out; its `braze_up` stays.
+    /// `size_hint` (the previous snapshot's length) sizes the buffer at once, so rendering does
+    /// not grow it by doubling, which left the allocator holding several copies' worth.
     pub fn render<'a>(
         series: impl Iterator<Item = (&'a Labels, &'a SeriesState)> + Clone,
         now: Timestamp,
         stale_after: Duration,
+        size_hint: usize,
     ) -> Self {
         let fresh = |state: &SeriesState| {
             state
                 .last_success
                 .is_some_and(|t| now.duration_since(t).unsigned_abs() <= stale_after || t > now)
         };
-        let mut text = String::with_capacity(1024);
+        let mut text = String::with_capacity(size_hint + size_hint / 16 + 1024);
         for family in FAMILIES {
             let mut header_written = false;
             for (labels, state) in series.clone().filter(|(_, s)| s.attempted) {

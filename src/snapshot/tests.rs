@@ -43,6 +43,7 @@ fn renders_every_gauge_with_its_labels() {
         [(&labels, &state)].into_iter(),
         at("2026-11-28T10:06:00Z"),
         Duration::from_secs(900),
+        0,
     );
     let text = text(&snapshot);
     let l = r#"{app_name="ios",segment_name="all",unit="hour"}"#;
@@ -72,6 +73,7 @@ fn stale_series_lose_data_gauges_but_keep_up() {
         [(&labels, &state)].into_iter(),
         at("2026-11-28T10:20:00Z"),
         Duration::from_secs(900),
+        0,
     );
     assert!(
         text(&within).contains("braze_sessions{"),
@@ -84,6 +86,7 @@ fn stale_series_lose_data_gauges_but_keep_up() {
         [(&labels, &state)].into_iter(),
         at("2026-11-28T10:20:01Z"),
         Duration::from_secs(900),
+        0,
     );
     let after = text(&after);
     assert!(!after.contains("braze_sessions"), "{after}");
@@ -105,6 +108,7 @@ fn never_answered_series_shows_only_up_zero() {
         [(&labels, &state)].into_iter(),
         at("2026-11-28T10:00:00Z"),
         Duration::from_secs(900),
+        0,
     ));
     assert_eq!(
         text,
@@ -144,6 +148,7 @@ fn series_not_yet_asked_for_are_not_shown() {
         [(&labels, &state)].into_iter(),
         at("2026-11-28T10:00:00Z"),
         Duration::from_secs(900),
+        0,
     );
     assert!(snapshot.encoded.text.is_empty());
 }

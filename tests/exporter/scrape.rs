@@ -112,6 +112,12 @@ async fn scrapes_never_reach_braze_even_when_it_hangs() {
     exporter
         .wait_until(|| async { sim.requests_received() == 6 })
         .await;
+    // Self-metrics may be up to a second old: wait for the count, then scrape some more.
+    exporter
+        .wait_for_metrics("the requests count", |t| {
+            t.contains("braze_api_requests_total 6")
+        })
+        .await;
     for _ in 0..5 {
         let text = exporter.metrics().await;
         assert!(text.contains("braze_api_requests_total 6"), "{text}");

@@ -1,0 +1,18 @@
+//! Allocator settings that keep resident memory near what the exporter holds.
+//!
+//! Each publish builds a new snapshot of several MB while the old one is still served. With
+//! glibc's defaults the freed buffers stay in per-thread arenas and resident memory creeps up;
+//! `bench/memory_steady.py` measured, at 10,000 series, a steady median of 35.5 MiB with the
+//! defaults and 23.4 MiB with one arena and buffers over 256 KiB mapped (and returned) directly.
+
+/// Applies the settings; call once at start, before other threads run.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallopt only changes allocator parameters; called before any thread starts.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 1);
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+        }
+    }
+}
