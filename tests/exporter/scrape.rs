@@ -12,8 +12,11 @@ async fn serves_the_right_sessions_for_the_right_buckets_and_stops_on_sigterm() 
     let sim = simulator(|_| {}).await;
     let ws = Workspace::new(&sim.url(), "");
     let exporter = Exporter::start(&ws.config(), &["--log.level=debug"]).await;
+    // The first refresh is published, and the self-metrics (up to a second old) have caught up.
     exporter
-        .wait_until(|| async { exporter.metrics().await.contains("braze_sessions{") })
+        .wait_for_metrics("the first refresh", |t| {
+            t.contains("braze_sessions{") && t.contains("braze_api_requests_total 6")
+        })
         .await;
     let response = exporter.get("/metrics").await.unwrap();
     assert_eq!(
