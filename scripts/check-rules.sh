@@ -44,27 +44,27 @@ for f in "${RULE_FILES[@]}"; do
   fi
 done
 
-for f in "${TEST_FILES[@]}"; do
-  rel=${f#"$ROOT"/}
-  # Tests name their rule files relative to themselves.
-  if out=$(cd "$(dirname "$f")" && timeout 300 promtool test rules "$(basename "$f")" 2>&1); then
-    pass "promtool test rules $rel"
+# promtool_in FILE CHECK...: runs `promtool CHECK... FILE` from FILE's directory (tests and
+# configurations name their rule files relative to themselves), one pass or fail per file.
+promtool_in() {
+  local f=$1 out
+  shift
+  if out=$(cd "$(dirname "$f")" && timeout 300 promtool "$@" "$(basename "$f")" 2>&1); then
+    pass "promtool $* ${f#"$ROOT"/}"
   else
-    fail "promtool test rules $rel"
+    fail "promtool $* ${f#"$ROOT"/}"
     echo "$out" | sed 's/^/    /'
   fi
+}
+
+for f in "${TEST_FILES[@]}"; do
+  promtool_in "$f" test rules
 done
 
 # Example Prometheus configurations (they load the rules files through rule_files).
 mapfile -t CONFIGS < <(find "$ROOT/grafana" -type f -name 'prometheus*.yml' | sort)
 for f in "${CONFIGS[@]}"; do
-  rel=${f#"$ROOT"/}
-  if out=$(cd "$(dirname "$f")" && timeout 120 promtool check config "$(basename "$f")" 2>&1); then
-    pass "promtool check config $rel"
-  else
-    fail "promtool check config $rel"
-    echo "$out" | sed 's/^/    /'
-  fi
+  promtool_in "$f" check config
 done
 
 set +e
