@@ -104,7 +104,7 @@ impl Reloader {
         .map_err(|e| e.to_string())?;
         let source = BrazeClient::new(&config.braze)?;
         warn_if_over_budget(&config);
-        let series = config.series().len();
+        let series = config.series_count();
         self.reloads
             .send(Reload { config, source })
             .await
@@ -137,7 +137,7 @@ pub fn requests_per_hour(series: usize, interval: Duration) -> f64 {
 
 /// The warning `--config.check` prints and the exporter logs when the budget is too small.
 pub fn budget_warning(config: &Config) -> Option<String> {
-    let series = config.series().len();
+    let series = config.series_count();
     let needed = requests_per_hour(series, config.refresh.interval);
     let budget = config.braze.max_requests_per_hour as f64;
     (needed > budget).then(|| {

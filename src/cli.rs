@@ -121,7 +121,7 @@ async fn run(flags: Flags) -> ExitCode {
     }
     info!(
         address = %flags.listen_address,
-        series = config.series().len(),
+        series = config.series_count(),
         interval = %humantime::format_duration(config.refresh.interval),
         version = crate::telemetry::VERSION,
         "braze-exporter started"

@@ -217,7 +217,7 @@ impl Telemetry {
 
     /// A configuration took effect: its shape, its budget, and the reload's success.
     pub fn config_loaded(&self, config: &Config, at: Timestamp) {
-        let series = config.series().len();
+        let series = config.series_count();
         let needed = crate::app::requests_per_hour(series, config.refresh.interval);
         self.series.set(series as i64);
         self.refresh_interval

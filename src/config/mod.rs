@@ -104,6 +104,11 @@ impl Config {
         validate::validate(raw, env_key, key_required).map_err(error)
     }
 
+    /// How many series [`Config::series`] holds, without building them.
+    pub fn series_count(&self) -> usize {
+        (1 + self.apps.len()) * (1 + self.segments.len())
+    }
+
     /// Every series the refresher polls, in a stable order.
     pub fn series(&self) -> Vec<Series> {
         crate::series::series_to_poll(&self.apps, &self.segments)

@@ -33,6 +33,7 @@ fn minimal_config_gets_documented_defaults() {
     assert_eq!(refresh.delay, Duration::ZERO);
     assert_eq!(refresh.stale_after, Duration::from_secs(900));
     assert_eq!(config.series().len(), 1);
+    assert_eq!(config.series_count(), 1);
 }
 
 #[test]
@@ -64,6 +65,7 @@ segments:
     assert_eq!(config.refresh.delay, Duration::from_secs(1800));
     assert_eq!(config.braze.time_zone_name, "America/New_York");
     assert_eq!(config.series().len(), 3 * 2);
+    assert_eq!(config.series_count(), 3 * 2);
 }
 
 #[test]

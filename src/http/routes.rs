@@ -158,11 +158,10 @@ impl Site {
         let page = format!(
             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Braze Exporter</title></head>\n\
              <body><h1>Braze Exporter</h1>\n\
-             <p>Braze app sessions per app, segment and {unit}, refreshed in the background. Version {VERSION}.</p>\n\
+             <p>Braze app sessions per app, segment and hour or day, refreshed in the background. Version {VERSION}.</p>\n\
              <ul><li><a href=\"{path}\">Metrics</a></li>\n\
              <li><a href=\"/-/healthy\">Health</a></li>\n<li><a href=\"/-/ready\">Readiness</a></li></ul>\n\
              </body></html>\n",
-            unit = "hour or day",
         );
         let mut response = Response::new(Chunks::text(page));
         response.headers_mut().insert(

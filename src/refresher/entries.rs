@@ -28,34 +28,27 @@ pub struct Entries {
 impl Entries {
     /// Entries for `series`, taking over what `old` knew of the same series (the caller passes
     /// `old` only when its data is still comparable: same endpoint, unit and time zone).
-    pub fn new(series: Vec<Series>, unit: Unit, mut old: Option<Entries>) -> Self {
-        let mut list = Vec::with_capacity(series.len());
-        for s in series {
-            let kept = old.as_mut().and_then(|o| o.take(&s));
-            list.push(kept.unwrap_or_else(|| Entry {
-                labels: Labels::new(&s, unit),
-                series: s,
-                state: SeriesState::default(),
-                failing: None,
-            }));
-        }
+    pub fn new(series: Vec<Series>, unit: Unit, old: Option<Entries>) -> Self {
+        let mut kept: HashMap<Series, Entry> = old
+            .map(|o| o.list.into_iter().map(|e| (e.series.clone(), e)).collect())
+            .unwrap_or_default();
+        let list: Vec<Entry> = series
+            .into_iter()
+            .map(|s| {
+                kept.remove(&s).unwrap_or_else(|| Entry {
+                    labels: Labels::new(&s, unit),
+                    series: s,
+                    state: SeriesState::default(),
+                    failing: None,
+                })
+            })
+            .collect();
         let index = list
             .iter()
             .enumerate()
             .map(|(i, e)| (e.series.clone(), i))
             .collect();
         Self { list, index }
-    }
-
-    fn take(&mut self, series: &Series) -> Option<Entry> {
-        let i = self.index.remove(series)?;
-        let placeholder = Entry {
-            series: series.clone(),
-            labels: self.list[i].labels.clone(),
-            state: SeriesState::default(),
-            failing: None,
-        };
-        Some(std::mem::replace(&mut self.list[i], placeholder))
     }
 
     pub fn contains(&self, series: &Series) -> bool {
@@ -74,16 +67,17 @@ impl Entries {
         self.list.iter().map(|e| (&e.labels, &e.state))
     }
 
-    /// Folds a successful answer into its series. Returns false for a series no longer polled.
+    /// Folds a successful answer into its series; an answer for a series no longer polled is
+    /// dropped.
     pub fn succeeded(
         &mut self,
         series: &Series,
         points: &[Point],
         rules: &BucketRules,
         now: Timestamp,
-    ) -> bool {
+    ) {
         let Some(entry) = self.get_mut(series) else {
-            return false;
+            return;
         };
         let latest = rules.latest(points, now);
         entry.state.latest = merge(entry.state.latest, latest);
@@ -96,14 +90,13 @@ impl Entries {
         if latest.complete.is_none() {
             tracing::debug!(series = %entry.series, points = points.len(), "Braze returned no complete bucket");
         }
-        true
     }
 
     /// Marks a series down, keeping its last good values; logs when the kind of failure
-    /// changes. Returns false for a series no longer polled.
-    pub fn failed(&mut self, series: &Series, error: &FetchError, retrying: bool) -> bool {
+    /// changes.
+    pub fn failed(&mut self, series: &Series, error: &FetchError, retrying: bool) {
         let Some(entry) = self.get_mut(series) else {
-            return false;
+            return;
         };
         entry.state.up = false;
         entry.state.attempted = true;
@@ -116,7 +109,6 @@ impl Entries {
             warn!(series = %entry.series, reason = kind.0.as_str(), error = %error, retrying, "fetch failed");
             entry.failing = Some(kind);
         }
-        true
     }
 
     fn get_mut(&mut self, series: &Series) -> Option<&mut Entry> {
