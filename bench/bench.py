@@ -26,16 +26,6 @@ import urllib.request
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 API_KEY = "bench-key"
 
-# The per-series families: what Pushgateway is given to hold (the exporter's self-metrics would
-# clash with Pushgateway's own process_* metrics).
-SERIES_FAMILIES = (
-    "braze_sessions",
-    "braze_sessions_bucket_timestamp_seconds",
-    "braze_sessions_in_progress",
-    "braze_sessions_in_progress_bucket_timestamp_seconds",
-    "braze_up",
-    "braze_last_success_timestamp_seconds",
-)
 
 
 def log(msg):
@@ -96,6 +86,21 @@ def metrics_values(text, names):
         if name in names:
             found[name] = float(value)
     return found
+
+
+def series_families(text):
+    """The families of `text` whose samples carry `app_name`: the per-series gauges, which are
+    what Pushgateway is given to hold (the exporter's self-metrics would clash with
+    Pushgateway's own process_* metrics)."""
+    families, order = {}, []
+    for line in text.splitlines(keepends=True):
+        name = line.split()[2] if line.startswith("# ") else line.split("{")[0].split(" ")[0]
+        if name not in families:
+            families[name] = []
+            order.append(name)
+        families[name].append(line)
+    per_series = [n for n in order if any('app_name="' in l for l in families[n] if not l.startswith("#"))]
+    return "".join("".join(families[n]) for n in per_series)
 
 
 def proc_status(pid):
@@ -474,13 +479,7 @@ end"""
         pushgateway = None
         if not a.no_pushgateway:
             pushgateway = self.start_pushgateway()
-            lines, keep = [], False
-            for line in plain.decode().splitlines(keepends=True):
-                if line.startswith("# HELP ") or line.startswith("# TYPE "):
-                    keep = line.split()[2] in SERIES_FAMILIES
-                if keep:
-                    lines.append(line)
-            push = "".join(lines).encode()
+            push = series_families(plain.decode()).encode()
             t0 = time.monotonic()
             request = urllib.request.Request(
                 f"{pushgateway.base}/metrics/job/bench", data=push, method="PUT",

@@ -11,11 +11,13 @@ RSS after the first refresh, the median and last sample, and VmHWM.
 """
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import free_port, proc_status  # noqa: E402  (bench/ is not a package)
 
 VARIANTS = {
     "default": {},
@@ -25,20 +27,9 @@ VARIANTS = {
 }
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def status(pid):
-    out = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                out[key] = int(value.split()[0]) / 1024
-    return out
+    """VmRSS and VmHWM of `pid` in MiB."""
+    return {key: kib / 1024 for key, kib in proc_status(pid).items()}
 
 
 def main():

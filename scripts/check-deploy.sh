@@ -192,13 +192,9 @@ if [ ! -x "$BIN" ] && [ -z "${BRAZE_EXPORTER_BIN:-}" ]; then
   check "cargo build --locked" cargo build --locked --quiet --bin braze-exporter
 fi
 # The shipped configs read the key from /run/secrets/braze/api-key, which exists only in the
-# pod: each is checked as a copy whose api_key_file points to a stand-in key file instead.
-echo check-only >"$WORK/api-key"
+# pod: --config.check reports an unreadable key as a warning and checks everything else.
 config_check() { # FILE
-  local copy
-  copy="$WORK/checked-$(basename "$1")"
-  sed -E "s|^([[:space:]]*api_key_file:[[:space:]]*).*\$|\\1$WORK/api-key|" "$1" >"$copy"
-  BRAZE_API_KEY=check-only "$BIN" --config.check --config.file "$copy"
+  "$BIN" --config.check --config.file "$1"
 }
 mkdir -p "$WORK/configs"
 for r in "${renders[@]}"; do
@@ -213,7 +209,7 @@ has_configmap_config() { [ "${#configs[@]}" -gt 1 ]; }
 check "the renders ship at least one exporter config in a ConfigMap" has_configmap_config
 rejects_bad_config() {
   printf 'braze:\n  url: https://rest.iad-01.braze.com\n  unknown_field: 1\n' >"$WORK/bad.yml"
-  ! BRAZE_API_KEY=check-only "$BIN" --config.check --config.file "$WORK/bad.yml" >/dev/null 2>&1
+  ! "$BIN" --config.check --config.file "$WORK/bad.yml" >/dev/null 2>&1
 }
 check "--config.check rejects a config with an unknown field (negative control)" rejects_bad_config
 
