@@ -15,14 +15,18 @@ ARG RUST_VERSION=1.95
 FROM rust:${RUST_VERSION}-bookworm AS builder
 WORKDIR /src
 
-# Dependencies first, built against stub sources: this layer is reused until Cargo.toml or
-# Cargo.lock change, so editing src/ does not download or rebuild the dependencies.
+# Dependencies first, built against stub sources of both workspace members (the exporter and
+# the simulator that `--demo` runs): this layer is reused until a Cargo.toml or Cargo.lock
+# changes, so editing src/ does not download or rebuild the dependencies.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir src \
+COPY simulator/Cargo.toml simulator/
+RUN mkdir src simulator/src \
  && echo 'fn main() {}' > src/main.rs \
  && touch src/lib.rs \
- && cargo build --release --locked \
- && rm -rf src
+ && echo 'fn main() {}' > simulator/src/main.rs \
+ && touch simulator/src/lib.rs \
+ && cargo build --release --locked -p braze-exporter \
+ && rm -rf src simulator/src
 
 # The real sources. The stub's build outputs and fingerprints go, so cargo cannot take them for
 # an up-to-date build of these files (COPY keeps the files' own modification times). There is
@@ -31,10 +35,14 @@ ARG BRAZE_EXPORTER_REVISION=unknown
 ENV BRAZE_EXPORTER_REVISION=${BRAZE_EXPORTER_REVISION}
 COPY build.rs ./
 COPY src ./src
+COPY simulator/src ./simulator/src
 RUN rm -rf target/release/.fingerprint/braze-exporter-* \
+           target/release/.fingerprint/braze-simulator-* \
            target/release/deps/braze_exporter-* \
            target/release/deps/libbraze_exporter-* \
- && cargo build --release --locked \
+           target/release/deps/braze_simulator-* \
+           target/release/deps/libbraze_simulator-* \
+ && cargo build --release --locked -p braze-exporter \
  && target/release/braze-exporter --version
 
 # ---------------------------------------------------------------------------------------------

@@ -47,5 +47,18 @@ for script in scripts/check-rules.sh scripts/check-deploy.sh scripts/e2e-prometh
   [ -x "$script" ] && suite "$(basename "$script" .sh)" "$script"
 done
 
+# A build without the simulator (`--no-default-features`) builds, and its --demo says plainly
+# that the simulator is missing. Last, since it relinks target/debug/braze-exporter; the
+# default build is restored after it.
+no_demo_build() {
+  cargo build --locked --quiet --no-default-features -p braze-exporter
+  local out rc=0
+  out=$(target/debug/braze-exporter --demo 2>&1) || rc=$?
+  cargo build --locked --quiet -p braze-exporter
+  echo "$out"
+  [ "$rc" -eq 2 ] && grep -q "this build has no Braze simulator" <<<"$out"
+}
+suite no-demo-build no_demo_build
+
 echo "all: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -179,7 +179,7 @@ mod tests {
     fn half_hour_zone_hours_start_at_half_past_utc() {
         let rules = BucketRules {
             unit: Unit::Hour,
-            time_zone: crate::config::parse_time_zone("Asia/Kolkata").unwrap(),
+            time_zone: crate::time_zone::parse_time_zone("Asia/Kolkata").unwrap(),
             delay: Duration::ZERO,
         };
         let points = [
@@ -195,7 +195,7 @@ mod tests {
     fn days_follow_the_company_calendar_across_dst() {
         let rules = BucketRules {
             unit: Unit::Day,
-            time_zone: crate::config::parse_time_zone("America/New_York").unwrap(),
+            time_zone: crate::time_zone::parse_time_zone("America/New_York").unwrap(),
             delay: Duration::ZERO,
         };
         // 2026-03-08 is 23 hours long in New York: it starts 05:00Z and ends 04:00Z next day.

@@ -13,7 +13,7 @@ use tracing::{error, info};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, API_KEY_ENV, DEFAULT_CONFIG_FILE};
 use crate::logging::{self, LogFormat, LogLevel};
-use crate::{app, demo};
+use crate::{app, demo, http};
 
 /// The default `--web.listen-address`.
 pub const DEFAULT_LISTEN_ADDRESS: &str = ":9887";
@@ -58,7 +58,7 @@ pub struct Flags {
 /// Parses the flags and runs; what `main` returns.
 pub fn main() -> ExitCode {
     let flags = Flags::parse();
-    if let Err(why) = check_telemetry_path(&flags.telemetry_path) {
+    if let Err(why) = http::check_telemetry_path(&flags.telemetry_path) {
         eprintln!("braze-exporter: {why}");
         return ExitCode::from(2);
     }
@@ -84,7 +84,7 @@ async fn run(flags: Flags) -> ExitCode {
             Ok((config, simulator)) => (config, Some(simulator)),
             Err(why) => {
                 eprintln!("braze-exporter: cannot start the demo: {why}");
-                return ExitCode::from(1);
+                return ExitCode::from(demo::UNAVAILABLE_EXIT);
             }
         }
     } else {
@@ -167,7 +167,8 @@ fn load(flags: &Flags) -> Result<Config, crate::config::ConfigError> {
 /// What `--config.check` prints: the settings that matter and every series to poll.
 pub fn describe(origin: &std::path::Path, config: &Config) -> String {
     let series = config.series();
-    let per_hour = app::requests_per_hour(series.len(), config.refresh.interval);
+    let budget = config.budget();
+    let per_hour = budget.requests_per_hour();
     let mut out = format!(
         "{}: valid\nbraze.url: {}\nbraze.time_zone: {}\nrefresh: every {} for unit {}, length {}, delay {}, stale after {}\n\
          requests per hour: {per_hour:.0} of braze.max_requests_per_hour {}\n{} series would be polled:\n",
@@ -185,24 +186,10 @@ pub fn describe(origin: &std::path::Path, config: &Config) -> String {
     for s in &series {
         out.push_str(&format!("  {s}\n"));
     }
-    if let Some(warning) = app::budget_warning(config) {
+    if let Some(warning) = budget.warning() {
         out.push_str(&format!("warning: {warning}\n"));
     }
     out
-}
-
-fn check_telemetry_path(path: &str) -> Result<(), String> {
-    if !path.starts_with('/') || path.contains(['?', '#', ' ']) {
-        return Err(format!(
-            "--web.telemetry-path={path:?} must be a path starting with /"
-        ));
-    }
-    if matches!(path, "/" | "/-/healthy" | "/-/ready") {
-        return Err(format!(
-            "--web.telemetry-path={path:?} is taken by another endpoint"
-        ));
-    }
-    Ok(())
 }
 
 /// Completes on SIGINT or SIGTERM.
@@ -231,15 +218,6 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn telemetry_path_must_be_a_free_path() {
-        assert!(check_telemetry_path("/metrics").is_ok());
-        assert!(check_telemetry_path("/braze/metrics").is_ok());
-        for bad in ["metrics", "/", "/-/ready", "/m?x", ""] {
-            assert!(check_telemetry_path(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn flags_follow_prometheus_conventions() {

@@ -2,11 +2,11 @@
 //!
 //! Bucket completeness, freshness timestamps and the simulator's in-progress hour all depend on
 //! the wall clock. Tests must not sleep on it, so everything that reads the time takes a
-//! [`Clock`]: the [`SystemClock`] in production, a [`ManualClock`] that a test sets and advances.
+//! [`Clock`]: the [`SystemClock`] in production, a `ManualClock` that a test sets and advances.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 
 /// A source of the current time, shared across tasks.
 pub trait Clock: Send + Sync + std::fmt::Debug {
@@ -26,38 +26,45 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that only moves when told to: for tests.
-#[derive(Debug, Clone)]
-pub struct ManualClock {
-    now: Arc<Mutex<Timestamp>>,
-}
+#[cfg(test)]
+pub use manual::ManualClock;
 
-impl ManualClock {
-    pub fn new(start: Timestamp) -> Self {
-        Self {
-            now: Arc::new(Mutex::new(start)),
+#[cfg(test)]
+mod manual {
+    use std::sync::{Arc, Mutex};
+
+    use jiff::{SignedDuration, Timestamp};
+
+    use super::Clock;
+
+    /// A clock that only moves when told to: for tests.
+    #[derive(Debug, Clone)]
+    pub struct ManualClock {
+        now: Arc<Mutex<Timestamp>>,
+    }
+
+    impl ManualClock {
+        pub fn new(start: Timestamp) -> Self {
+            Self {
+                now: Arc::new(Mutex::new(start)),
+            }
+        }
+
+        pub fn set(&self, to: Timestamp) {
+            *self.now.lock().unwrap_or_else(|e| e.into_inner()) = to;
+        }
+
+        pub fn advance(&self, by: SignedDuration) {
+            let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
+            *now = now.saturating_add(by).unwrap_or(*now);
         }
     }
 
-    pub fn set(&self, to: Timestamp) {
-        *self.now.lock().unwrap_or_else(|e| e.into_inner()) = to;
+    impl Clock for ManualClock {
+        fn now(&self) -> Timestamp {
+            *self.now.lock().unwrap_or_else(|e| e.into_inner())
+        }
     }
-
-    pub fn advance(&self, by: SignedDuration) {
-        let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
-        *now = now.saturating_add(by).unwrap_or(*now);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Timestamp {
-        *self.now.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
 
     #[test]
     fn manual_clock_moves_only_when_told() {

@@ -2,28 +2,33 @@
 //!
 //! A new user sees real numbers on /metrics without a Braze key or a configuration file: the
 //! simulator serves the documented API (auth, buckets, rate-limit headers) with a daily rhythm,
-//! and the exporter polls it exactly as it would poll Braze.
+//! and the exporter polls it exactly as it would poll Braze. The demo's configuration is YAML
+//! text checked like any user's file, so its defaults are the configuration's own.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
+use braze_simulator::{Clock, Simulator, SimulatorConfig, DEMO_APPS, DEMO_SEGMENTS};
+
 use crate::clock::SharedClock;
-use crate::config::{ApiKey, BrazeSettings, Config, RefreshSettings};
-use crate::series::{Scope, Unit};
-use crate::simulator::{Simulator, SimulatorConfig, DEMO_APPS, DEMO_SEGMENTS};
+use crate::config::Config;
+
+/// Exit code when the demo cannot start (its simulator cannot bind on loopback).
+pub const UNAVAILABLE_EXIT: u8 = 1;
 
 /// The label names the demo gives the simulator's apps and segments.
 const APP_NAMES: [&str; 3] = ["ios", "android", "web"];
 const SEGMENT_NAMES: [&str; 2] = ["paying", "new_users"];
 
 /// How often the demo refreshes: often, since the simulator costs nothing.
-pub const DEMO_INTERVAL: Duration = Duration::from_secs(30);
+const DEMO_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Starts the simulator and returns the configuration that points the exporter at it.
 pub async fn start(clock: SharedClock) -> Result<(Config, Simulator), String> {
     let key = demo_key();
     let mut sim_config = SimulatorConfig::demo(key.clone());
-    sim_config.clock = clock;
+    sim_config.clock = Clock::from_fn(move || clock.now());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| format!("cannot bind the simulator on loopback: {e}"))?;
@@ -35,36 +40,30 @@ pub async fn start(clock: SharedClock) -> Result<(Config, Simulator), String> {
 }
 
 /// The configuration the demo runs: every simulated app and segment, hourly.
-pub fn demo_config(url: &str, key: &str) -> Result<Config, String> {
-    let scopes = |names: &[&str], ids: &[&str]| {
+fn demo_config(url: &str, key: &str) -> Result<Config, String> {
+    Config::parse(
+        &demo_yaml(url),
+        Path::new("the demo's configuration"),
+        Some(key.into()),
+    )
+    .map_err(|e| e.to_string())
+}
+
+fn demo_yaml(url: &str) -> String {
+    let list = |names: &[&str], ids: &[&str]| -> String {
         names
             .iter()
             .zip(ids)
-            .map(|(n, id)| Scope::named(*n, *id))
+            .map(|(name, id)| format!("  - {{name: {name}, id: {id}}}\n"))
             .collect()
     };
-    Ok(Config {
-        braze: BrazeSettings {
-            url: url
-                .parse()
-                .map_err(|e| format!("simulator URL {url}: {e}"))?,
-            api_key: ApiKey::new(key)?,
-            time_zone: jiff::tz::TimeZone::UTC,
-            time_zone_name: "UTC".into(),
-            timeout: Duration::from_secs(10),
-            max_concurrency: 4,
-            max_requests_per_hour: 10_000,
-        },
-        refresh: RefreshSettings {
-            interval: DEMO_INTERVAL,
-            unit: Unit::Hour,
-            length: 3,
-            delay: Duration::ZERO,
-            stale_after: DEMO_INTERVAL * 3,
-        },
-        apps: scopes(&APP_NAMES, &DEMO_APPS),
-        segments: scopes(&SEGMENT_NAMES, &DEMO_SEGMENTS),
-    })
+    format!(
+        "braze:\n  url: {url}\n  time_zone: UTC\nrefresh:\n  interval: {interval}s\n  unit: hour\n\
+         apps:\n{apps}segments:\n{segments}",
+        interval = DEMO_INTERVAL.as_secs(),
+        apps = list(&APP_NAMES, &DEMO_APPS),
+        segments = list(&SEGMENT_NAMES, &DEMO_SEGMENTS),
+    )
 }
 
 /// Tells the user where to look.
@@ -90,4 +89,19 @@ fn demo_key() -> String {
         .map(|d| d.as_nanos())
         .unwrap_or_default();
     format!("demo-{:x}{:x}", nanos, std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_configuration_is_every_simulated_app_and_segment() {
+        let config = demo_config("http://127.0.0.1:9", "k").unwrap();
+        assert_eq!(config.series_count(), 12);
+        assert_eq!(config.refresh.interval, DEMO_INTERVAL);
+        let names: Vec<&str> = config.apps.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, APP_NAMES);
+        assert_eq!(config.segments[0].id.as_deref(), Some(DEMO_SEGMENTS[0]));
+    }
 }

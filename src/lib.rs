@@ -2,19 +2,23 @@
 //!
 //! The data path reads in one direction:
 //! [`config`] → [`series`] to poll → [`braze`] client → [`refresher`] → [`snapshot`] → [`http`].
+//! Every module is private: the binary's `main` is the only entry point, so the compiler
+//! reports whatever nothing uses.
 
-pub mod app;
-pub mod braze;
-pub mod buckets;
+mod app;
+mod braze;
+mod buckets;
 pub mod cli;
-pub mod clock;
-pub mod config;
-pub mod demo;
-pub mod http;
-pub mod logging;
-pub mod memory;
-pub mod refresher;
-pub mod series;
-pub mod simulator;
-pub mod snapshot;
-pub mod telemetry;
+mod clock;
+mod config;
+#[cfg_attr(not(feature = "demo"), path = "no_demo.rs")]
+mod demo;
+mod http;
+mod logging;
+mod memory;
+mod refresher;
+mod reload;
+mod series;
+mod snapshot;
+mod telemetry;
+mod time_zone;

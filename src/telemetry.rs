@@ -160,7 +160,7 @@ impl Telemetry {
         self.request_duration.observe(took.as_secs_f64());
     }
 
-    pub fn holding_off_until(&self, until: Timestamp) {
+    pub fn hold_off_until(&self, until: Timestamp) {
         self.hold_off_until
             .with_label_values(&[] as &[&str])
             .set(until.as_second() as f64);
@@ -170,10 +170,12 @@ impl Telemetry {
         self.failures.with_label_values(&[reason.as_str()]).inc();
     }
 
+    #[cfg(test)]
     pub fn failures(&self, reason: FailureReason) -> u64 {
         self.failures.with_label_values(&[reason.as_str()]).get()
     }
 
+    #[cfg(test)]
     pub fn requests(&self) -> u64 {
         self.requests.get()
     }
@@ -211,23 +213,22 @@ impl Telemetry {
         self.refreshes_skipped.inc_by(n);
     }
 
+    #[cfg(test)]
     pub fn skipped(&self) -> u64 {
         self.refreshes_skipped.get()
     }
 
     /// A configuration took effect: its shape, its budget, and the reload's success.
     pub fn config_loaded(&self, config: &Config, at: Timestamp) {
-        let series = config.series_count();
-        let needed = crate::app::requests_per_hour(series, config.refresh.interval);
-        self.series.set(series as i64);
+        let budget = config.budget();
+        self.series.set(budget.series as i64);
         self.refresh_interval
             .set(config.refresh.interval.as_secs_f64());
-        self.requests_per_hour_needed.set(needed);
+        self.requests_per_hour_needed
+            .set(budget.requests_per_hour());
         self.max_requests_per_hour
             .set(config.braze.max_requests_per_hour as f64);
-        self.budget_exceeded.set(i64::from(
-            needed > config.braze.max_requests_per_hour as f64,
-        ));
+        self.budget_exceeded.set(i64::from(budget.exceeded()));
         self.reload_successful.set(1);
         self.reload_success_time.set(at.as_second() as f64);
         self.expire_encoding();
@@ -237,6 +238,7 @@ impl Telemetry {
         self.retries.inc();
     }
 
+    #[cfg(test)]
     pub fn retries(&self) -> u64 {
         self.retries.get()
     }

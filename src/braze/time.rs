@@ -9,7 +9,7 @@ use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use crate::config::parse_offset;
+use crate::time_zone::parse_offset;
 
 /// The instant a point's bucket starts.
 pub fn parse_time(text: &str, time_zone: &TimeZone) -> Result<Timestamp, String> {
@@ -67,7 +67,7 @@ mod tests {
     }
 
     fn tz(name: &str) -> TimeZone {
-        crate::config::parse_time_zone(name).unwrap()
+        crate::time_zone::parse_time_zone(name).unwrap()
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! typo never becomes a silent default), then [`validate`] checks every value and reports every
 //! problem at once, each naming its field: `refresh.length: must be between 1 and 100, got 0`.
 
-pub mod api_key;
+mod api_key;
+mod budget;
 mod raw;
 mod validate;
 
@@ -15,12 +16,25 @@ use std::time::Duration;
 use jiff::tz::TimeZone;
 
 pub use api_key::{ApiKey, API_KEY_ENV};
-pub use validate::{parse_offset, parse_time_zone};
+pub use budget::Budget;
 
 use crate::series::{Scope, Series, Unit};
 
+/// A series that keeps failing keeps its last values for this many refreshes by default.
+pub const DEFAULT_STALE_INTERVALS: u32 = 3;
+
 /// The default `--config.file`.
 pub const DEFAULT_CONFIG_FILE: &str = "braze-exporter.yml";
+
+/// Whether a key that cannot be read stops the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyNeed {
+    /// Running: no key, no exporter.
+    Required,
+    /// `--config.check`, often run where the key's Secret is not mounted: a warning, and a
+    /// placeholder stands in for the key.
+    WarnIfUnreadable,
+}
 
 /// A checked configuration: every value here is valid.
 #[derive(Debug, Clone)]
@@ -57,7 +71,7 @@ pub struct RefreshSettings {
 impl Config {
     /// Reads and checks the file at `path`; the key comes from the file it names or `env_key`.
     pub fn load(path: &Path, env_key: Option<String>) -> Result<Config, ConfigError> {
-        Self::read(path, env_key, true).map(|(config, _)| config)
+        Self::read(path, env_key, KeyNeed::Required).map(|(config, _)| config)
     }
 
     /// As [`Config::load`], for `--config.check`: a key that cannot be read (its Secret is
@@ -66,7 +80,7 @@ impl Config {
         path: &Path,
         env_key: Option<String>,
     ) -> Result<(Config, Option<Problem>), ConfigError> {
-        Self::read(path, env_key, false)
+        Self::read(path, env_key, KeyNeed::WarnIfUnreadable)
     }
 
     /// Checks `text` as if read from `origin` (named in errors).
@@ -75,38 +89,43 @@ impl Config {
         origin: &Path,
         env_key: Option<String>,
     ) -> Result<Config, ConfigError> {
-        Self::check_text(text, origin, env_key, true).map(|(config, _)| config)
+        Self::check_text(text, origin, env_key, KeyNeed::Required).map(|(config, _)| config)
     }
 
     fn read(
         path: &Path,
         env_key: Option<String>,
-        key_required: bool,
+        key_need: KeyNeed,
     ) -> Result<(Config, Option<Problem>), ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             origin: path.to_path_buf(),
             problems: vec![Problem::new("", format!("cannot read the file: {e}"))],
         })?;
-        Self::check_text(&text, path, env_key, key_required)
+        Self::check_text(&text, path, env_key, key_need)
     }
 
     fn check_text(
         text: &str,
         origin: &Path,
         env_key: Option<String>,
-        key_required: bool,
+        key_need: KeyNeed,
     ) -> Result<(Config, Option<Problem>), ConfigError> {
         let error = |problems| ConfigError {
             origin: origin.to_path_buf(),
             problems,
         };
         let raw = raw::parse(text).map_err(|e| error(vec![Problem::new("", e)]))?;
-        validate::validate(raw, env_key, key_required).map_err(error)
+        validate::validate(raw, env_key, key_need).map_err(error)
     }
 
     /// How many series [`Config::series`] holds, without building them.
     pub fn series_count(&self) -> usize {
         (1 + self.apps.len()) * (1 + self.segments.len())
+    }
+
+    /// What this configuration costs in requests, and what its budget achieves.
+    pub fn budget(&self) -> Budget {
+        Budget::of(self)
     }
 
     /// Every series the refresher polls, in a stable order.

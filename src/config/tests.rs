@@ -111,11 +111,11 @@ fn each_invalid_value_names_its_field() {
         ("apps:\n  - name: ios\n", "apps[0].id: is required"),
         (
             "apps:\n  - {name: a, id: x}\n  - {name: a, id: y}\n",
-            "apps[1].name: duplicates apps[0].name",
+            "apps[1].name: \"a\" duplicates apps[0].name",
         ),
         (
             "apps:\n  - {name: a, id: x}\n  - {name: b, id: x}\n",
-            "apps[1].id: duplicates apps[0].id",
+            "apps[1].id: \"x\" duplicates apps[0].id",
         ),
     ];
     for (extra, expected) in cases {
@@ -216,7 +216,7 @@ fn loopback_http_is_allowed_for_tests_and_local_fakes() {
 
 #[test]
 fn time_zones_iana_and_offsets() {
-    use super::parse_time_zone;
+    use crate::time_zone::parse_time_zone;
     let at = "2026-11-28T12:00:00Z".parse::<jiff::Timestamp>().unwrap();
     let offset = |tz: &str| parse_time_zone(tz).unwrap().to_offset(at).seconds();
     assert_eq!(offset("+05:30"), 19_800);

@@ -3,11 +3,13 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use jiff::tz::{Offset, TimeZone};
-
 use super::raw::{RawBraze, RawConfig, RawNamed, RawRefresh};
-use super::{api_key, ApiKey, BrazeSettings, Config, Problem, RefreshSettings};
+use super::{
+    api_key, ApiKey, BrazeSettings, Config, KeyNeed, Problem, RefreshSettings,
+    DEFAULT_STALE_INTERVALS,
+};
 use crate::series::{Scope, Unit, ALL};
+use crate::time_zone::parse_time_zone;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_MAX_CONCURRENCY: i64 = 4;
@@ -15,8 +17,6 @@ const DEFAULT_MAX_CONCURRENCY: i64 = 4;
 pub const DEFAULT_MAX_REQUESTS_PER_HOUR: i64 = 10_000;
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(300);
 const DEFAULT_LENGTH: i64 = 3;
-/// A series that keeps failing keeps its last values for this many intervals by default.
-pub const DEFAULT_STALE_INTERVALS: u32 = 3;
 
 /// Collects problems so that one run of `--config.check` reports all of them.
 #[derive(Default)]
@@ -33,17 +33,16 @@ impl Problems {
     }
 }
 
-/// Checks every value. With `key_required` false (for `--config.check`, run where the key's
-/// Secret is not mounted) a key that cannot be read is returned as a warning instead, and a
-/// placeholder stands in for it.
+/// Checks every value. With [`KeyNeed::WarnIfUnreadable`] a key that cannot be read is returned
+/// as a warning instead, and a placeholder stands in for it.
 pub fn validate(
     raw: RawConfig,
     env_key: Option<String>,
-    key_required: bool,
+    key_need: KeyNeed,
 ) -> Result<(Config, Option<Problem>), Vec<Problem>> {
     let mut problems = Problems::default();
     let mut key_warning = None;
-    let warn_only = (!key_required).then_some(&mut key_warning);
+    let warn_only = (key_need == KeyNeed::WarnIfUnreadable).then_some(&mut key_warning);
     let braze = braze_settings(raw.braze, env_key, warn_only, &mut problems);
     let refresh = refresh_settings(raw.refresh, &mut problems);
     let apps = scopes("apps", raw.apps, &mut problems);
@@ -187,14 +186,14 @@ fn scopes(list: &str, raw: Vec<RawNamed>, problems: &mut Problems) -> Vec<Scope>
         let at = format!("{list}[{i}]");
         let name = problems.check(&format!("{at}.name"), check_name(item.name));
         let id = problems.check(&format!("{at}.id"), check_id(item.id));
-        if let Some(first) = name.as_ref().and_then(|n| names.insert(n.clone(), i)) {
-            problems.add(
-                format!("{at}.name"),
-                format!("duplicates {list}[{first}].name"),
-            );
-        }
-        if let Some(first) = id.as_ref().and_then(|d| ids.insert(d.clone(), i)) {
-            problems.add(format!("{at}.id"), format!("duplicates {list}[{first}].id"));
+        for (field, value, seen) in [("name", &name, &mut names), ("id", &id, &mut ids)] {
+            if let Some(first) = value.as_ref().and_then(|v| seen.insert(v.clone(), i)) {
+                let value = value.as_deref().unwrap_or_default();
+                problems.add(
+                    format!("{at}.{field}"),
+                    format!("{value:?} duplicates {list}[{first}].{field}"),
+                );
+            }
         }
         if let (Some(name), Some(id)) = (name, id) {
             scopes.push(Scope::named(name, id));
@@ -284,45 +283,4 @@ fn is_loopback(host: &str) -> bool {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
-}
-
-/// An IANA name (`America/New_York`), `UTC`/`Z`, or a fixed offset (`+05:30`, `-0500`, `+5`).
-pub fn parse_time_zone(text: &str) -> Result<TimeZone, String> {
-    let text = text.trim();
-    if text.eq_ignore_ascii_case("utc") || text == "Z" {
-        return Ok(TimeZone::UTC);
-    }
-    if text.starts_with(['+', '-']) {
-        return parse_offset(text)
-            .map(TimeZone::fixed)
-            .ok_or_else(|| format!("{text:?} is not an offset like +05:30 or -05:00"));
-    }
-    TimeZone::get(text).map_err(|_| {
-        format!("unknown time zone {text:?}: give an IANA name like America/New_York or an offset like +05:30")
-    })
-}
-
-/// `+05:30`, `+0530`, `-5:00` (Braze's own unpadded example), `+05`: hours up to 18, minutes
-/// under 60. A lone `+5` is not ISO 8601 and is refused.
-pub fn parse_offset(text: &str) -> Option<Offset> {
-    let (sign, rest) = match text.as_bytes().first()? {
-        b'+' => (1, &text[1..]),
-        b'-' => (-1, &text[1..]),
-        _ => return None,
-    };
-    let (hours, minutes) = match rest.split_once(':') {
-        Some((h, m)) => (h, m),
-        None if rest.len() == 4 => rest.split_at(2),
-        None if rest.len() == 2 => (rest, "0"),
-        None => return None,
-    };
-    let digits = |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(hours) || !digits(minutes) {
-        return None;
-    }
-    let (hours, minutes): (i32, i32) = (hours.parse().ok()?, minutes.parse().ok()?);
-    if hours > 18 || minutes >= 60 {
-        return None;
-    }
-    Offset::from_seconds(sign * (hours * 3600 + minutes * 60)).ok()
 }

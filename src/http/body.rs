@@ -24,10 +24,6 @@ impl Chunks {
     pub fn text(text: impl Into<Bytes>) -> Self {
         Self::new([text.into()])
     }
-
-    pub fn empty() -> Self {
-        Self::default()
-    }
 }
 
 impl hyper::body::Body for Chunks {

@@ -26,7 +26,7 @@ use tokio::task::JoinSet;
 use tracing::{debug, warn};
 
 pub use body::Chunks;
-pub use routes::{accepts_gzip, Site, CONTENT_TYPE_TEXT};
+pub use routes::{check_telemetry_path, ReloadHandler, Site};
 use web_config::WebConfigWatch;
 
 /// How long a client may take to send its request headers.

@@ -12,7 +12,6 @@ use tokio::sync::Semaphore;
 
 use super::web_config::BasicAuth;
 use super::Chunks;
-use crate::app::Reloader;
 use crate::snapshot::SnapshotCell;
 use crate::telemetry::{Telemetry, VERSION};
 
@@ -22,6 +21,44 @@ pub const MAX_CONCURRENT_SCRAPES: usize = 64;
 /// The text exposition format, version 0.0.4 (Prometheus 3 refuses a scrape without it).
 pub const CONTENT_TYPE_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+/// The paths this exporter serves besides the telemetry path, which must be none of them.
+pub const OWN_PATHS: [&str; 4] = [LANDING, HEALTHY, READY, RELOAD];
+const LANDING: &str = "/";
+const HEALTHY: &str = "/-/healthy";
+const READY: &str = "/-/ready";
+const RELOAD: &str = "/-/reload";
+
+/// Checks `--web.telemetry-path`: a path of its own, starting with `/`.
+pub fn check_telemetry_path(path: &str) -> Result<(), String> {
+    if !path.starts_with('/') || path.contains(['?', '#', ' ']) {
+        return Err(format!(
+            "--web.telemetry-path={path:?} must be a path starting with /"
+        ));
+    }
+    if OWN_PATHS.contains(&path) {
+        return Err(format!(
+            "--web.telemetry-path={path:?} is taken: the exporter serves {} there",
+            describe_path(path)
+        ));
+    }
+    Ok(())
+}
+
+fn describe_path(path: &str) -> &'static str {
+    match path {
+        LANDING => "its landing page",
+        HEALTHY => "its health check",
+        READY => "its readiness check",
+        _ => "the lifecycle reload",
+    }
+}
+
+/// What `POST /-/reload` asks for. Reloading is owned above the HTTP layer; this is all the
+/// layer knows of it.
+pub trait ReloadHandler: Send + Sync + std::fmt::Debug {
+    fn reload(&self) -> futures_util::future::BoxFuture<'_, Result<(), String>>;
+}
+
 /// Everything a request may be answered from.
 #[derive(Debug, Clone)]
 pub struct Site {
@@ -29,7 +66,7 @@ pub struct Site {
     pub telemetry: Telemetry,
     pub telemetry_path: String,
     /// Serves `POST /-/reload` when set (`--web.enable-lifecycle`).
-    pub reloader: Option<Arc<Reloader>>,
+    pub reloader: Option<Arc<dyn ReloadHandler>>,
     pub auth: Arc<BasicAuth>,
     pub scrapes: Arc<Semaphore>,
 }
@@ -39,7 +76,7 @@ impl Site {
         snapshots: SnapshotCell,
         telemetry: Telemetry,
         telemetry_path: String,
-        reloader: Option<Arc<Reloader>>,
+        reloader: Option<Arc<dyn ReloadHandler>>,
     ) -> Self {
         Self {
             snapshots,
@@ -61,13 +98,12 @@ impl Site {
 
     pub async fn handle<B>(&self, request: Request<B>) -> Response<Chunks> {
         let path = request.uri().path();
-        let known = path == self.telemetry_path
-            || matches!(path, "/" | "/-/healthy" | "/-/ready" | "/-/reload");
+        let known = path == self.telemetry_path || OWN_PATHS.contains(&path);
         if !known {
             return plain(StatusCode::NOT_FOUND, "Not Found\n");
         }
         // Probes stay open: the kubelet has no credentials.
-        let probe = matches!(path, "/-/healthy" | "/-/ready");
+        let probe = matches!(path, HEALTHY | READY);
         if !probe && self.auth.enabled() {
             let header = request
                 .headers()
@@ -82,18 +118,18 @@ impl Site {
                 return response;
             }
         }
-        if path == "/-/reload" {
+        if path == RELOAD {
             return self.reload(request.method()).await;
         }
         if !matches!(*request.method(), Method::GET | Method::HEAD) {
             return not_allowed("GET, HEAD");
         }
         match path {
-            "/-/healthy" => plain(StatusCode::OK, "Healthy\n"),
+            HEALTHY => plain(StatusCode::OK, "Healthy\n"),
             // Ready once the configuration is loaded and the server answers: never tied to
             // Braze, so a Braze outage cannot take a host pod out of its Service.
-            "/-/ready" => plain(StatusCode::OK, "Ready\n"),
-            "/" => self.landing_page(),
+            READY => plain(StatusCode::OK, "Ready\n"),
+            LANDING => self.landing_page(),
             _ => self.metrics(&request),
         }
     }
@@ -226,6 +262,26 @@ mod tests {
         assert!(!accepts_gzip("identity"));
         assert!(!accepts_gzip("br, deflate"));
         assert!(!accepts_gzip("x-gzip2"));
+    }
+
+    #[test]
+    fn the_telemetry_path_is_a_free_path_of_its_own() {
+        assert!(check_telemetry_path("/metrics").is_ok());
+        assert!(check_telemetry_path("/braze/metrics").is_ok());
+        for taken in OWN_PATHS {
+            let why = check_telemetry_path(taken).unwrap_err();
+            assert!(
+                why.contains("--web.telemetry-path") && why.contains("is taken"),
+                "{why}"
+            );
+        }
+        for bad in ["metrics", "", "/m?x", "/m#x", "/m x"] {
+            let why = check_telemetry_path(bad).unwrap_err();
+            assert!(
+                why.contains("must be a path starting with /"),
+                "{bad}: {why}"
+            );
+        }
     }
 
     #[test]

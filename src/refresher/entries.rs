@@ -10,6 +10,15 @@ use crate::buckets::{Bucket, BucketRules, Latest};
 use crate::series::{Series, Unit};
 use crate::snapshot::{Labels, SeriesState};
 
+/// What follows a failed fetch: logged with the failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextAttempt {
+    /// A retry within this refresh, after a backoff.
+    Retry,
+    /// Nothing until the next refresh.
+    NextRefresh,
+}
+
 #[derive(Debug)]
 pub struct Entry {
     pub series: Series,
@@ -94,7 +103,7 @@ impl Entries {
 
     /// Marks a series down, keeping its last good values; logs when the kind of failure
     /// changes.
-    pub fn failed(&mut self, series: &Series, error: &FetchError, retrying: bool) {
+    pub fn failed(&mut self, series: &Series, error: &FetchError, next: NextAttempt) {
         let Some(entry) = self.get_mut(series) else {
             return;
         };
@@ -106,6 +115,7 @@ impl Entries {
         };
         let kind = (error.reason(), status);
         if entry.failing != Some(kind) {
+            let retrying = next == NextAttempt::Retry;
             warn!(series = %entry.series, reason = kind.0.as_str(), error = %error, retrying, "fetch failed");
             entry.failing = Some(kind);
         }

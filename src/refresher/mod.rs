@@ -34,9 +34,9 @@ use crate::config::{Config, RefreshSettings};
 use crate::series::Series;
 use crate::snapshot::{Snapshot, SnapshotCell};
 use crate::telemetry::Telemetry;
-use entries::Entries;
-use pacing::Pacer;
-use round::{Job, Round};
+use entries::{Entries, NextAttempt};
+use pacing::{Pacer, Spacing};
+use round::{Coverage, Job, Round};
 
 /// While a round runs, a new snapshot is published at most this often.
 pub const PUBLISH_EVERY: Duration = Duration::from_secs(5);
@@ -54,6 +54,45 @@ pub struct Reload<S> {
 
 type InFlight = FuturesUnordered<Pin<Box<dyn Future<Output = (Job, Fetch)> + Send>>>;
 
+/// Whether the snapshot on show lags behind what the entries know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Published {
+    UpToDate,
+    Behind,
+}
+
+/// Where the loop stands between two events: the round running, when the next is due, the
+/// requests in flight, and what is published. [`Refresher::step`] reads and advances it; the
+/// background loop and the tests drive the same step.
+struct Schedule {
+    round: Option<Round>,
+    next_round: Instant,
+    rounds_started: u64,
+    in_flight: InFlight,
+    last_publish: Instant,
+    published: Published,
+}
+
+impl std::fmt::Debug for Schedule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Schedule")
+            .field("round", &self.round)
+            .field("next_round", &self.next_round)
+            .field("in_flight", &self.in_flight.len())
+            .field("published", &self.published)
+            .finish()
+    }
+}
+
+/// What one turn of the loop did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Turn {
+    /// A round of every series ended (and was published).
+    RoundFinished,
+    /// Anything else: an answer folded in, a reload applied, a deadline reached.
+    Progressed,
+}
+
 #[derive(Debug)]
 pub struct Refresher<S: Source = BrazeClient> {
     source: S,
@@ -61,7 +100,7 @@ pub struct Refresher<S: Source = BrazeClient> {
     rules: BucketRules,
     entries: Entries,
     pacer: Pacer,
-    rounds_started: u64,
+    schedule: Schedule,
     clock: SharedClock,
     telemetry: Telemetry,
     snapshots: SnapshotCell,
@@ -76,16 +115,23 @@ impl<S: Source> Refresher<S> {
         snapshots: SnapshotCell,
     ) -> Self {
         let entries = Entries::new(config.series(), config.refresh.unit, None);
-        let mut pacer = Pacer::new(config.braze.max_requests_per_hour);
-        pacer.set_spacing(false, entries.len(), config.refresh.interval);
+        let pacer = Pacer::new(config.braze.max_requests_per_hour);
         telemetry.config_loaded(&config, clock.now());
+        let now = Instant::now();
         Self {
             source,
             rules: rules(&config),
             config,
             entries,
             pacer,
-            rounds_started: 0,
+            schedule: Schedule {
+                round: None,
+                next_round: now,
+                rounds_started: 0,
+                in_flight: InFlight::new(),
+                last_publish: now,
+                published: Published::UpToDate,
+            },
             clock,
             telemetry,
             snapshots,
@@ -99,103 +145,104 @@ impl<S: Source> Refresher<S> {
     /// Refreshes at once, then every `refresh.interval`, applying reloads as they come, until
     /// the task is dropped. A refresh that outlasts the interval is not doubled: the ticks it
     /// overran are skipped and counted.
-    pub async fn run(mut self, mut reloads: mpsc::Receiver<Reload<S>>) {
-        let mut next_round = Instant::now();
-        let mut round: Option<Round> = None;
-        let mut in_flight = InFlight::new();
-        let mut last_publish = Instant::now();
-        let mut dirty = false;
-        let mut reloads_open = true;
+    pub async fn run(mut self, reloads: mpsc::Receiver<Reload<S>>) {
+        let mut reloads = Some(reloads);
         loop {
-            let now = Instant::now();
-            if round.is_none() && now >= next_round {
-                round = Some(self.start_round(now));
-            }
-            let dispatch_at = round
-                .as_mut()
-                .and_then(|r| self.dispatch(r, &mut in_flight, now));
-            if round.as_ref().is_some_and(Round::is_done) && in_flight.is_empty() {
-                let done = round.take().expect("checked above");
-                self.publish();
-                (last_publish, dirty) = (Instant::now(), false);
-                if done.full {
-                    next_round = self.round_finished(&done, next_round);
-                }
-                continue;
-            }
-            let publish_at = match dirty {
-                true => last_publish + PUBLISH_EVERY,
-                false => last_publish + self.republish_every(),
-            };
-            let next_round_at = round.is_none().then_some(next_round);
-            let wake_at = [dispatch_at, Some(publish_at), next_round_at]
-                .into_iter()
-                .flatten()
-                .min();
-            tokio::select! {
-                Some((job, fetch)) = in_flight.next(), if !in_flight.is_empty() => {
-                    self.complete(job, fetch, round.as_mut());
-                    dirty = true;
-                }
-                reload = reloads.recv(), if reloads_open => match reload {
-                    Some(reload) => {
-                        self.reconfigure(reload, &mut round, &mut next_round);
-                        self.publish();
-                        (last_publish, dirty) = (Instant::now(), false);
-                    }
-                    None => reloads_open = false,
-                },
-                () = sleep_until(wake_at) => {}
-            }
-            if Instant::now() >= publish_at {
-                self.publish();
-                (last_publish, dirty) = (Instant::now(), false);
-            }
+            self.turn(&mut reloads).await;
         }
+    }
+
+    /// One turn of the loop: does what is due ([`Refresher::step`]), then waits for the next
+    /// event (an answer, a reload, or the step's deadline) and folds it in.
+    pub async fn turn(&mut self, reloads: &mut Option<mpsc::Receiver<Reload<S>>>) -> Turn {
+        let (wake_at, turn) = self.step(Instant::now());
+        if turn == Turn::RoundFinished {
+            return turn;
+        }
+        let in_flight = &mut self.schedule.in_flight;
+        tokio::select! {
+            Some((job, fetch)) = in_flight.next(), if !in_flight.is_empty() => {
+                self.complete(job, fetch);
+                self.schedule.published = Published::Behind;
+            }
+            reload = recv(reloads), if reloads.is_some() => match reload {
+                Some(reload) => {
+                    self.reconfigure(reload);
+                    self.publish();
+                }
+                None => *reloads = None,
+            },
+            () = sleep_until(wake_at) => {}
+        }
+        Turn::Progressed
+    }
+
+    /// Does everything due at `now`: starts a round, starts requests, ends a round, publishes.
+    /// Returns the next instant something falls due, if any.
+    fn step(&mut self, now: Instant) -> (Option<Instant>, Turn) {
+        if self.schedule.round.is_none() && now >= self.schedule.next_round {
+            self.schedule.round = Some(self.start_round(now));
+        }
+        let dispatch_at = self.dispatch(now);
+        if let Some(done) = self.take_finished_round() {
+            self.publish();
+            if done.coverage == Coverage::Every {
+                self.schedule.next_round = self.round_finished(&done, self.schedule.next_round);
+                return (None, Turn::RoundFinished);
+            }
+            return (Some(Instant::now()), Turn::Progressed);
+        }
+        let publish_at = self.schedule.last_publish
+            + match self.schedule.published {
+                Published::Behind => PUBLISH_EVERY,
+                Published::UpToDate => self.republish_every(),
+            };
+        if now >= publish_at {
+            self.publish();
+            return (Some(now), Turn::Progressed);
+        }
+        let next_round_at = self
+            .schedule
+            .round
+            .is_none()
+            .then_some(self.schedule.next_round);
+        let wake_at = [dispatch_at, Some(publish_at), next_round_at]
+            .into_iter()
+            .flatten()
+            .min();
+        (wake_at, Turn::Progressed)
+    }
+
+    /// The round, once nothing of it is queued, waiting or in flight.
+    fn take_finished_round(&mut self) -> Option<Round> {
+        let finished = self.schedule.round.as_ref().is_some_and(Round::is_done)
+            && self.schedule.in_flight.is_empty();
+        finished.then(|| self.schedule.round.take()).flatten()
     }
 
     fn republish_every(&self) -> Duration {
-        REPUBLISH_EVERY.min(self.settings().stale_after / 4)
+        REPUBLISH_EVERY.min(self.stale_after() / 4)
     }
 
-    /// One full refresh, not spread, then a new snapshot: for tests and tools.
-    pub async fn refresh_once(&mut self) {
-        let now = Instant::now();
-        let mut round = Round::new(
-            self.entries.series().cloned(),
-            now,
-            now + self.settings().interval,
-            true,
-        );
-        self.pacer
-            .set_spacing(false, self.entries.len(), self.settings().interval);
-        let mut in_flight = InFlight::new();
-        loop {
-            let dispatch_at = self.dispatch(&mut round, &mut in_flight, Instant::now());
-            if round.is_done() && in_flight.is_empty() {
-                break;
-            }
-            tokio::select! {
-                Some((job, fetch)) = in_flight.next(), if !in_flight.is_empty() => {
-                    self.complete(job, fetch, Some(&mut round));
-                }
-                () = sleep_until(dispatch_at) => {}
-            }
-        }
-        self.publish();
-        self.round_finished(&round, now);
+    /// How long a series keeps its values without an answer: what the budget lets a refresh
+    /// achieve, never less (see [`crate::config::Budget::effective_stale_after`]).
+    fn stale_after(&self) -> Duration {
+        self.config.budget().effective_stale_after()
     }
 
     fn start_round(&mut self, now: Instant) -> Round {
-        let spread = self.rounds_started > 0;
-        self.rounds_started += 1;
+        let spacing = match self.schedule.rounds_started {
+            0 => Spacing::Burst,
+            _ => Spacing::Spread,
+        };
+        self.schedule.rounds_started += 1;
         self.pacer
-            .set_spacing(spread, self.entries.len(), self.settings().interval);
+            .set_spacing(spacing, self.entries.len(), self.settings().interval);
         Round::new(
             self.entries.series().cloned(),
             now,
             now + self.settings().interval,
-            true,
+            Coverage::Every,
         )
     }
 
@@ -218,14 +265,10 @@ impl<S: Source> Refresher<S> {
     }
 
     /// Starts every request that may start now; returns when the next one may, if any waits.
-    fn dispatch(
-        &mut self,
-        round: &mut Round,
-        in_flight: &mut InFlight,
-        now: Instant,
-    ) -> Option<Instant> {
+    fn dispatch(&mut self, now: Instant) -> Option<Instant> {
         let max = self.config.braze.max_concurrency;
-        while in_flight.len() < max {
+        let round = self.schedule.round.as_mut()?;
+        while self.schedule.in_flight.len() < max {
             let ready_at = round.next_ready()?;
             let start_at = self.pacer.next_start(now).max(ready_at);
             if start_at > now {
@@ -235,9 +278,9 @@ impl<S: Source> Refresher<S> {
             self.pacer.started(now);
             self.telemetry.request_sent();
             let source = self.source.clone();
-            let (unit, length) = (self.settings().unit, self.settings().length);
+            let (unit, length) = (self.config.refresh.unit, self.config.refresh.length);
             let telemetry = self.telemetry.clone();
-            in_flight.push(Box::pin(async move {
+            self.schedule.in_flight.push(Box::pin(async move {
                 let started = Instant::now();
                 let fetch = source.fetch(&job.series, unit, length).await;
                 telemetry.request_took(started.elapsed());
@@ -248,20 +291,20 @@ impl<S: Source> Refresher<S> {
     }
 
     /// Folds one answer in: budget, state, and a retry when it is worth one.
-    fn complete(&mut self, job: Job, fetch: Fetch, round: Option<&mut Round>) {
+    fn complete(&mut self, job: Job, fetch: Fetch) {
         let now = Instant::now();
         let rate_limited = matches!(fetch.result, Err(FetchError::Status { status: 429, .. }));
         if let Some(limit) = &fetch.rate_limit {
             self.telemetry.rate_limit(limit);
         }
-        if let Some(wait) = self.hold_off(fetch.rate_limit.as_ref(), rate_limited) {
+        if let Some(wait) = self.hold_off_wait(fetch.rate_limit.as_ref(), rate_limited) {
             self.pacer.hold_off(now, wait);
             let until = self
                 .clock
                 .now()
                 .checked_add(wait)
                 .unwrap_or(self.clock.now());
-            self.telemetry.holding_off_until(until);
+            self.telemetry.hold_off_until(until);
         }
         match fetch.result {
             Ok(points) => {
@@ -274,23 +317,32 @@ impl<S: Source> Refresher<S> {
                     .then(|| {
                         let backoff = now + retry::backoff(&job.series, job.attempt);
                         self.pacer
-                            .held_until()
+                            .hold_off_until()
                             .map_or(backoff, |held| held.max(backoff))
                     });
-                let round = round.filter(|r| retry_at.is_some_and(|t| t < r.deadline));
-                let retrying = round.is_some() && self.entries.contains(&job.series);
-                self.entries.failed(&job.series, &error, retrying);
-                if let (true, Some(round), Some(at)) = (retrying, round, retry_at) {
-                    self.telemetry.retry_scheduled();
-                    round.retry(job, at);
-                }
+                let series = job.series.clone();
+                let round = self
+                    .schedule
+                    .round
+                    .as_mut()
+                    .filter(|r| retry_at.is_some_and(|t| t < r.deadline))
+                    .filter(|_| self.entries.contains(&series));
+                let next = match (round, retry_at) {
+                    (Some(round), Some(at)) => {
+                        self.telemetry.retry_scheduled();
+                        round.retry(job, at);
+                        NextAttempt::Retry
+                    }
+                    _ => NextAttempt::NextRefresh,
+                };
+                self.entries.failed(&series, &error, next);
             }
         }
     }
 
     /// How long to send nothing: after a 429 until the reset (a default without one), or
     /// until the reset when Braze says no requests remain.
-    fn hold_off(&self, limit: Option<&RateLimit>, rate_limited: bool) -> Option<Duration> {
+    fn hold_off_wait(&self, limit: Option<&RateLimit>, rate_limited: bool) -> Option<Duration> {
         let until_reset = limit
             .and_then(|l| l.reset)
             .map(|reset| self.clock.now().duration_until(reset).unsigned_abs());
@@ -304,12 +356,7 @@ impl<S: Source> Refresher<S> {
     }
 
     /// Applies a new configuration between two requests.
-    fn reconfigure(
-        &mut self,
-        reload: Reload<S>,
-        round: &mut Option<Round>,
-        next_round: &mut Instant,
-    ) {
+    fn reconfigure(&mut self, reload: Reload<S>) {
         let Reload { config, source } = reload;
         let now = Instant::now();
         let comparable = config.braze.url == self.config.braze.url
@@ -327,7 +374,7 @@ impl<S: Source> Refresher<S> {
             comparable.then_some(old),
         );
         if config.refresh.interval != self.config.refresh.interval {
-            *next_round = (*next_round).min(now + config.refresh.interval);
+            self.schedule.next_round = self.schedule.next_round.min(now + config.refresh.interval);
         }
         self.pacer
             .set_max_per_hour(config.braze.max_requests_per_hour);
@@ -335,16 +382,17 @@ impl<S: Source> Refresher<S> {
         self.source = source;
         self.telemetry.config_loaded(&config, self.clock.now());
         self.config = config;
-        match round {
+        let interval = self.settings().interval;
+        match &mut self.schedule.round {
             Some(round) => round.reconfigure(|s| self.entries.contains(s), new_series),
             None if !new_series.is_empty() => {
                 self.pacer
-                    .set_spacing(false, new_series.len(), self.settings().interval);
-                *round = Some(Round::new(
+                    .set_spacing(Spacing::Burst, new_series.len(), interval);
+                self.schedule.round = Some(Round::new(
                     new_series.into_iter(),
                     now,
-                    now + self.settings().interval,
-                    false,
+                    now + interval,
+                    Coverage::Added,
                 ));
             }
             None => {}
@@ -354,12 +402,12 @@ impl<S: Source> Refresher<S> {
     /// Renders every series into a new snapshot and swaps it in. The rendering is CPU work
     /// proportional to the series count, so on a multi-threaded runtime it moves off the
     /// thread that also serves scrapes.
-    pub fn publish(&self) {
+    fn publish(&mut self) {
         let render = || {
             Snapshot::render(
                 self.entries.states(),
                 self.clock.now(),
-                self.settings().stale_after,
+                self.stale_after(),
                 self.snapshots.current().encoded.text.len(),
             )
         };
@@ -371,6 +419,16 @@ impl<S: Source> Refresher<S> {
             render()
         };
         self.snapshots.publish(snapshot);
+        self.schedule.last_publish = Instant::now();
+        self.schedule.published = Published::UpToDate;
+    }
+}
+
+/// The next reload, or never once the channel is gone.
+async fn recv<S>(reloads: &mut Option<mpsc::Receiver<Reload<S>>>) -> Option<Reload<S>> {
+    match reloads {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -22,6 +22,16 @@ pub const MAX_RESET_WAIT: Duration = HOUR;
 /// The share of the interval a spread refresh aims to fill, leaving room for retries.
 pub const SPREAD_SHARE: f64 = 0.8;
 
+/// How a round's requests follow one another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spacing {
+    /// As fast as concurrency and the hourly budget allow: the first refresh, and the series a
+    /// reload adds, so that data shows up at once.
+    Burst,
+    /// Spread over [`SPREAD_SHARE`] of the interval: every later refresh.
+    Spread,
+}
+
 #[derive(Debug)]
 pub struct Pacer {
     max_per_hour: usize,
@@ -29,7 +39,7 @@ pub struct Pacer {
     sent: VecDeque<Instant>,
     spacing: Duration,
     last_start: Option<Instant>,
-    blocked_until: Option<Instant>,
+    hold_off_until: Option<Instant>,
 }
 
 impl Pacer {
@@ -39,7 +49,7 @@ impl Pacer {
             sent: VecDeque::new(),
             spacing: Duration::ZERO,
             last_start: None,
-            blocked_until: None,
+            hold_off_until: None,
         }
     }
 
@@ -50,17 +60,17 @@ impl Pacer {
 
     /// The minimum gap between request starts: none for a first refresh, else the interval's
     /// share per series, and never less than the hourly budget's pace.
-    pub fn set_spacing(&mut self, spread: bool, series: usize, interval: Duration) {
-        let budget_pace = HOUR / self.max_per_hour as u32;
-        let spread_pace = if spread && series > 0 {
-            interval.mul_f64(SPREAD_SHARE) / series as u32
-        } else {
-            Duration::ZERO
-        };
-        self.spacing = if spread {
-            spread_pace.max(budget_pace)
-        } else {
-            Duration::ZERO
+    pub fn set_spacing(&mut self, spacing: Spacing, series: usize, interval: Duration) {
+        self.spacing = match spacing {
+            Spacing::Burst => Duration::ZERO,
+            Spacing::Spread => {
+                let budget_pace = HOUR / self.max_per_hour as u32;
+                let spread_pace = match series {
+                    0 => Duration::ZERO,
+                    n => interval.mul_f64(SPREAD_SHARE) / n as u32,
+                };
+                spread_pace.max(budget_pace)
+            }
         };
     }
 
@@ -74,7 +84,7 @@ impl Pacer {
             false => now,
         };
         let spaced = self.last_start.map_or(now, |t| t + self.spacing);
-        let gate = self.blocked_until.unwrap_or(now);
+        let gate = self.hold_off_until.unwrap_or(now);
         now.max(window).max(spaced).max(gate)
     }
 
@@ -87,11 +97,11 @@ impl Pacer {
     /// Holds every request until `now + wait` (clamped to [`MAX_RESET_WAIT`]).
     pub fn hold_off(&mut self, now: Instant, wait: Duration) {
         let until = now + wait.min(MAX_RESET_WAIT);
-        self.blocked_until = Some(self.blocked_until.map_or(until, |t| t.max(until)));
+        self.hold_off_until = Some(self.hold_off_until.map_or(until, |t| t.max(until)));
     }
 
-    pub fn held_until(&self) -> Option<Instant> {
-        self.blocked_until
+    pub fn hold_off_until(&self) -> Option<Instant> {
+        self.hold_off_until
     }
 }
 
@@ -121,14 +131,14 @@ mod tests {
     fn spread_refreshes_space_their_starts() {
         let t0 = Instant::now();
         let mut pacer = Pacer::new(250_000);
-        pacer.set_spacing(false, 10, Duration::from_secs(100));
+        pacer.set_spacing(Spacing::Burst, 10, Duration::from_secs(100));
         pacer.started(t0);
         assert_eq!(pacer.next_start(t0), t0, "a first refresh is not spread");
-        pacer.set_spacing(true, 10, Duration::from_secs(100));
+        pacer.set_spacing(Spacing::Spread, 10, Duration::from_secs(100));
         assert_eq!(pacer.next_start(t0), t0 + Duration::from_secs(8));
         // A tight budget spaces further than the interval asks: 3600 s / 60 = 60 s.
         pacer.set_max_per_hour(60);
-        pacer.set_spacing(true, 10, Duration::from_secs(100));
+        pacer.set_spacing(Spacing::Spread, 10, Duration::from_secs(100));
         assert_eq!(pacer.next_start(t0), t0 + Duration::from_secs(60));
     }
 
@@ -140,11 +150,11 @@ mod tests {
         assert_eq!(pacer.next_start(t0), t0 + Duration::from_secs(30));
         pacer.hold_off(t0, Duration::from_secs(10));
         assert_eq!(
-            pacer.held_until(),
+            pacer.hold_off_until(),
             Some(t0 + Duration::from_secs(30)),
             "a shorter hold does not shorten"
         );
         pacer.hold_off(t0, Duration::from_secs(86_400));
-        assert_eq!(pacer.held_until(), Some(t0 + MAX_RESET_WAIT));
+        assert_eq!(pacer.hold_off_until(), Some(t0 + MAX_RESET_WAIT));
     }
 }

@@ -13,13 +13,21 @@ pub struct Job {
     pub attempt: u32,
 }
 
+/// Which series a round covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coverage {
+    /// Every series: a refresh, after which the next is scheduled.
+    Every,
+    /// Only the series a reload added, fetched at once between two refreshes.
+    Added,
+}
+
 #[derive(Debug)]
 pub struct Round {
     pub started: Instant,
     /// Retries are not scheduled past this: the next round asks again anyway.
     pub deadline: Instant,
-    /// Whether this round covers every series (a refresh) or only those a reload added.
-    pub full: bool,
+    pub coverage: Coverage,
     queue: VecDeque<Job>,
     /// Jobs waiting out a backoff, with the instant they may start.
     retries: Vec<(Instant, Job)>,
@@ -30,12 +38,12 @@ impl Round {
         series: impl Iterator<Item = Series>,
         started: Instant,
         deadline: Instant,
-        full: bool,
+        coverage: Coverage,
     ) -> Self {
         Self {
             started,
             deadline,
-            full,
+            coverage,
             queue: series.map(|series| Job { series, attempt: 1 }).collect(),
             retries: Vec::new(),
         }
@@ -108,7 +116,7 @@ mod tests {
             [series("a"), series("b")].into_iter(),
             t0,
             t0 + Duration::from_secs(60),
-            true,
+            Coverage::Every,
         );
         let a = round.pop_ready(t0).unwrap();
         assert_eq!(a.series, series("a"));
@@ -129,7 +137,7 @@ mod tests {
             [series("a"), series("b"), series("c")].into_iter(),
             t0,
             t0,
-            true,
+            Coverage::Every,
         );
         round.retry(
             Job {

@@ -9,7 +9,9 @@ use super::*;
 use crate::clock::ManualClock;
 use crate::config::{ApiKey, BrazeSettings};
 use crate::series::{Scope, Unit};
-use crate::simulator::{self, Fault, FaultTarget, Simulator, SimulatorConfig, TimeFormat};
+use braze_simulator::{
+    self as simulator, Fault, FaultTarget, Simulator, SimulatorConfig, TimeFormat,
+};
 
 const KEY: &str = "refresher-test-key";
 
@@ -46,13 +48,14 @@ impl Default for Setup {
 }
 
 async fn harness(setup: Setup) -> Harness {
-    let time_zone = crate::config::parse_time_zone(setup.time_zone).unwrap();
+    let time_zone = crate::time_zone::parse_time_zone(setup.time_zone).unwrap();
     let clock = ManualClock::new(setup.now.parse().unwrap());
     let mut sim = SimulatorConfig::demo(KEY);
     sim.time_zone = time_zone.clone();
     sim.hourly_time_format = setup.format;
     sim.include_in_progress = setup.in_progress;
-    sim.clock = Arc::new(clock.clone());
+    let sim_clock = clock.clone();
+    sim.clock = simulator::Clock::from_fn(move || crate::clock::Clock::now(&sim_clock));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let simulator = Simulator::start(sim, listener).await.unwrap();
     let config = Config {
@@ -115,13 +118,25 @@ impl Harness {
             .map(|v| v.parse().unwrap())
     }
 
+    /// Drives the refresher's own loop ([`Refresher::turn`]) until a refresh of every series
+    /// ends, started now and burst like a first refresh, so the test need not wait out the
+    /// interval or the spreading on the real clock that real HTTP needs.
+    async fn refresh(&mut self) {
+        self.refresher.schedule.next_round = Instant::now();
+        self.refresher.schedule.rounds_started = 0;
+        while self.refresher.turn(&mut None).await != Turn::RoundFinished {}
+    }
+
     /// What the simulator counts for the bucket starting at `start`, for `app_id`, all users.
     fn expected(&self, app_id: Option<&str>, start: &str) -> i64 {
         let start: Timestamp = start.parse().unwrap();
         simulator::sessions_in_bucket(
             app_id,
             None,
-            self.unit,
+            match self.unit {
+                Unit::Hour => simulator::Unit::Hour,
+                Unit::Day => simulator::Unit::Day,
+            },
             start.to_zoned(self.time_zone.clone()),
         ) as i64
     }
@@ -155,7 +170,7 @@ impl Harness {
 #[tokio::test]
 async fn utc_hours_with_offset_times() {
     let mut h = harness(Setup::default()).await;
-    h.refresher.refresh_once().await;
+    h.refresh().await;
     h.assert_bucket("2026-11-28T09:00:00Z", Some("2026-11-28T10:00:00Z"));
     assert_eq!(h.value("braze_up", "android", "paying"), Some(1));
     assert_eq!(h.telemetry.requests(), 6);
@@ -170,7 +185,7 @@ async fn naive_times_read_in_a_half_hour_offset() {
         ..Setup::default()
     })
     .await;
-    h.refresher.refresh_once().await;
+    h.refresh().await;
     // 10:20Z is 15:50 at +05:30: the complete hour is 14:00 local = 08:30Z.
     h.assert_bucket("2026-11-28T08:30:00Z", Some("2026-11-28T09:30:00Z"));
 }
@@ -183,7 +198,7 @@ async fn iana_half_hour_zone_with_zulu_times() {
         ..Setup::default()
     })
     .await;
-    h.refresher.refresh_once().await;
+    h.refresh().await;
     h.assert_bucket("2026-11-28T08:30:00Z", Some("2026-11-28T09:30:00Z"));
 }
 
@@ -195,7 +210,7 @@ async fn days_are_company_midnights() {
         ..Setup::default()
     })
     .await;
-    h.refresher.refresh_once().await;
+    h.refresh().await;
     // 10:20Z is 05:20 in New York: yesterday is complete, today is in progress.
     h.assert_bucket("2026-11-27T05:00:00Z", Some("2026-11-28T05:00:00Z"));
 }
@@ -207,7 +222,7 @@ async fn delay_holds_back_a_settling_hour() {
         ..Setup::default()
     })
     .await;
-    h.refresher.refresh_once().await;
+    h.refresh().await;
     h.assert_bucket("2026-11-28T08:00:00Z", Some("2026-11-28T10:00:00Z"));
 }
 
@@ -218,28 +233,28 @@ async fn without_the_bucket_in_progress_there_is_no_in_progress_gauge() {
         ..Setup::default()
     })
     .await;
-    h.refresher.refresh_once().await;
+    h.refresh().await;
     h.assert_bucket("2026-11-28T09:00:00Z", None);
 }
 
 #[tokio::test]
 async fn the_in_progress_hour_grows_and_then_completes() {
     let mut h = harness(Setup::default()).await;
-    h.refresher.refresh_once().await;
+    h.refresh().await;
     let early = h.value("braze_sessions_in_progress", "ios", "all").unwrap();
     h.clock.set("2026-11-28T10:50:00Z".parse().unwrap());
-    h.refresher.refresh_once().await;
+    h.refresh().await;
     let later = h.value("braze_sessions_in_progress", "ios", "all").unwrap();
     assert!(later > early, "{later} should exceed {early}");
     h.clock.set("2026-11-28T11:05:00Z".parse().unwrap());
-    h.refresher.refresh_once().await;
+    h.refresh().await;
     h.assert_bucket("2026-11-28T10:00:00Z", Some("2026-11-28T11:00:00Z"));
 }
 
 #[tokio::test]
 async fn one_failing_series_keeps_its_last_values_and_spares_the_others() {
     let mut h = harness(Setup::default()).await;
-    h.refresher.refresh_once().await;
+    h.refresh().await;
     let before = h.value("braze_sessions", "android", "paying").unwrap();
     let android_paying = FaultTarget::Series {
         app_id: Some(simulator::DEMO_APPS[1].into()),
@@ -253,7 +268,7 @@ async fn one_failing_series_keeps_its_last_values_and_spares_the_others() {
         },
     );
     h.clock.set("2026-11-28T10:22:00Z".parse().unwrap());
-    h.refresher.refresh_once().await;
+    h.refresh().await;
     assert_eq!(h.value("braze_up", "android", "paying"), Some(0));
     assert_eq!(
         h.value("braze_sessions", "android", "paying"),
@@ -270,7 +285,7 @@ async fn one_failing_series_keeps_its_last_values_and_spares_the_others() {
     );
     // Past refresh.stale_after (3m) the failing series' data goes, its braze_up stays.
     h.clock.set("2026-11-28T10:23:01Z".parse().unwrap());
-    h.refresher.refresh_once().await;
+    h.refresh().await;
     assert_eq!(h.value("braze_sessions", "android", "paying"), None);
     assert_eq!(h.value("braze_up", "android", "paying"), Some(0));
     assert!(h.value("braze_sessions", "android", "all").is_some());
@@ -284,7 +299,7 @@ async fn a_wrong_key_marks_every_series_down_with_reason_unauthorized() {
         ..test_settings(&h)
     })
     .unwrap();
-    h.refresher.refresh_once().await;
+    h.refresh().await;
     for (app, segment) in [("all", "all"), ("ios", "paying"), ("android", "all")] {
         assert_eq!(h.value("braze_up", app, segment), Some(0));
         assert_eq!(h.value("braze_sessions", app, segment), None);

@@ -165,3 +165,21 @@ fn demo_config_check_needs_no_key_and_no_file() {
     assert_eq!(out.status.code(), Some(0), "{printed}");
     assert!(printed.contains("12 series would be polled"), "{printed}");
 }
+
+#[test]
+fn a_telemetry_path_the_exporter_serves_is_refused_before_binding() {
+    // The port is held here, so an exporter that got as far as binding would exit 1.
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("--web.listen-address={}", held.local_addr().unwrap());
+    for path in ["/", "/-/healthy", "/-/ready", "/-/reload", "metrics"] {
+        let flag = format!("--web.telemetry-path={path}");
+        let out = run(&["--demo", &address, &flag], None);
+        let printed = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{path}: {printed}");
+        assert!(
+            printed.contains("--web.telemetry-path"),
+            "{path}: {printed}"
+        );
+        assert!(printed.contains(&format!("{path:?}")), "{path}: {printed}");
+    }
+}

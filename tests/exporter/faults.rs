@@ -1,6 +1,6 @@
 //! Braze misbehaving: every bad answer is a counted failure of its own series only.
 
-use braze_exporter::simulator::{self, Fault, FaultTarget, Unit};
+use braze_simulator::{self as simulator, Fault, FaultTarget, Unit};
 use jiff::Timestamp;
 
 use crate::support::{sample, simulator, Exporter, Workspace};

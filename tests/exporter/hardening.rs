@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use braze_exporter::simulator::{Fault, FaultTarget};
+use braze_simulator::{Fault, FaultTarget};
 use tokio::io::AsyncReadExt;
 
 use crate::support::{sample, simulator, Exporter, Workspace};
@@ -92,8 +92,8 @@ async fn memory_stays_flat_over_many_refreshes_and_reloads() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(20);
     let sim = simulator(|c| {
-        c.apps = braze_exporter::simulator::generate_ids("app", 10);
-        c.segments = braze_exporter::simulator::generate_ids("seg", 5);
+        c.apps = braze_simulator::generate_ids("app", 10);
+        c.segments = braze_simulator::generate_ids("seg", 5);
     })
     .await;
     let ws = Workspace::new(&sim.url(), "refresh:\n  interval: 2s\n");

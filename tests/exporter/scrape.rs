@@ -1,6 +1,6 @@
 //! The whole path: simulator → exporter binary → /metrics, checked by value and by promtool.
 
-use braze_exporter::simulator::{self, Fault, FaultTarget, Unit};
+use braze_simulator::{self as simulator, Fault, FaultTarget, Unit};
 use jiff::Timestamp;
 
 use crate::support::{client, promtool_check_metrics, sample, simulator, Exporter, Workspace, KEY};

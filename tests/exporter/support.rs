@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use braze_exporter::simulator::{Simulator, SimulatorConfig};
+use braze_simulator::{Simulator, SimulatorConfig};
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 

@@ -15,7 +15,8 @@ use std::collections::HashSet;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use super::Unit;
+use crate::ending_at::parse_ending_at;
+use crate::Unit;
 
 /// The smallest and largest `length` Braze accepts.
 pub(super) const LENGTH_RANGE: std::ops::RangeInclusive<i64> = 1..=100;
@@ -156,15 +157,6 @@ fn known(id: Option<&str>, known: &HashSet<String>) -> Result<Option<String>, St
         Some(id) if known.contains(id) => Ok(Some(id.to_string())),
         Some(id) => Err(id.to_string()),
     }
-}
-
-/// Reads `ending_at` as the exporter reads Braze's times (`crate::braze::time`): a date-time
-/// with an offset or `Z` (Braze's own example writes an unpadded offset hour, `-5:00`), one
-/// without, read as wall-clock time in the company time zone (a time skipped by DST moves
-/// forward, a repeated one takes the earlier instant), or a plain date, read as the midnight
-/// that starts it, so `unit=day` ends with that day and `unit=hour` with its first hour.
-pub(super) fn parse_ending_at(raw: &str, time_zone: &TimeZone) -> Option<Timestamp> {
-    crate::braze::time::parse_time(raw, time_zone).ok()
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
 use super::*;
-use crate::clock::ManualClock;
 
 const KEY: &str = "test-key";
 
@@ -38,7 +37,7 @@ impl Harness {
         let mut config = SimulatorConfig::demo(KEY);
         config.apps = vec!["app-a".into(), "app-b".into()];
         config.segments = vec!["seg-x".into()];
-        config.clock = Arc::new(clock.clone());
+        config.clock = clock.as_clock();
         configure(&mut config);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let simulator = Simulator::start(config, listener).await.unwrap();
@@ -690,4 +689,23 @@ fn generated_ids_are_zero_padded() {
     assert_eq!(generate_ids("app", 2), ["app-0001", "app-0002"]);
     assert_eq!(generate_ids("seg", 10_000)[9_999], "seg-10000");
     assert!(generate_ids("seg", 0).is_empty());
+}
+
+/// A clock that moves only when the test sets it.
+#[derive(Debug, Clone)]
+struct ManualClock(Arc<std::sync::Mutex<Timestamp>>);
+
+impl ManualClock {
+    fn new(start: Timestamp) -> Self {
+        Self(Arc::new(std::sync::Mutex::new(start)))
+    }
+
+    fn set(&self, to: Timestamp) {
+        *self.0.lock().unwrap() = to;
+    }
+
+    fn as_clock(&self) -> Clock {
+        let now = self.0.clone();
+        Clock::from_fn(move || *now.lock().unwrap())
+    }
 }

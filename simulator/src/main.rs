@@ -8,11 +8,9 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
-use braze_exporter::clock::SystemClock;
-use braze_exporter::simulator::{generate_ids, Simulator, SimulatorConfig, TimeFormat};
+use braze_simulator::{generate_ids, Clock, Simulator, SimulatorConfig, TimeFormat};
 use clap::{Parser, ValueEnum};
 use jiff::tz::TimeZone;
 
@@ -95,7 +93,7 @@ async fn run(args: Args) -> std::io::Result<()> {
         include_in_progress: !args.exclude_in_progress,
         rate_limit_per_hour: args.rate_limit_per_hour,
         latency: args.latency,
-        clock: Arc::new(SystemClock),
+        clock: Clock::system(),
     };
     let listing = ids_listing(&config);
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -42,7 +42,7 @@ use super::responses::{
     braze_error, json_response, load_balancer_error, oversized_body, Body, SeriesBody,
 };
 use super::SimulatorConfig;
-use crate::clock::SharedClock;
+use crate::Clock;
 
 /// The only path served.
 const ENDPOINT: &str = "/sessions/data_series";
@@ -179,7 +179,7 @@ struct State {
     workspace: Workspace,
     shape: SeriesShape,
     latency: Duration,
-    clock: SharedClock,
+    clock: Clock,
     rate_limiter: RateLimiter,
     faults: Faults,
     requests_received: AtomicU64,

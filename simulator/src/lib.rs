@@ -13,7 +13,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use braze_exporter::simulator::{Simulator, SimulatorConfig};
+//! use braze_simulator::{Simulator, SimulatorConfig};
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! let simulator = Simulator::start(SimulatorConfig::demo("demo-key"), listener).await?;
 //! println!("Braze is at {}", simulator.url());
@@ -22,7 +22,9 @@
 //! # }
 //! ```
 
+mod clock;
 mod counts;
+mod ending_at;
 mod faults;
 mod params;
 mod rate_limit;
@@ -32,13 +34,11 @@ mod server;
 #[cfg(test)]
 mod tests;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::tz::TimeZone;
 
-use crate::clock::{SharedClock, SystemClock};
-
+pub use clock::Clock;
 pub use counts::{sessions_in_bucket, sessions_in_partial_bucket};
 pub use faults::{Fault, FaultTarget, Faults};
 pub use server::Simulator;
@@ -46,8 +46,12 @@ pub use server::Simulator;
 /// Braze's default budget: 250,000 requests per hour per workspace.
 pub const DEFAULT_RATE_LIMIT_PER_HOUR: u64 = 250_000;
 
-/// The granularity of a series: the exporter's own unit, so tests compare like with like.
-pub use crate::series::Unit;
+/// The granularity of a series, as Braze's `unit` parameter names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Unit {
+    Hour,
+    Day,
+}
 
 /// How the simulator writes `time` when `unit=hour`.
 ///
@@ -86,7 +90,7 @@ pub struct SimulatorConfig {
     pub latency: Duration,
     /// Where "now" comes from: the end of the default series, in-progress buckets, the
     /// rate-limit window.
-    pub clock: SharedClock,
+    pub clock: Clock,
 }
 
 impl SimulatorConfig {
@@ -103,7 +107,7 @@ impl SimulatorConfig {
             include_in_progress: true,
             rate_limit_per_hour: DEFAULT_RATE_LIMIT_PER_HOUR,
             latency: Duration::ZERO,
-            clock: Arc::new(SystemClock),
+            clock: Clock::system(),
         }
     }
 }
