@@ -423,3 +423,30 @@ async fn stale_data_goes_even_while_nothing_is_fetched() {
     );
     assert_eq!(source.start_times(), [0, 60], "nothing sent while held off");
 }
+
+#[tokio::test(start_paused = true)]
+async fn healthy_series_keep_their_data_when_the_budget_stretches_a_pass() {
+    // Issue 15's example: 12 series every 2 s under 1,800 requests per hour. One request may
+    // start every 2 s, so a pass over the series takes 24 s, far past the default stale_after
+    // of 3 × 2 s: a staleness counted in intervals blanked 10 of the 12 healthy series.
+    let source = Scripted::new(Duration::from_millis(10), |_, _| Ok(()));
+    let mut config = config(3, 2, 2, 4, 1800);
+    config.refresh.stale_after = Duration::from_secs(6);
+    assert_eq!(config.series_count(), 12);
+    let clock = Arc::new(TokioClock {
+        start: Instant::now(),
+    });
+    let running = start_with_clock(config, &source, clock);
+    run_for(1).await;
+    for second in 1..=180 {
+        let out = text(&running.snapshots);
+        let shown = out.lines().filter(|l| l.starts_with("braze_sessions{")).count();
+        assert_eq!(shown, 12, "at {second} s only {shown} of 12 series show data:\n{out}");
+        run_for(1).await;
+    }
+    assert!(
+        source.start_times().len() >= 12 + 80,
+        "the series were refreshed at the budget's pace: {:?}",
+        source.start_times()
+    );
+}

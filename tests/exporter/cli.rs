@@ -183,3 +183,27 @@ fn a_telemetry_path_the_exporter_serves_is_refused_before_binding() {
         assert!(printed.contains(&format!("{path:?}")), "{path}: {printed}");
     }
 }
+
+#[test]
+fn config_check_says_how_long_series_keep_their_values_under_a_tight_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yml");
+    std::fs::write(
+        &config,
+        "braze:\n  url: https://rest.iad-01.braze.com\n  max_requests_per_hour: 1800\n\
+         refresh:\n  interval: 2s\n\
+         apps:\n  - {name: a, id: a}\n  - {name: b, id: b}\n  - {name: c, id: c}\n\
+         segments:\n  - {name: s, id: s}\n  - {name: t, id: t}\n",
+    )
+    .unwrap();
+    let flag = format!("--config.file={}", config.display());
+    let out = run(&["--config.check", &flag], Some("a-key"));
+    let printed = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{printed}");
+    assert!(printed.contains("12 series would be polled"), "{printed}");
+    assert!(printed.contains("each refresh will take about 24s"), "{printed}");
+    assert!(
+        printed.contains("Series keep their values for 1m 12s without an answer from Braze"),
+        "{printed}"
+    );
+}
