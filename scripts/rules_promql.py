@@ -7,39 +7,17 @@
 - A small PromQL scan that lists the metric names an expression selects.
 """
 import json
+import os
 import re
 
-# The exporter's metrics contract (README), plus Prometheus's own `up`.
-CONTRACT_METRICS = {
-    "braze_sessions",
-    "braze_sessions_bucket_timestamp_seconds",
-    "braze_sessions_in_progress",
-    "braze_sessions_in_progress_bucket_timestamp_seconds",
-    "braze_up",
-    "braze_last_success_timestamp_seconds",
-    "braze_api_requests_total",
-    "braze_api_request_failures_total",
-    "braze_api_rate_limit_limit",
-    "braze_api_rate_limit_remaining",
-    "braze_api_rate_limit_reset_timestamp_seconds",
-    "braze_refresh_duration_seconds",
-    "braze_refresh_last_completed_timestamp_seconds",
-    "braze_refreshes_total",
-    "braze_refreshes_skipped_total",
-    "braze_refresh_interval_seconds",
-    "braze_series",
-    "braze_exporter_build_info",
-    "braze_config_last_reload_successful",
-    "braze_config_last_reload_success_timestamp_seconds",
-    "process_cpu_seconds_total",
-    "process_resident_memory_bytes",
-    "process_virtual_memory_bytes",
-    "process_open_fds",
-    "process_max_fds",
-    "process_start_time_seconds",
-    "process_threads",
-    "up",
-}
+# The exporter's metrics contract: every family it serves, as its own output lists them
+# (scripts/metric-names.txt, generated and checked by src/http/contract_tests.rs), plus
+# Prometheus's own `up`.
+_NAMES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "metric-names.txt")
+with open(_NAMES_FILE, encoding="utf-8") as _names:
+    CONTRACT_METRICS = {
+        line.strip() for line in _names if line.strip() and not line.startswith("#")
+    } | {"up"}
 
 _KEYWORDS = {
     "and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right",

@@ -7,6 +7,8 @@
 //! connections a bounded grace period.
 
 mod body;
+#[cfg(test)]
+mod contract_tests;
 mod routes;
 pub mod web_config;
 

@@ -34,21 +34,13 @@ pub fn backoff(series: &Series, attempt: u32) -> Duration {
     exponential.mul_f64(0.5 + 0.5 * jitter(series, attempt))
 }
 
-/// A number in [0, 1) from the series' names and the attempt (FNV-1a).
+/// A number in [0, 1) from the series and the attempt: std's hasher with its fixed keys, so
+/// the same series and attempt always wait the same.
 fn jitter(series: &Series, attempt: u32) -> f64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let bytes = series
-        .app
-        .name
-        .bytes()
-        .chain([0])
-        .chain(series.segment.name.bytes())
-        .chain(attempt.to_le_bytes());
-    for byte in bytes {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    (hash >> 11) as f64 / (1u64 << 53) as f64
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    (series, attempt).hash(&mut hasher);
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]

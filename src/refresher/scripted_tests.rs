@@ -440,8 +440,14 @@ async fn healthy_series_keep_their_data_when_the_budget_stretches_a_pass() {
     run_for(1).await;
     for second in 1..=180 {
         let out = text(&running.snapshots);
-        let shown = out.lines().filter(|l| l.starts_with("braze_sessions{")).count();
-        assert_eq!(shown, 12, "at {second} s only {shown} of 12 series show data:\n{out}");
+        let shown = out
+            .lines()
+            .filter(|l| l.starts_with("braze_sessions{"))
+            .count();
+        assert_eq!(
+            shown, 12,
+            "at {second} s only {shown} of 12 series show data:\n{out}"
+        );
         run_for(1).await;
     }
     assert!(

@@ -201,7 +201,10 @@ fn config_check_says_how_long_series_keep_their_values_under_a_tight_budget() {
     let printed = text(&out);
     assert_eq!(out.status.code(), Some(0), "{printed}");
     assert!(printed.contains("12 series would be polled"), "{printed}");
-    assert!(printed.contains("each refresh will take about 24s"), "{printed}");
+    assert!(
+        printed.contains("each refresh will take about 24s"),
+        "{printed}"
+    );
     assert!(
         printed.contains("Series keep their values for 1m 12s without an answer from Braze"),
         "{printed}"
