@@ -5,6 +5,7 @@
 //! problem at once, each naming its field: `refresh.length: must be between 1 and 100, got 0`.
 
 pub mod api_key;
+pub mod duration;
 mod raw;
 mod validate;
 
