@@ -8,4 +8,5 @@ mod faults;
 mod hardening;
 mod reload;
 mod scrape;
+mod startup;
 mod web;
