@@ -103,11 +103,11 @@ fn braze_settings(
     ) {
         (Ok(key), _) => Some(key),
         (Err(why), Some(slot)) => {
-            *slot = Some(Problem::new("braze.api_key_file", why));
+            *slot = Some(Problem::new(why.field, why.message));
             Some(ApiKey::placeholder())
         }
         (Err(why), None) => {
-            problems.add("braze.api_key_file", why);
+            problems.add(why.field, why.message);
             None
         }
     };
@@ -243,6 +243,9 @@ fn check_name(name: Option<String>) -> Result<String, String> {
 
 fn check_id(id: Option<String>) -> Result<String, String> {
     let id = id.ok_or("is required: Braze's API identifier")?;
+    if id.chars().any(|c| c.is_control() || c == '\u{feff}') {
+        return Err(format!("must not contain control characters, got {id:?}"));
+    }
     if id.trim().is_empty() || id.trim() != id {
         return Err(format!(
             "must be a non-empty identifier without surrounding spaces, got {id:?}"
@@ -420,6 +423,17 @@ mod tests {
             zero[0].message,
             "must be longer than 0s and at most 10m, got \"0s\""
         );
+    }
+
+    #[test]
+    fn ids_and_names_with_control_characters_are_refused() {
+        for bad in ["a\u{0}b", "a\u{1b}[31mb", "ab\u{7f}", "\u{feff}ab", "a\tb"] {
+            let err = check_id(Some(bad.into())).unwrap_err();
+            assert!(err.contains(&format!("{bad:?}")), "{err}");
+            assert!(!err.contains('\u{1b}'), "the value is escaped: {err}");
+            assert!(check_name(Some(bad.into())).is_err(), "{bad:?}");
+        }
+        assert!(check_id(Some("00000000-0000-0000-0000-000000000001".into())).is_ok());
     }
 
     #[test]
