@@ -6,6 +6,7 @@ mod support;
 mod cli;
 mod faults;
 mod hardening;
+mod input;
 mod reload;
 mod scrape;
 mod startup;
