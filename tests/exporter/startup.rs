@@ -90,17 +90,23 @@ fn spawn_large(ws: &Workspace) -> Child {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn sigterm_at_any_moment_of_start_up_exits_zero() {
+async fn sigterm_or_sigint_at_any_moment_of_start_up_exits_zero() {
     let sim = simulator(|_| {}).await;
     let ws = large_workspace(&sim.url(), 3000);
     tokio::task::spawn_blocking(move || {
-        for delay in DELAYS_US {
-            let mut child = spawn_large(&ws);
-            wait_for_runtime(&mut child);
-            std::thread::sleep(Duration::from_micros(delay));
-            send(&child, libc::SIGTERM);
-            let status = wait(child);
-            assert_eq!(status.code(), Some(0), "SIGTERM after {delay} µs: {status}");
+        for signal in [libc::SIGTERM, libc::SIGINT] {
+            for delay in DELAYS_US {
+                let mut child = spawn_large(&ws);
+                wait_for_runtime(&mut child);
+                std::thread::sleep(Duration::from_micros(delay));
+                send(&child, signal);
+                let status = wait(child);
+                assert_eq!(
+                    status.code(),
+                    Some(0),
+                    "signal {signal} after {delay} µs: {status}"
+                );
+            }
         }
     })
     .await
