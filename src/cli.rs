@@ -127,12 +127,14 @@ fn usage_error(e: &clap::Error, json: bool) -> ExitCode {
     }
     logging::init(LogLevel::Info, LogFormat::Json);
     let text = e.render().to_string();
-    let message = text
+    let message: Vec<&str> = text
         .lines()
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches("error: ");
-    error!("{message}");
+        .map(|l| l.trim().trim_start_matches("error: "))
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:")
+        })
+        .collect();
+    error!("{}", message.join(" "));
     ExitCode::from(2)
 }
 

@@ -296,13 +296,15 @@ pub async fn bind(address: &ListenAddress) -> Result<TcpListener, String> {
 
 /// Whether binding failed because the host has no IPv6 at all (not because the port is taken).
 fn no_ipv6(e: &std::io::Error) -> bool {
-    matches!(
+    let no_family = matches!(
         e.kind(),
         std::io::ErrorKind::AddrNotAvailable | std::io::ErrorKind::Unsupported
-    ) || e.raw_os_error().is_some_and(|code| {
-        // EAFNOSUPPORT and EPROTONOSUPPORT on Linux and the BSDs.
-        matches!(code, 97 | 93 | 47 | 43)
-    })
+    );
+    #[cfg(unix)]
+    let no_family = no_family
+        || e.raw_os_error()
+            .is_some_and(|code| code == libc::EAFNOSUPPORT || code == libc::EPROTONOSUPPORT);
+    no_family
 }
 
 /// A listening socket on `addr`; an IPv6 one accepts IPv4 too unless `v6_only`.
