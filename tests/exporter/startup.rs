@@ -21,6 +21,7 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+#[cfg(target_os = "linux")]
 /// A configuration with `apps` apps, so that start-up has something to chew on.
 fn large_workspace(url: &str, apps: usize) -> Workspace {
     let ws = Workspace::new(url, "");
@@ -41,9 +42,10 @@ fn send(child: &Child, signal: libc::c_int) {
     assert_eq!(sent, 0, "kill failed");
 }
 
-/// Waits until the child runs more than one thread: its async runtime exists, which every
+/// Waits until the child runs more than one thread (Linux: read from /proc): its async runtime exists, which every
 /// version of the exporter starts before reading its configuration. Polls, never sleeps a
 /// fixed time; gives up after [`PATIENCE`].
+#[cfg(target_os = "linux")]
 fn wait_for_runtime(child: &mut Child) {
     let deadline = std::time::Instant::now() + PATIENCE;
     let tasks = format!("/proc/{}/task", child.id());
@@ -73,11 +75,13 @@ fn wait(mut child: Child) -> ExitStatus {
     }
 }
 
+#[cfg(target_os = "linux")]
 /// Small delays, some zero, at which signals are sent once the runtime exists.
 const DELAYS_US: [u64; 12] = [
     0, 0, 0, 50, 200, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 100_000,
 ];
 
+#[cfg(target_os = "linux")]
 fn spawn_large(ws: &Workspace) -> Child {
     exporter(&[
         &format!("--config.file={}", ws.config().display()),
@@ -89,6 +93,7 @@ fn spawn_large(ws: &Workspace) -> Child {
     .unwrap()
 }
 
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_or_sigint_at_any_moment_of_start_up_exits_zero() {
     let sim = simulator(|_| {}).await;
@@ -113,6 +118,7 @@ async fn sigterm_or_sigint_at_any_moment_of_start_up_exits_zero() {
     .unwrap();
 }
 
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread")]
 async fn sighup_and_sigusr1_never_kill_during_start_up() {
     let sim = simulator(|_| {}).await;
