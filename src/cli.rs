@@ -1,28 +1,45 @@
 //! The command line, in Prometheus's conventions, and what each mode does.
 //!
-//! Exit codes: 0 on success (and on SIGINT/SIGTERM), 2 for bad flags or a bad configuration
-//! (reported before any port is bound), 1 when the exporter cannot run (the port is taken).
+//! Exit codes: 0 on success (and on SIGINT/SIGTERM, whenever it comes), 2 for bad flags or a
+//! bad configuration (reported before any port is bound), 1 when the exporter cannot run (the
+//! port is taken).
 
+mod signals;
+
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use tracing::{error, info};
+use tracing::{error, info, Level};
 
 use crate::clock::{SharedClock, SystemClock};
+use crate::config::duration::Pretty;
 use crate::config::{Config, API_KEY_ENV, DEFAULT_CONFIG_FILE};
-use crate::logging::{self, LogFormat, LogLevel};
-use crate::{app, demo, http};
+use crate::http::ListenAddress;
+use crate::logging::{self, report, LogFormat, LogLevel};
+use crate::{app, demo, telemetry};
 
 /// The default `--web.listen-address`.
 pub const DEFAULT_LISTEN_ADDRESS: &str = ":9887";
 
+const AFTER_HELP: &str = "\
+Environment:
+  BRAZE_API_KEY  the Braze REST API key, read only when braze.api_key_file is not set
+                 (the file wins when both are given)
+
+Exit codes:
+  0  success, and on SIGINT or SIGTERM at any time
+  1  cannot run: the address cannot be bound (the port is taken), the runtime cannot start
+  2  bad flags or a bad configuration, reported before any port is bound";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "braze-exporter",
-    version,
-    about = "Prometheus exporter for Braze app sessions per app, segment and hour."
+    disable_version_flag = true,
+    about = "Prometheus exporter for Braze app sessions per app, segment and hour.",
+    after_help = AFTER_HELP
 )]
 pub struct Flags {
     /// Path to the YAML configuration file.
@@ -31,7 +48,8 @@ pub struct Flags {
     /// Validate the configuration, print the series that would be polled, and exit.
     #[arg(long = "config.check")]
     pub config_check: bool,
-    /// Address to listen on: host:port, or :port for every interface.
+    /// Address to listen on: host:port, [ipv6]:port, or :port for every interface (IPv4 and
+    /// IPv6).
     #[arg(long = "web.listen-address", default_value = DEFAULT_LISTEN_ADDRESS)]
     pub listen_address: String,
     /// Path under which to expose metrics.
@@ -53,37 +71,99 @@ pub struct Flags {
     /// no key and no configuration file needed.
     #[arg(long)]
     pub demo: bool,
+    /// Print the version, revision, branch, build user and date, and the Rust version.
+    #[arg(short = 'V', long)]
+    pub version: bool,
 }
 
 /// Parses the flags and runs; what `main` returns.
 pub fn main() -> ExitCode {
-    let flags = Flags::parse();
-    if let Err(why) = http::check_telemetry_path(&flags.telemetry_path) {
-        eprintln!("braze-exporter: {why}");
-        return ExitCode::from(2);
+    // First, before any thread starts: an early signal must not kill the process.
+    signals::guard();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let flags = match Flags::try_parse_from(&args) {
+        Ok(flags) => flags,
+        Err(e) => return usage_error(&e, logging::json_requested(&args)),
+    };
+    if flags.version {
+        print!("{}", version_text());
+        return ExitCode::SUCCESS;
     }
-    crate::memory::tune_allocator();
     logging::init(flags.log_level, flags.log_format);
+    let checked = ListenAddress::parse(&flags.listen_address).and_then(|listen| {
+        crate::http::check_telemetry_path(&flags.telemetry_path).map(|()| listen)
+    });
+    let listen = match checked {
+        Ok(listen) => listen,
+        Err(why) => {
+            report(Level::ERROR, &format!("braze-exporter: {why}"));
+            return ExitCode::from(2);
+        }
+    };
+    crate::memory::tune_allocator();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("braze-exporter: cannot start the async runtime: {e}");
+            report(
+                Level::ERROR,
+                &format!("braze-exporter: cannot start the async runtime: {e}"),
+            );
             return ExitCode::from(1);
         }
     };
-    runtime.block_on(run(flags))
+    runtime.block_on(async {
+        let shutdown = signals::listen();
+        run(flags, listen, shutdown).await
+    })
 }
 
-async fn run(flags: Flags) -> ExitCode {
+/// A flag clap refuses: its own message (which quotes the input) and exit 2; `--help` is
+/// printed and exits 0. In json mode the refusal is one JSON log line.
+fn usage_error(e: &clap::Error, json: bool) -> ExitCode {
+    if !e.use_stderr() || !json {
+        e.exit();
+    }
+    logging::init(LogLevel::Info, LogFormat::Json);
+    let text = e.render().to_string();
+    let message: Vec<&str> = text
+        .lines()
+        .map(|l| l.trim().trim_start_matches("error: "))
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:")
+        })
+        .collect();
+    error!("{}", message.join(" "));
+    ExitCode::from(2)
+}
+
+/// `--version`, in the form Prometheus and its exporters print.
+pub fn version_text() -> String {
+    format!(
+        "braze-exporter, version {} (branch: {}, revision: {})\n  build user:       {}\n  build date:       {}\n  rust version:     {}\n  platform:         {}/{}\n",
+        telemetry::VERSION,
+        telemetry::BRANCH,
+        telemetry::REVISION,
+        telemetry::BUILD_USER,
+        telemetry::BUILD_DATE,
+        telemetry::RUST_VERSION,
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+    )
+}
+
+async fn run(flags: Flags, listen: ListenAddress, shutdown: signals::Shutdown) -> ExitCode {
     let clock: SharedClock = Arc::new(SystemClock);
     let (config, simulator) = if flags.demo {
         match demo::start(clock.clone()).await {
             Ok((config, simulator)) => (config, Some(simulator)),
             Err(why) => {
-                eprintln!("braze-exporter: cannot start the demo: {why}");
+                report(
+                    Level::ERROR,
+                    &format!("braze-exporter: cannot start the demo: {why}"),
+                );
                 return ExitCode::from(demo::UNAVAILABLE_EXIT);
             }
         }
@@ -91,16 +171,22 @@ async fn run(flags: Flags) -> ExitCode {
         match load(&flags) {
             Ok(config) => (config, None),
             Err(e) => {
-                eprintln!("{e}");
-                eprintln!("braze-exporter: the configuration is not valid; nothing was started");
+                report(Level::ERROR, &e.to_string());
+                report(
+                    Level::ERROR,
+                    "braze-exporter: the configuration is not valid; nothing was started",
+                );
                 return ExitCode::from(2);
             }
         }
     };
     if let Some(path) = &flags.web_config_file {
         if let Err(why) = crate::http::web_config::WebSettings::load(path) {
-            eprintln!("{why}");
-            eprintln!("braze-exporter: --web.config.file is not valid; nothing was started");
+            report(Level::ERROR, &why.to_string());
+            report(
+                Level::ERROR,
+                "braze-exporter: --web.config.file is not valid; nothing was started",
+            );
             return ExitCode::from(2);
         }
     }
@@ -108,22 +194,33 @@ async fn run(flags: Flags) -> ExitCode {
         print!("{}", describe(&flags.config_file, &config));
         return ExitCode::SUCCESS;
     }
-    let listener = match crate::http::bind(&flags.listen_address).await {
+    let listener = match crate::http::bind(&listen).await {
         Ok(listener) => listener,
         Err(why) => {
             error!(error = %why, "cannot start");
-            eprintln!("braze-exporter: {why}");
             return ExitCode::from(1);
         }
     };
-    if let (Some(simulator), Ok(addr)) = (&simulator, listener.local_addr()) {
-        demo::announce(addr, &flags.telemetry_path, simulator);
+    let bound = match listener.local_addr() {
+        Ok(bound) => bound,
+        Err(e) => {
+            error!(error = %e, address = %listen.text, "cannot start: the bound address is unknown");
+            return ExitCode::from(1);
+        }
+    };
+    if let Some(simulator) = &simulator {
+        demo::announce(
+            &crate::http::url(bound, &flags.telemetry_path),
+            &crate::http::url(bound, "/"),
+            simulator,
+        );
     }
     info!(
-        address = %flags.listen_address,
+        address = %bound,
+        url = %crate::http::url(bound, &flags.telemetry_path),
         series = config.series_count(),
-        interval = %humantime::format_duration(config.refresh.interval),
-        version = crate::telemetry::VERSION,
+        interval = %Pretty(config.refresh.interval),
+        version = telemetry::VERSION,
         "braze-exporter started"
     );
     let options = app::Options {
@@ -132,7 +229,8 @@ async fn run(flags: Flags) -> ExitCode {
         enable_lifecycle: flags.enable_lifecycle,
         web_config_file: flags.web_config_file,
     };
-    let result = app::run(config, listener, options, clock, shutdown_signal()).await;
+    shutdown.serving();
+    let result = app::run(config, listener, options, clock, shutdown.requested()).await;
     if let Some(simulator) = simulator {
         simulator.shutdown().await;
     }
@@ -156,9 +254,12 @@ fn load(flags: &Flags) -> Result<Config, crate::config::ConfigError> {
     }
     let (config, key_warning) = Config::load_for_check(&flags.config_file, env_key)?;
     if let Some(warning) = key_warning {
-        eprintln!(
-            "{}: warning: {warning} (needed where the exporter runs)",
-            flags.config_file.display()
+        report(
+            Level::WARN,
+            &format!(
+                "{}: warning: {warning} (needed where the exporter runs)",
+                flags.config_file.display()
+            ),
         );
     }
     Ok(config)
@@ -175,11 +276,11 @@ pub fn describe(origin: &std::path::Path, config: &Config) -> String {
         origin.display(),
         config.braze.url,
         config.braze.time_zone_name,
-        humantime::format_duration(config.refresh.interval),
+        Pretty(config.refresh.interval),
         config.refresh.unit,
         config.refresh.length,
-        humantime::format_duration(config.refresh.delay),
-        humantime::format_duration(config.refresh.stale_after),
+        Pretty(config.refresh.delay),
+        Pretty(config.refresh.stale_after),
         config.braze.max_requests_per_hour,
         series.len(),
     );
@@ -190,29 +291,6 @@ pub fn describe(origin: &std::path::Path, config: &Config) -> String {
         out.push_str(&format!("warning: {warning}\n"));
     }
     out
-}
-
-/// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = interrupt => {},
-                    _ = terminate.recv() => {},
-                }
-            }
-            Err(_) => {
-                let _ = interrupt.await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
-    info!("shutting down");
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 //! and the exporter polls it exactly as it would poll Braze. The demo's configuration is YAML
 //! text checked like any user's file, so its defaults are the configuration's own.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -66,19 +65,13 @@ fn demo_yaml(url: &str) -> String {
     )
 }
 
-/// Tells the user where to look.
-pub fn announce(addr: SocketAddr, telemetry_path: &str, simulator: &Simulator) {
-    let host = if addr.ip().is_unspecified() {
-        "localhost".to_string()
-    } else {
-        addr.ip().to_string()
-    };
+/// What `--demo` prints on standard output: where to look, as URLs a browser opens.
+pub fn announce(metrics_url: &str, landing_url: &str, simulator: &Simulator) {
     println!(
-        "braze-exporter demo: open http://{host}:{port}{telemetry_path} (landing page http://{host}:{port}/)\n\
-         polling the built-in Braze simulator at {sim} every {every}; Ctrl-C stops it.",
-        port = addr.port(),
-        sim = simulator.url(),
-        every = humantime::format_duration(DEMO_INTERVAL),
+        "braze-exporter demo: open {metrics_url} (landing page {landing_url})\n\
+         polling the built-in Braze simulator at {} every {}; Ctrl-C stops it.",
+        simulator.url(),
+        crate::config::duration::Pretty(DEMO_INTERVAL),
     );
 }
 

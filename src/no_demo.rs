@@ -1,8 +1,6 @@
 //! `--demo` in a build without the simulator (`--no-default-features`): the mode says plainly
 //! that it is missing. The same interface as `demo.rs`, which `lib.rs` picks instead by feature.
 
-use std::net::SocketAddr;
-
 /// Exit code when the demo cannot run: the build is fine, the mode is missing.
 pub const UNAVAILABLE_EXIT: u8 = 2;
 
@@ -24,6 +22,6 @@ pub async fn start(_: crate::clock::SharedClock) -> Result<(crate::config::Confi
     )
 }
 
-pub fn announce(_: SocketAddr, _: &str, never: &Never) {
+pub fn announce(_: &str, _: &str, never: &Never) {
     match *never {}
 }

@@ -22,8 +22,14 @@ use crate::config::Config;
 /// Self-metrics on /metrics are at most this old.
 pub const ENCODE_EVERY: Duration = Duration::from_secs(1);
 
+/// What `--version` and `braze_exporter_build_info` show (see build.rs; "unknown" when not
+/// found at build time).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const REVISION: &str = env!("BRAZE_EXPORTER_REVISION");
+pub const BRANCH: &str = env!("BRAZE_EXPORTER_BRANCH");
+pub const BUILD_USER: &str = env!("BRAZE_EXPORTER_BUILD_USER");
+pub const BUILD_DATE: &str = env!("BRAZE_EXPORTER_BUILD_DATE");
+pub const RUST_VERSION: &str = env!("BRAZE_EXPORTER_RUST_VERSION");
 
 #[derive(Clone)]
 pub struct Telemetry {
@@ -107,10 +113,13 @@ impl Telemetry {
             IntGauge::with_opts(
                 Opts::new(
                     "braze_exporter_build_info",
-                    "Version and git revision of braze-exporter; always 1.",
+                    "A metric with a constant '1' value labeled by version, revision, branch, \
+                     and rustversion from which braze-exporter was built.",
                 )
                 .const_label("version", VERSION)
-                .const_label("revision", REVISION),
+                .const_label("revision", REVISION)
+                .const_label("branch", BRANCH)
+                .const_label("rustversion", RUST_VERSION),
             )
             .expect("valid metric"),
         );
@@ -299,7 +308,7 @@ mod tests {
         assert!(out.contains("braze_api_requests_total 0"));
         assert!(
             out.contains(&format!(
-                "braze_exporter_build_info{{revision=\"{REVISION}\",version=\"{VERSION}\"}} 1"
+                "braze_exporter_build_info{{branch=\"{BRANCH}\",revision=\"{REVISION}\",rustversion=\"{RUST_VERSION}\",version=\"{VERSION}\"}} 1"
             )),
             "{out}"
         );

@@ -9,8 +9,39 @@ use std::path::Path;
 
 use reqwest::header::HeaderValue;
 
-/// The environment variable read when `braze.api_key_file` is not set.
+/// The environment variable read when `braze.api_key_file` is not set; when both are given,
+/// the file wins and the variable is not read.
 pub const API_KEY_ENV: &str = "BRAZE_API_KEY";
+
+/// The most a key file (or the variable) may hold: a Braze REST API key is a 36-character
+/// UUID, so this leaves room for a newline and any future format, and nothing near a memory
+/// or header-size problem.
+pub const MAX_KEY_BYTES: u64 = 1024;
+
+/// A key that could not be had, with the place to fix it: `braze.api_key_file` (its file, or
+/// no key at all) or the environment variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyError {
+    /// The configuration field to name, or "" when the problem is in the environment.
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl KeyError {
+    fn file(message: String) -> Self {
+        Self {
+            field: "braze.api_key_file",
+            message,
+        }
+    }
+
+    fn env(why: String) -> Self {
+        Self {
+            field: "",
+            message: format!("the environment variable {API_KEY_ENV} {why}"),
+        }
+    }
+}
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiKey(String);
@@ -24,7 +55,13 @@ impl fmt::Debug for ApiKey {
 impl ApiKey {
     /// Checks a key as given; the error never contains the key.
     pub fn new(raw: &str) -> Result<Self, String> {
-        let key = raw.trim();
+        // A UTF-8 byte-order mark, as some Windows editors write: not part of the key.
+        let key = raw.trim_start_matches('\u{feff}').trim();
+        if key.len() as u64 > MAX_KEY_BYTES {
+            return Err(format!(
+                "is longer than {MAX_KEY_BYTES} bytes; a Braze REST API key is a 36-character UUID"
+            ));
+        }
         if key.is_empty() {
             return Err("is empty".into());
         }
@@ -39,6 +76,11 @@ impl ApiKey {
         }
         if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err("contains white space or control characters".into());
+        }
+        if !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(
+                "contains characters other than visible ASCII (Braze would answer 401)".into(),
+            );
         }
         Ok(Self(key.to_string()))
     }
@@ -68,23 +110,88 @@ impl ApiKey {
     }
 }
 
-/// Where the key comes from: `braze.api_key_file` when set, else the environment variable.
-/// The `Err` names the source and says how to give a key.
-pub fn resolve(file: Option<&Path>, env_value: Option<String>) -> Result<ApiKey, String> {
+/// Where the key comes from: `braze.api_key_file` when set (the environment variable is then
+/// not read), else the environment variable. The error names the source and says how to give
+/// a key.
+pub fn resolve(file: Option<&Path>, env_value: Option<String>) -> Result<ApiKey, KeyError> {
     match file {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            ApiKey::new(&text).map_err(|why| format!("the key in {} {why}", path.display()))
+            let text = read_key_file(path).map_err(KeyError::file)?;
+            ApiKey::new(&text)
+                .map_err(|why| KeyError::file(format!("the key in {} {why}", path.display())))
         }
         None => match env_value {
-            Some(value) => ApiKey::new(&value).map_err(|why| format!("{API_KEY_ENV} {why}")),
-            None => Err(format!(
+            Some(value) => ApiKey::new(&value).map_err(KeyError::env),
+            None => Err(KeyError::file(format!(
                 "no Braze REST API key: set braze.api_key_file to a file that holds it, \
                  or the environment variable {API_KEY_ENV} (the key needs the \
                  sessions.data_series permission)"
-            )),
+            ))),
         },
+    }
+}
+
+/// Reads a key file: a regular file (after symlinks, so a mounted Secret's links work) of at
+/// most [`MAX_KEY_BYTES`], in UTF-8. A FIFO, a device like /dev/zero or a directory is
+/// refused without reading it, so nothing can block or grow without bound.
+fn read_key_file(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let shown = path.display();
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        // Opening a FIFO for reading would wait for a writer; non-blocking, it does not.
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options
+        .open(path)
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let metadata = file
+        .metadata()
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if !metadata.is_file() {
+        return Err(format!(
+            "{shown} is not a regular file ({}); give the file that holds the key",
+            kind(&metadata)
+        ));
+    }
+    if metadata.len() > MAX_KEY_BYTES {
+        return Err(format!(
+            "{shown} holds {} bytes, more than {MAX_KEY_BYTES}; a Braze REST API key is a 36-character UUID",
+            metadata.len()
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_KEY_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if bytes.len() as u64 > MAX_KEY_BYTES {
+        return Err(format!("{shown} holds more than {MAX_KEY_BYTES} bytes"));
+    }
+    String::from_utf8(bytes).map_err(|_| format!("{shown} is not UTF-8 text"))
+}
+
+fn kind(metadata: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = metadata.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if metadata.is_dir() {
+        "a directory"
+    } else {
+        "not a plain file"
     }
 }
 
@@ -123,7 +230,7 @@ mod tests {
 
     #[test]
     fn missing_key_says_how_to_give_one() {
-        let err = resolve(None, None).unwrap_err();
+        let err = resolve(None, None).unwrap_err().message;
         assert!(err.contains("braze.api_key_file"), "{err}");
         assert!(err.contains(API_KEY_ENV), "{err}");
     }
@@ -136,11 +243,100 @@ mod tests {
         std::fs::write(&path, format!("{SECRET}\n")).unwrap();
         let key = resolve(Some(&path), Some("other".into())).unwrap();
         assert_eq!(key, ApiKey::new(SECRET).unwrap());
-        let missing = resolve(Some(&dir.join("nope")), None).unwrap_err();
+        let missing = resolve(Some(&dir.join("nope")), None).unwrap_err().message;
         assert!(
             missing.contains("cannot read") && missing.contains("nope"),
             "{missing}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn temp() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap()
+    }
+
+    #[test]
+    fn only_a_small_regular_file_is_read() {
+        for special in ["/dev/zero", "/dev/null"] {
+            let err = resolve(Some(Path::new(special)), None).unwrap_err();
+            assert_eq!(err.field, "braze.api_key_file");
+            assert!(err.message.contains("not a regular file"), "{err:?}");
+        }
+        let dir = temp();
+        let err = resolve(Some(dir.path()), None).unwrap_err();
+        assert!(err.message.contains("a directory"), "{err:?}");
+        let big = dir.path().join("big");
+        std::fs::write(&big, "a".repeat(10 * 1024 * 1024)).unwrap();
+        let err = resolve(Some(&big), None).unwrap_err();
+        assert!(err.message.contains("more than 1024"), "{err:?}");
+        assert!(err.message.len() < 300, "the file is not echoed");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_without_waiting_for_a_writer() {
+        let dir = temp();
+        let fifo = dir.path().join("fifo");
+        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo on a NUL-terminated path in our own temporary directory.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let err = resolve(Some(&fifo), None).unwrap_err();
+        assert!(err.message.contains("a FIFO"), "{err:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_to_a_key_file_is_followed() {
+        let dir = temp();
+        let target = dir.path().join("..data-key");
+        std::fs::write(&target, SECRET).unwrap();
+        let link = dir.path().join("api-key");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert_eq!(resolve(Some(&link), None), Ok(ApiKey::new(SECRET).unwrap()));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_stripped_and_other_non_ascii_refused() {
+        let dir = temp();
+        let path = dir.path().join("api-key");
+        std::fs::write(&path, format!("\u{feff}{SECRET}\r\n")).unwrap();
+        let key = resolve(Some(&path), None).unwrap();
+        assert_eq!(key, ApiKey::new(SECRET).unwrap());
+        assert_eq!(
+            key.authorization().to_str().unwrap(),
+            format!("Bearer {SECRET}")
+        );
+        let err = ApiKey::new(&format!("{SECRET}\u{e9}")).unwrap_err();
+        assert!(
+            err.contains("visible ASCII") && !err.contains(SECRET),
+            "{err}"
+        );
+        std::fs::write(&path, [0xff, 0xfe, b'a']).unwrap();
+        assert!(resolve(Some(&path), None)
+            .unwrap_err()
+            .message
+            .contains("not UTF-8"));
+    }
+
+    #[test]
+    fn errors_name_the_source_that_is_wrong() {
+        let env = resolve(None, Some("\"quoted\"".into())).unwrap_err();
+        assert_eq!(env.field, "");
+        assert!(
+            env.message
+                .starts_with("the environment variable BRAZE_API_KEY "),
+            "{env:?}"
+        );
+        let long = resolve(None, Some("k".repeat(5000))).unwrap_err();
+        assert!(
+            long.message.contains("BRAZE_API_KEY is longer than 1024"),
+            "{long:?}"
+        );
+        let dir = temp();
+        let path = dir.path().join("api-key");
+        std::fs::write(&path, "").unwrap();
+        let file = resolve(Some(&path), Some(SECRET.into())).unwrap_err();
+        assert_eq!(file.field, "braze.api_key_file");
+        assert!(!file.message.contains(API_KEY_ENV), "{file:?}");
     }
 }

@@ -6,6 +6,7 @@
 
 mod api_key;
 mod budget;
+pub mod duration;
 mod raw;
 mod validate;
 

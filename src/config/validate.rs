@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use super::duration::{DurationRange, Pretty};
 use super::raw::{RawBraze, RawConfig, RawNamed, RawRefresh};
 use super::{
     api_key, ApiKey, BrazeSettings, Config, KeyNeed, Problem, RefreshSettings,
@@ -17,6 +18,19 @@ const DEFAULT_MAX_CONCURRENCY: i64 = 4;
 pub const DEFAULT_MAX_REQUESTS_PER_HOUR: i64 = 10_000;
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(300);
 const DEFAULT_LENGTH: i64 = 3;
+
+const SECOND: Duration = Duration::from_secs(1);
+const MINUTE: Duration = Duration::from_secs(60);
+const WEEK: Duration = Duration::from_secs(7 * 86_400);
+
+/// The range of each duration field, as the README's configuration table documents them.
+pub const TIMEOUT_RANGE: DurationRange =
+    DurationRange::new(Duration::from_millis(1), MINUTE.saturating_mul(10));
+pub const INTERVAL_RANGE: DurationRange = DurationRange::new(SECOND, WEEK);
+pub const DELAY_RANGE: DurationRange = DurationRange::new(Duration::ZERO, WEEK);
+/// At least `refresh.interval` too, checked apart since it depends on it.
+pub const STALE_AFTER_RANGE: DurationRange =
+    DurationRange::new(Duration::ZERO, WEEK.saturating_mul(4));
 
 /// Collects problems so that one run of `--config.check` reports all of them.
 #[derive(Default)]
@@ -88,20 +102,23 @@ fn braze_settings(
     ) {
         (Ok(key), _) => Some(key),
         (Err(why), Some(slot)) => {
-            *slot = Some(Problem::new("braze.api_key_file", why));
+            *slot = Some(Problem::new(why.field, why.message));
             Some(ApiKey::placeholder())
         }
         (Err(why), None) => {
-            problems.add("braze.api_key_file", why);
+            problems.add(why.field, why.message);
             None
         }
     };
     let time_zone_name = raw.time_zone.unwrap_or_else(|| "UTC".to_string());
     let time_zone = problems.check("braze.time_zone", parse_time_zone(&time_zone_name));
-    let timeout = duration(problems, "braze.timeout", raw.timeout, DEFAULT_TIMEOUT);
-    if timeout == Some(Duration::ZERO) {
-        problems.add("braze.timeout", "must be longer than 0s");
-    }
+    let timeout = duration(
+        problems,
+        "braze.timeout",
+        raw.timeout,
+        DEFAULT_TIMEOUT,
+        TIMEOUT_RANGE,
+    );
     let max_concurrency = problems.check(
         "braze.max_concurrency",
         in_range(
@@ -131,13 +148,13 @@ fn braze_settings(
 }
 
 fn refresh_settings(raw: RawRefresh, problems: &mut Problems) -> Option<RefreshSettings> {
-    let interval = duration(problems, "refresh.interval", raw.interval, DEFAULT_INTERVAL);
-    if let Some(i) = interval.filter(|i| *i < Duration::from_secs(1)) {
-        problems.add(
-            "refresh.interval",
-            format!("must be at least 1s, got {}", humantime::format_duration(i)),
-        );
-    }
+    let interval = duration(
+        problems,
+        "refresh.interval",
+        raw.interval,
+        DEFAULT_INTERVAL,
+        INTERVAL_RANGE,
+    );
     let unit = problems.check(
         "refresh.unit",
         match raw.unit.as_deref().unwrap_or("hour") {
@@ -150,21 +167,28 @@ fn refresh_settings(raw: RawRefresh, problems: &mut Problems) -> Option<RefreshS
         "refresh.length",
         in_range(raw.length.unwrap_or(DEFAULT_LENGTH), 1, 100),
     );
-    let delay = duration(problems, "refresh.delay", raw.delay, Duration::ZERO);
+    let delay = duration(
+        problems,
+        "refresh.delay",
+        raw.delay,
+        Duration::ZERO,
+        DELAY_RANGE,
+    );
     let interval = interval?;
     let stale_after = duration(
         problems,
         "refresh.stale_after",
         raw.stale_after,
-        interval * DEFAULT_STALE_INTERVALS,
+        interval.saturating_mul(DEFAULT_STALE_INTERVALS),
+        STALE_AFTER_RANGE,
     );
     if let Some(s) = stale_after.filter(|s| *s < interval) {
         problems.add(
             "refresh.stale_after",
             format!(
                 "must be at least refresh.interval ({}), got {}",
-                humantime::format_duration(interval),
-                humantime::format_duration(s)
+                Pretty(interval),
+                Pretty(s)
             ),
         );
     }
@@ -218,6 +242,9 @@ fn check_name(name: Option<String>) -> Result<String, String> {
 
 fn check_id(id: Option<String>) -> Result<String, String> {
     let id = id.ok_or("is required: Braze's API identifier")?;
+    if id.chars().any(|c| c.is_control() || c == '\u{feff}') {
+        return Err(format!("must not contain control characters, got {id:?}"));
+    }
     if id.trim().is_empty() || id.trim() != id {
         return Err(format!(
             "must be a non-empty identifier without surrounding spaces, got {id:?}"
@@ -234,19 +261,18 @@ fn in_range(value: i64, min: i64, max: i64) -> Result<i64, String> {
     }
 }
 
+/// A duration field: its default when absent, else parsed by the one duration parser and
+/// checked against `range`; the problem names `field` and quotes the value.
 fn duration(
     problems: &mut Problems,
     field: &str,
     raw: Option<String>,
     default: Duration,
+    range: DurationRange,
 ) -> Option<Duration> {
     match raw {
         None => Some(default),
-        Some(text) => problems.check(
-            field,
-            humantime::parse_duration(text.trim())
-                .map_err(|e| format!("{e} in {text:?} (write a duration like 30s, 5m or 1h30m)")),
-        ),
+        Some(text) => problems.check(field, range.parse(&text)),
     }
 }
 
@@ -283,4 +309,103 @@ fn is_loopback(host: &str) -> bool {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems_for(section: &str, field: &str, value: &str) -> Vec<Problem> {
+        let text = match section {
+            "braze" => format!("braze:\n  url: https://x.braze.com\n  {field}: {value:?}\n"),
+            _ => format!("braze:\n  url: https://x.braze.com\n{section}:\n  {field}: {value:?}\n"),
+        };
+        let raw = super::super::raw::parse(&text).unwrap();
+        match validate(raw, Some("k".into()), KeyNeed::Required) {
+            Ok(_) => vec![],
+            Err(problems) => problems,
+        }
+    }
+
+    const FIELDS: [(&str, &str); 4] = [
+        ("braze", "timeout"),
+        ("refresh", "interval"),
+        ("refresh", "delay"),
+        ("refresh", "stale_after"),
+    ];
+
+    #[test]
+    fn every_duration_field_refuses_surprises_naming_field_and_value() {
+        for (section, field) in FIELDS {
+            for value in [
+                "5M",
+                "1y",
+                "100000000000y",
+                "200000000000y",
+                "5H",
+                "1.5m",
+                "9999999999999999w",
+                "5w5w",
+            ] {
+                let problems = problems_for(section, field, value);
+                let path = format!("{section}.{field}");
+                assert!(
+                    problems
+                        .iter()
+                        .any(|p| p.field == path && p.message.contains(&format!("{value:?}"))),
+                    "{path}: {value}: {problems:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_duration_field_has_a_range() {
+        for (section, field, ok, too_long) in [
+            ("braze", "timeout", "10m", "10m1ms"),
+            ("refresh", "interval", "1w", "1w1s"),
+            ("refresh", "delay", "1w", "8d"),
+            ("refresh", "stale_after", "4w", "4w1s"),
+        ] {
+            assert_eq!(problems_for(section, field, ok), vec![], "{field}: {ok}");
+            let problems = problems_for(section, field, too_long);
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert_eq!(problems[0].field, format!("{section}.{field}"));
+            assert!(
+                problems[0].message.contains("at most") && problems[0].message.contains(too_long),
+                "{problems:?}"
+            );
+        }
+        let zero = problems_for("braze", "timeout", "0s");
+        assert_eq!(
+            zero[0].message,
+            "must be longer than 0s and at most 10m, got \"0s\""
+        );
+    }
+
+    #[test]
+    fn ids_and_names_with_control_characters_are_refused() {
+        for bad in ["a\u{0}b", "a\u{1b}[31mb", "ab\u{7f}", "\u{feff}ab", "a\tb"] {
+            let err = check_id(Some(bad.into())).unwrap_err();
+            assert!(err.contains(&format!("{bad:?}")), "{err}");
+            assert!(!err.contains('\u{1b}'), "the value is escaped: {err}");
+            assert!(check_name(Some(bad.into())).is_err(), "{bad:?}");
+        }
+        assert!(check_id(Some("00000000-0000-0000-0000-000000000001".into())).is_ok());
+    }
+
+    #[test]
+    fn durations_written_before_still_parse() {
+        for (section, field) in FIELDS {
+            for value in ["5m", "5min", "6 minutes", "5m 30s", "5m30s"] {
+                let problems = problems_for(section, field, value);
+                assert!(
+                    problems
+                        .iter()
+                        .all(|p| p.field != format!("{section}.{field}")),
+                    "{field}: {value}: {problems:?}"
+                );
+            }
+        }
+    }
 }

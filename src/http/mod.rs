@@ -13,7 +13,7 @@ mod routes;
 pub mod web_config;
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -155,25 +155,265 @@ async fn serve_connection<I>(
     }
 }
 
-/// Binds `address` as Prometheus exporters write it: `:9887` means every interface.
-pub async fn bind(address: &str) -> Result<TcpListener, String> {
-    let address = match address.strip_prefix(':') {
-        Some(port) => format!("0.0.0.0:{port}"),
-        None => address.to_string(),
-    };
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(&address)
-        .await
-        .map_err(|e| format!("--web.listen-address={address} is not valid: {e}"))?
-        .collect();
-    let mut last_error = None;
-    for addr in addrs {
-        match TcpListener::bind(addr).await {
-            Ok(listener) => return Ok(listener),
-            Err(e) => last_error = Some(e),
+/// A `--web.listen-address` as the user wrote it, checked before anything binds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenAddress {
+    /// Exactly what the user typed, for messages.
+    pub text: String,
+    host: ListenHost,
+    port: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ListenHost {
+    /// `:port`: every interface, IPv4 and IPv6.
+    Every,
+    Ip(IpAddr),
+    /// A name to resolve when binding, like `localhost`.
+    Name(String),
+}
+
+impl ListenAddress {
+    /// `host:port`, `[ipv6]:port`, or `:port` for every interface; the error quotes `text`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let invalid = |why: &str| format!("--web.listen-address={text:?} is not valid: {why}");
+        let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+            let (ip, port) = rest
+                .split_once("]:")
+                .ok_or_else(|| invalid("write an IPv6 address as [::1]:9887"))?;
+            let ip: Ipv6Addr = ip
+                .parse()
+                .map_err(|_| invalid(&format!("{ip:?} is not an IPv6 address")))?;
+            (ListenHost::Ip(IpAddr::V6(ip)), port)
+        } else {
+            let (host, port) = text.rsplit_once(':').ok_or_else(|| {
+                invalid("a port is missing: write host:port, or :port for every interface")
+            })?;
+            (Self::host(host).map_err(|why| invalid(&why))?, port)
+        };
+        let port = Self::port(port).map_err(|why| invalid(&why))?;
+        Ok(Self {
+            text: text.to_string(),
+            host,
+            port,
+        })
+    }
+
+    fn host(host: &str) -> Result<ListenHost, String> {
+        if host.is_empty() {
+            return Ok(ListenHost::Every);
+        }
+        if host.contains(':') {
+            return Err("write an IPv6 address in brackets, as [::1]:9887".into());
+        }
+        if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return host
+                .parse::<Ipv4Addr>()
+                .map(|ip| ListenHost::Ip(IpAddr::V4(ip)))
+                .map_err(|_| format!("{host:?} is not an IPv4 address"));
+        }
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        if host.len() > 253 || !host.trim_end_matches('.').split('.').all(label_ok) {
+            return Err(format!("{host:?} is not a host name or IP address"));
+        }
+        Ok(ListenHost::Name(host.to_string()))
+    }
+
+    fn port(port: &str) -> Result<u16, String> {
+        if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("the port {port:?} is not a number from 0 to 65535"));
+        }
+        port.parse()
+            .map_err(|_| format!("the port {port} is over 65535"))
+    }
+}
+
+/// How an address is written in a URL: `127.0.0.1:9887`, `[::1]:9887`, and `localhost:9887`
+/// for the unspecified address (which cannot be browsed to).
+pub fn url_authority(addr: SocketAddr) -> String {
+    match addr.ip() {
+        ip if ip.is_unspecified() => format!("localhost:{}", addr.port()),
+        IpAddr::V4(ip) => format!("{ip}:{}", addr.port()),
+        IpAddr::V6(ip) => format!("[{ip}]:{}", addr.port()),
+    }
+}
+
+/// The URL of `path` on a server bound to `addr`, as a user would open it.
+pub fn url(addr: SocketAddr, path: &str) -> String {
+    format!("http://{}{path}", url_authority(addr))
+}
+
+/// Binds `address` as Prometheus exporters do: `:9887` is every interface, IPv6 and IPv4 on
+/// one dual-stack socket, or IPv4 alone on a host without IPv6. A name binds the first of its
+/// addresses that can be bound.
+pub async fn bind(address: &ListenAddress) -> Result<TcpListener, String> {
+    let cannot = |e: std::io::Error| format!("cannot listen on {}: {e}", address.text);
+    let port = address.port;
+    match &address.host {
+        ListenHost::Every => {
+            match bind_socket(SocketAddr::from((Ipv6Addr::UNSPECIFIED, port)), false) {
+                Ok(listener) => Ok(listener),
+                Err(e) if no_ipv6(&e) => {
+                    debug!(error = %e, "no IPv6 on this host; listening on IPv4 only");
+                    bind_socket(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)), false)
+                        .map_err(cannot)
+                }
+                Err(e) => Err(cannot(e)),
+            }
+        }
+        ListenHost::Ip(ip) => bind_socket(SocketAddr::new(*ip, port), true).map_err(cannot),
+        ListenHost::Name(name) => {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), port))
+                .await
+                .map_err(|e| {
+                    format!(
+                        "cannot resolve {name:?} in --web.listen-address={:?}: {e}",
+                        address.text
+                    )
+                })?
+                .collect();
+            let mut last_error = None;
+            for addr in addrs {
+                match bind_socket(addr, true) {
+                    Ok(listener) => return Ok(listener),
+                    Err(e) => last_error = Some(e),
+                }
+            }
+            Err(match last_error {
+                Some(e) => cannot(e),
+                None => format!(
+                    "{name:?} in --web.listen-address={:?} resolves to no address",
+                    address.text
+                ),
+            })
         }
     }
-    Err(match last_error {
-        Some(e) => format!("cannot listen on {address}: {e}"),
-        None => format!("--web.listen-address={address} resolves to no address"),
-    })
+}
+
+/// Whether binding failed because the host has no IPv6 at all (not because the port is taken).
+fn no_ipv6(e: &std::io::Error) -> bool {
+    let no_family = matches!(
+        e.kind(),
+        std::io::ErrorKind::AddrNotAvailable | std::io::ErrorKind::Unsupported
+    );
+    #[cfg(unix)]
+    let no_family = no_family
+        || e.raw_os_error()
+            .is_some_and(|code| code == libc::EAFNOSUPPORT || code == libc::EPROTONOSUPPORT);
+    no_family
+}
+
+/// A listening socket on `addr`; an IPv6 one accepts IPv4 too unless `v6_only`.
+fn bind_socket(addr: SocketAddr, v6_only: bool) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(v6_only)?;
+    }
+    #[cfg(unix)]
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    TcpListener::from_std(socket.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_addresses_as_prometheus_exporters_write_them() {
+        let every = ListenAddress::parse(":9887").unwrap();
+        assert_eq!((every.host, every.port), (ListenHost::Every, 9887));
+        let v4 = ListenAddress::parse("127.0.0.1:0").unwrap();
+        assert_eq!(v4.host, ListenHost::Ip("127.0.0.1".parse().unwrap()));
+        let v6 = ListenAddress::parse("[::1]:80").unwrap();
+        assert_eq!(
+            (v6.host, v6.port),
+            (ListenHost::Ip("::1".parse().unwrap()), 80)
+        );
+        let name = ListenAddress::parse("localhost:65535").unwrap();
+        assert_eq!(name.host, ListenHost::Name("localhost".into()));
+    }
+
+    #[test]
+    fn malformed_addresses_quote_what_was_typed() {
+        for (bad, says) in [
+            ("127.0.0.1", "a port is missing"),
+            ("256.1.1.1:80", "is not an IPv4 address"),
+            (":99999", "over 65535"),
+            (":", "not a number"),
+            (":-1", "not a number"),
+            ("::1:9887", "brackets"),
+            ("[::1]", "[::1]:9887"),
+            ("[::g]:1", "not an IPv6 address"),
+            ("exa mple:1", "not a host name"),
+            ("", "a port is missing"),
+        ] {
+            let err = ListenAddress::parse(bad).unwrap_err();
+            assert!(
+                err.starts_with(&format!("--web.listen-address={bad:?} is not valid: ")),
+                "{err}"
+            );
+            assert!(err.contains(says), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn urls_are_valid_for_ipv6() {
+        let v6: SocketAddr = "[::1]:9887".parse().unwrap();
+        assert_eq!(url(v6, "/metrics"), "http://[::1]:9887/metrics");
+        let v4: SocketAddr = "127.0.0.1:9887".parse().unwrap();
+        assert_eq!(url(v4, "/metrics"), "http://127.0.0.1:9887/metrics");
+        let every: SocketAddr = "[::]:9887".parse().unwrap();
+        assert_eq!(url(every, "/"), "http://localhost:9887/");
+    }
+
+    fn has_ipv6_loopback() -> bool {
+        std::net::TcpListener::bind("[::1]:0").is_ok()
+    }
+
+    #[tokio::test]
+    async fn every_interface_answers_on_ipv4_and_ipv6() {
+        let listener = bind(&ListenAddress::parse(":0").unwrap()).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepting = tokio::spawn(async move {
+            for _ in 0..2 {
+                let _ = listener.accept().await.unwrap();
+            }
+        });
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("IPv4 loopback answers");
+        if has_ipv6_loopback() {
+            tokio::net::TcpStream::connect(("::1", port))
+                .await
+                .expect("IPv6 loopback answers");
+        } else {
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .unwrap();
+        }
+        accepting.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_taken_port_is_an_error_naming_the_address() {
+        let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let text = format!("127.0.0.1:{}", held.local_addr().unwrap().port());
+        let err = bind(&ListenAddress::parse(&text).unwrap())
+            .await
+            .unwrap_err();
+        assert!(
+            err.starts_with(&format!("cannot listen on {text}: ")),
+            "{err}"
+        );
+    }
 }

@@ -152,7 +152,68 @@ fn bad_flags_are_usage_errors() {
 fn version_is_printed() {
     let out = run(&["--version"], None);
     assert_eq!(out.status.code(), Some(0));
-    assert!(text(&out).starts_with(&format!("braze-exporter {}", env!("CARGO_PKG_VERSION"))));
+    // Prometheus's form (this assertion was `starts_with("braze-exporter 0.1.0")`, clap's).
+    let printed = text(&out);
+    let first = printed.lines().next().unwrap();
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        first.starts_with(&format!("braze-exporter, version {version} (branch: "))
+            && first.contains(", revision: ")
+            && first.ends_with(')'),
+        "{printed}"
+    );
+    for label in ["build user:", "build date:", "rust version:", "platform:"] {
+        assert!(
+            printed.lines().any(|l| l.trim_start().starts_with(label)),
+            "no {label} in {printed}"
+        );
+    }
+    assert_eq!(text(&run(&["-V"], None)), printed);
+}
+
+#[tokio::test]
+async fn build_info_carries_the_labels_version_prints() {
+    let out = run(&["--version"], None);
+    let printed = text(&out);
+    let first = printed.lines().next().unwrap();
+    let between = |after: &str, before: &str| {
+        let start = first.find(after).unwrap() + after.len();
+        first[start..][..first[start..].find(before).unwrap()].to_string()
+    };
+    let branch = between("(branch: ", ",");
+    let revision = between("revision: ", ")");
+    let rust = printed
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("rust version:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let sim = crate::support::simulator(|_| {}).await;
+    let ws = Workspace::new(&sim.url(), "");
+    let exporter = crate::support::Exporter::start(&ws.config(), &[]).await;
+    let metrics = exporter.metrics().await;
+    let line = format!(
+        "braze_exporter_build_info{{branch=\"{branch}\",revision=\"{revision}\",rustversion=\"{rust}\",version=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(
+        metrics.lines().any(|l| l == line),
+        "no {line} in\n{metrics}"
+    );
+    exporter.terminate().await;
+}
+
+#[test]
+fn help_names_the_key_variable_and_the_exit_codes() {
+    let out = run(&["--help"], None);
+    let printed = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{printed}");
+    assert!(printed.contains("BRAZE_API_KEY"), "{printed}");
+    assert!(printed.contains("Exit codes:"), "{printed}");
+    for code in ["  0  ", "  1  ", "  2  "] {
+        assert!(printed.contains(code), "no exit code {code:?} in {printed}");
+    }
+    assert!(printed.contains("--version"), "{printed}");
 }
 
 #[test]

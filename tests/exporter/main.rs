@@ -6,6 +6,8 @@ mod support;
 mod cli;
 mod faults;
 mod hardening;
+mod input;
 mod reload;
 mod scrape;
+mod startup;
 mod web;

@@ -111,6 +111,11 @@ async fn scrapes_never_reach_braze_even_when_it_hangs() {
     let sim = simulator(|_| {}).await;
     sim.faults().set(FaultTarget::All, Fault::Hang);
     let ws = Workspace::new(&sim.url(), "");
+    // Every series' request in flight at once, and none timing out (so none retried) while
+    // the test scrapes: the only requests Braze can see are the refresher's six.
+    let text = std::fs::read_to_string(ws.config()).unwrap();
+    let text = text.replace("  timeout: 2s\n", "  timeout: 10m\n  max_concurrency: 8\n");
+    std::fs::write(ws.config(), text).unwrap();
     let exporter = Exporter::start(&ws.config(), &[]).await;
     exporter
         .wait_until(|| async { sim.requests_received() == 6 })
