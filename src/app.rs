@@ -11,8 +11,9 @@ use tokio::sync::mpsc;
 use crate::braze::BrazeClient;
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::discovery::Discoverer;
 use crate::http::{self, ReloadHandler, Site};
-use crate::refresher::Refresher;
+use crate::refresher::{Inputs, Refresher};
 use crate::reload::{warn_if_over_budget, Reloader};
 use crate::snapshot::SnapshotCell;
 use crate::telemetry::Telemetry;
@@ -42,9 +43,25 @@ pub async fn run(
     let telemetry = Telemetry::new();
     let snapshots = SnapshotCell::default();
     let client = BrazeClient::new(&config.braze)?;
+    let (discovering, discoveries) = match config.discover.clone() {
+        Some(settings) => {
+            let (discoverer, lists) = Discoverer::new(
+                client.clone(),
+                settings,
+                config.segments.clone(),
+                telemetry.clone(),
+            );
+            (Some(tokio::spawn(discoverer.run())), Some(lists))
+        }
+        None => (None, None),
+    };
     let refresher = Refresher::new(config, client, clock, telemetry.clone(), snapshots.clone());
     let (reloads, receiver) = mpsc::channel(1);
-    let refreshing = tokio::spawn(refresher.run(receiver));
+    let inputs = Inputs {
+        reloads: Some(receiver),
+        discoveries,
+    };
+    let refreshing = tokio::spawn(refresher.run(inputs));
     let reloader = Arc::new(Reloader::new(
         options.config_file.clone(),
         reloads,
@@ -63,5 +80,8 @@ pub async fn run(
     let served = http::serve(listener, site, options.web_config_file.clone(), shutdown).await;
     refreshing.abort();
     on_hangup.abort();
+    if let Some(discovering) = discovering {
+        discovering.abort();
+    }
     served
 }

@@ -13,15 +13,15 @@ use jiff::{SignedDuration, Timestamp, ToSpan};
 use crate::braze::Point;
 use crate::series::Unit;
 
-/// A bucket and its count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A bucket and its value.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bucket {
     pub start: Timestamp,
-    pub sessions: u64,
+    pub value: f64,
 }
 
 /// What one answer from Braze contributes to the gauges.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Latest {
     pub complete: Option<Bucket>,
     pub in_progress: Option<Bucket>,
@@ -59,7 +59,7 @@ impl BucketRules {
             };
             let bucket = Bucket {
                 start: point.start,
-                sessions: point.sessions,
+                value: point.value,
             };
             let settled = end.checked_add(delay).is_ok_and(|t| t <= now);
             if settled {
@@ -86,10 +86,10 @@ mod tests {
         text.parse().unwrap()
     }
 
-    fn point(start: &str, sessions: u64) -> Point {
+    fn point(start: &str, value: u64) -> Point {
         Point {
             start: at(start),
-            sessions,
+            value: value as f64,
         }
     }
 
@@ -113,14 +113,14 @@ mod tests {
             latest.complete,
             Some(Bucket {
                 start: at("2026-11-28T09:00:00Z"),
-                sessions: 90
+                value: 90.0
             })
         );
         assert_eq!(
             latest.in_progress,
             Some(Bucket {
                 start: at("2026-11-28T10:00:00Z"),
-                sessions: 12
+                value: 12.0
             })
         );
     }
@@ -156,7 +156,7 @@ mod tests {
             latest.complete,
             Some(Bucket {
                 start: at("2026-11-28T09:00:00Z"),
-                sessions: 95
+                value: 95.0
             })
         );
     }
@@ -187,8 +187,8 @@ mod tests {
             point("2026-11-28T04:30:00Z", 4),
         ];
         let latest = rules.latest(&points, at("2026-11-28T05:00:00Z"));
-        assert_eq!(latest.complete.unwrap().sessions, 40);
-        assert_eq!(latest.in_progress.unwrap().sessions, 4);
+        assert_eq!(latest.complete.unwrap().value, 40.0);
+        assert_eq!(latest.in_progress.unwrap().value, 4.0);
     }
 
     #[test]
@@ -206,10 +206,10 @@ mod tests {
             point("2026-03-09T04:00:00Z", 100),
         ];
         let latest = rules.latest(&points, at("2026-03-09T04:00:00Z"));
-        assert_eq!(latest.complete.unwrap().sessions, 2400);
-        assert_eq!(latest.in_progress.unwrap().sessions, 100);
+        assert_eq!(latest.complete.unwrap().value, 2400.0);
+        assert_eq!(latest.in_progress.unwrap().value, 100.0);
         let latest = rules.latest(&points, at("2026-03-09T03:59:59Z"));
         assert_eq!(latest.complete, None);
-        assert_eq!(latest.in_progress.unwrap().sessions, 2400);
+        assert_eq!(latest.in_progress.unwrap().value, 2400.0);
     }
 }

@@ -13,9 +13,11 @@ mod clock;
 mod config;
 #[cfg_attr(not(feature = "demo"), path = "no_demo.rs")]
 mod demo;
+mod discovery;
 mod http;
 mod logging;
 mod memory;
+mod pacing;
 mod refresher;
 mod reload;
 mod series;

@@ -12,12 +12,13 @@ use bytes::Bytes;
 
 use jiff::Timestamp;
 use prometheus::{
-    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts,
-    Registry, TextEncoder,
+    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use crate::braze::{FailureReason, RateLimit};
-use crate::config::Config;
+use crate::config::{Budget, Config};
+use crate::series::Export;
 
 /// Self-metrics on /metrics are at most this old.
 pub const ENCODE_EVERY: Duration = Duration::from_secs(1);
@@ -43,12 +44,14 @@ pub struct Telemetry {
     rate_limit_limit: GaugeVec,
     rate_limit_remaining: GaugeVec,
     rate_limit_reset: GaugeVec,
-    refreshes: IntCounter,
-    refreshes_skipped: IntCounter,
+    refreshes: IntCounterVec,
+    refreshes_skipped: IntCounterVec,
     refresh_duration: GaugeVec,
     refresh_completed: GaugeVec,
-    refresh_interval: Gauge,
+    refresh_interval: GaugeVec,
     series: IntGauge,
+    series_limited: IntGauge,
+    discovered: IntGaugeVec,
     retries: IntCounter,
     requests_per_hour_needed: Gauge,
     max_requests_per_hour: Gauge,
@@ -78,9 +81,22 @@ fn register<C: prometheus::core::Collector + Clone + 'static>(registry: &Registr
 
 /// A gauge that has no value until it is first set: a family with no labels and no child yet.
 fn lazy_gauge(registry: &Registry, name: &str, help: &str) -> GaugeVec {
+    labeled_gauge(registry, name, help, &[])
+}
+
+/// A gauge with a child per value of `labels`, each absent until first set.
+fn labeled_gauge(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
     register(
         registry,
-        GaugeVec::new(Opts::new(name, help), &[]).expect("valid metric"),
+        GaugeVec::new(Opts::new(name, help), labels).expect("valid metric"),
+    )
+}
+
+/// A counter per value of `labels`.
+fn labeled_counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    register(
+        registry,
+        IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric"),
     )
 }
 
@@ -130,7 +146,7 @@ impl Telemetry {
         ))
         .expect("process metrics register once");
         Self {
-            requests: counter("braze_api_requests_total", "Requests sent to Braze /sessions/data_series."),
+            requests: counter("braze_api_requests_total", "Requests sent to Braze's data series endpoints."),
             request_duration: register(
                 &r,
                 Histogram::with_opts(
@@ -144,12 +160,14 @@ impl Telemetry {
             rate_limit_limit: lazy_gauge(&r, "braze_api_rate_limit_limit", "Braze's request budget per window for the workspace (X-RateLimit-Limit), from the latest response that had it."),
             rate_limit_remaining: lazy_gauge(&r, "braze_api_rate_limit_remaining", "Requests left in the workspace's current Braze window (X-RateLimit-Remaining); shared with every other integration of the workspace."),
             rate_limit_reset: lazy_gauge(&r, "braze_api_rate_limit_reset_timestamp_seconds", "Unix time at which Braze's rate-limit window resets (X-RateLimit-Reset)."),
-            refreshes: counter("braze_refreshes_total", "Refreshes of every series completed."),
-            refreshes_skipped: counter("braze_refreshes_skipped_total", "Refreshes not started because the previous one was still running when they were due."),
-            refresh_duration: lazy_gauge(&r, "braze_refresh_duration_seconds", "How long the latest complete refresh of every series took."),
-            refresh_completed: lazy_gauge(&r, "braze_refresh_last_completed_timestamp_seconds", "Unix time at which the latest refresh completed."),
-            refresh_interval: gauge("braze_refresh_interval_seconds", "The configured refresh.interval."),
-            series: int_gauge("braze_series", "Series configured: (1 + apps) x (1 + segments)."),
+            refreshes: labeled_counter(&r, "braze_refreshes_total", "Refreshes of every series of an export block completed.", &["export"]),
+            refreshes_skipped: labeled_counter(&r, "braze_refreshes_skipped_total", "Refreshes of an export block not started because its previous one was still running when they were due.", &["export"]),
+            refresh_duration: labeled_gauge(&r, "braze_refresh_duration_seconds", "How long the latest complete refresh of an export block's series took.", &["export"]),
+            refresh_completed: labeled_gauge(&r, "braze_refresh_last_completed_timestamp_seconds", "Unix time at which the latest refresh of an export block completed.", &["export"]),
+            refresh_interval: labeled_gauge(&r, "braze_refresh_interval_seconds", "The interval of an export block (refresh.interval unless the block sets its own).", &["export"]),
+            series: int_gauge("braze_series", "Series polled, configured and discovered, after max_series."),
+            series_limited: int_gauge("braze_series_limited", "1 if configuration and discovery together ask for more than max_series series and the excess is dropped, else 0."),
+            discovered: register(&r, IntGaugeVec::new(Opts::new("braze_discovered", "Items of a Braze list (segments, events, products) that discovery keeps: listed, matching, and for segments analytics-enabled."), &["list"]).expect("valid metric")),
             retries: counter("braze_api_retries_total", "Requests to Braze retried after a transient failure (5xx, timeout, connection, 429)."),
             requests_per_hour_needed: gauge("braze_refresh_requests_per_hour", "Requests per hour that refreshing every series once per refresh.interval takes."),
             max_requests_per_hour: gauge("braze_api_max_requests_per_hour", "The exporter's own budget of Braze requests per hour (braze.max_requests_per_hour)."),
@@ -208,38 +226,68 @@ impl Telemetry {
         }
     }
 
-    pub fn refresh_completed(&self, took: Duration, at: Timestamp) {
-        self.refreshes.inc();
+    pub fn refresh_completed(&self, export: Export, took: Duration, at: Timestamp) {
+        let label = [export.as_str()];
+        self.refreshes.with_label_values(&label).inc();
         self.refresh_duration
-            .with_label_values(&[] as &[&str])
+            .with_label_values(&label)
             .set(took.as_secs_f64());
         self.refresh_completed
-            .with_label_values(&[] as &[&str])
+            .with_label_values(&label)
             .set(at.as_second() as f64);
     }
 
-    pub fn refreshes_skipped(&self, n: u64) {
-        self.refreshes_skipped.inc_by(n);
+    pub fn refreshes_skipped(&self, export: Export, n: u64) {
+        self.refreshes_skipped
+            .with_label_values(&[export.as_str()])
+            .inc_by(n);
     }
 
     #[cfg(test)]
     pub fn skipped(&self) -> u64 {
-        self.refreshes_skipped.get()
+        Export::ALL
+            .iter()
+            .map(|e| {
+                self.refreshes_skipped
+                    .with_label_values(&[e.as_str()])
+                    .get()
+            })
+            .sum()
     }
 
-    /// A configuration took effect: its shape, its budget, and the reload's success.
+    /// A configuration took effect (at start or by a reload): its blocks and the reload's
+    /// success.
     pub fn config_loaded(&self, config: &Config, at: Timestamp) {
-        let budget = config.budget();
-        self.series.set(budget.series as i64);
-        self.refresh_interval
-            .set(config.refresh.interval.as_secs_f64());
-        self.requests_per_hour_needed
-            .set(budget.requests_per_hour());
+        self.refresh_interval.reset();
+        for export in &config.exports {
+            let label = [export.export.as_str()];
+            self.refresh_interval
+                .with_label_values(&label)
+                .set(export.schedule.interval.as_secs_f64());
+            self.refreshes.with_label_values(&label).inc_by(0);
+            self.refreshes_skipped.with_label_values(&label).inc_by(0);
+        }
         self.max_requests_per_hour
             .set(config.braze.max_requests_per_hour as f64);
-        self.budget_exceeded.set(i64::from(budget.exceeded()));
         self.reload_successful.set(1);
         self.reload_success_time.set(at.as_second() as f64);
+        self.expire_encoding();
+    }
+
+    /// The series to poll changed (a configuration, or discovery): how many, what they cost,
+    /// and whether `max_series` cut them.
+    pub fn series_planned(&self, budget: &Budget, dropped: usize) {
+        self.series.set(budget.series() as i64);
+        self.requests_per_hour_needed
+            .set(budget.requests_per_hour());
+        self.budget_exceeded.set(i64::from(budget.exceeded()));
+        self.series_limited.set(i64::from(dropped > 0));
+        self.expire_encoding();
+    }
+
+    /// What discovery keeps of one list.
+    pub fn discovered(&self, list: &str, items: usize) {
+        self.discovered.with_label_values(&[list]).set(items as i64);
         self.expire_encoding();
     }
 
@@ -359,10 +407,11 @@ mod tests {
         t.request_took(Duration::from_millis(300));
         t.request_failed(FailureReason::Timeout);
         t.refresh_completed(
+            Export::Sessions,
             Duration::from_millis(1500),
             Timestamp::from_second(1_800_000_000).unwrap(),
         );
-        t.refreshes_skipped(2);
+        t.refreshes_skipped(Export::Sessions, 2);
         let config = Config::parse(
             "braze:\n  url: https://x.example\n  max_requests_per_hour: 100\napps:\n  - {name: a, id: a}\n",
             std::path::Path::new("t.yml"),
@@ -370,6 +419,7 @@ mod tests {
         )
         .unwrap();
         t.config_loaded(&config, Timestamp::from_second(1_800_000_000).unwrap());
+        t.series_planned(&config.budget(), 0);
         let out = text(&t);
         for line in [
             "braze_api_requests_total 2",
@@ -377,12 +427,13 @@ mod tests {
             "braze_api_request_duration_seconds_bucket{le=\"0.5\"} 1",
             "braze_api_request_duration_seconds_bucket{le=\"0.25\"} 0",
             "braze_api_request_failures_total{reason=\"timeout\"} 1",
-            "braze_refreshes_total 1",
-            "braze_refresh_duration_seconds 1.5",
-            "braze_refresh_last_completed_timestamp_seconds 1800000000",
-            "braze_refreshes_skipped_total 2",
+            "braze_refreshes_total{export=\"sessions\"} 1",
+            "braze_refresh_duration_seconds{export=\"sessions\"} 1.5",
+            "braze_refresh_last_completed_timestamp_seconds{export=\"sessions\"} 1800000000",
+            "braze_refreshes_skipped_total{export=\"sessions\"} 2",
             "braze_series 2",
-            "braze_refresh_interval_seconds 300",
+            "braze_series_limited 0",
+            "braze_refresh_interval_seconds{export=\"sessions\"} 300",
             "braze_refresh_requests_per_hour 24",
             "braze_api_max_requests_per_hour 100",
             "braze_refresh_budget_exceeded 0",

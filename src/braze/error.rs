@@ -95,7 +95,7 @@ impl FetchError {
                 Some("check the API key and that braze.url is the key's instance")
             }
             Self::Status { status: 403, .. } => {
-                Some("the key needs the sessions.data_series permission")
+                Some("the key lacks the permission this endpoint needs")
             }
             Self::Status { status: 404, .. } => Some("check braze.url"),
             _ => None,

@@ -1,4 +1,4 @@
-//! The Braze REST client for `GET /sessions/data_series`.
+//! The Braze REST client for the data series of every kind and for the lists discovery reads.
 //!
 //! One `reqwest::Client` (rustls) for the process. The key travels only in the `Authorization`
 //! header (never the deprecated `api_key` parameter), and is redacted from any text Braze sends
@@ -19,25 +19,25 @@ pub use rate_limit::RateLimit;
 pub use response::Point;
 
 use crate::config::{ApiKey, BrazeSettings};
-use crate::series::{Series, Unit};
+use crate::series::{Series, Unit, Units};
 
 /// Larger bodies are refused: the simulator's answer of 100 hourly points, in the documented
 /// JSON, is 5,214 bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-const ENDPOINT: &str = "sessions/data_series";
-
-/// The outcome of one request: the points or why not, and the budget Braze reported either way.
+/// The outcome of one request: the points (or list items) or why not, and the budget Braze
+/// reported either way.
 #[derive(Debug)]
-pub struct Fetch {
-    pub result: Result<Vec<Point>, FetchError>,
+pub struct Fetch<T = Vec<Point>> {
+    pub result: Result<T, FetchError>,
     pub rate_limit: Option<RateLimit>,
 }
 
 #[derive(Debug, Clone)]
 pub struct BrazeClient {
     http: reqwest::Client,
-    endpoint: reqwest::Url,
+    /// `braze.url` with a trailing slash, so endpoints join below it.
+    base: reqwest::Url,
     authorization: HeaderValue,
     key: ApiKey,
     time_zone: TimeZone,
@@ -55,40 +55,75 @@ impl BrazeClient {
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
         }
-        let endpoint = base
-            .join(ENDPOINT)
-            .map_err(|e| format!("braze.url: cannot form the endpoint URL: {e}"))?;
         Ok(Self {
             http,
-            endpoint,
+            base,
             authorization: settings.api_key.authorization(),
             key: settings.api_key.clone(),
             time_zone: settings.time_zone.clone(),
         })
     }
 
-    /// The URL a request for `series` goes to (the key is not in it).
+    /// The URL a request for `series` goes to (the key is not in it): the kind's endpoint and
+    /// the parameters it takes.
     pub fn url(&self, series: &Series, unit: Unit, length: u32) -> reqwest::Url {
-        let mut url = self.endpoint.clone();
+        let spec = series.kind.spec();
+        let mut url = self.endpoint(spec.path);
         {
             let mut query = url.query_pairs_mut();
             query.append_pair("length", &length.to_string());
-            query.append_pair("unit", unit.as_str());
-            if let Some(app_id) = &series.app.id {
-                query.append_pair("app_id", app_id);
+            if spec.units == Units::HourOrDay {
+                query.append_pair("unit", unit.as_str());
             }
-            if let Some(segment_id) = &series.segment.id {
-                query.append_pair("segment_id", segment_id);
+            for (filter, scope) in series.filters() {
+                if let Some(id) = &scope.id {
+                    query.append_pair(filter.parameter(), id);
+                }
             }
         }
         url
     }
 
+    fn endpoint(&self, path: &str) -> reqwest::Url {
+        self.base
+            .join(path)
+            .expect("a relative path always joins a base URL")
+    }
+
     /// Asks Braze for the last `length` buckets of `series`, ending now.
     pub async fn fetch(&self, series: &Series, unit: Unit, length: u32) -> Fetch {
+        let spec = series.kind.spec();
+        let field = response::Field {
+            name: spec.field,
+            value: spec.value,
+        };
+        let time_zone = &self.time_zone;
+        self.get(self.url(series, unit, length), |body| {
+            response::parse_points(body, field, time_zone)
+        })
+        .await
+    }
+
+    /// One page of one of Braze's lists (`/events/list`…): the items under `key`, as JSON.
+    pub async fn list_page(
+        &self,
+        path: &str,
+        key: &str,
+        page: u32,
+    ) -> Fetch<Vec<serde_json::Value>> {
+        let mut url = self.endpoint(path);
+        url.query_pairs_mut().append_pair("page", &page.to_string());
+        self.get(url, |body| response::parse_list(body, key)).await
+    }
+
+    async fn get<T>(
+        &self,
+        url: reqwest::Url,
+        parse: impl FnOnce(&[u8]) -> Result<T, String>,
+    ) -> Fetch<T> {
         let request = self
             .http
-            .get(self.url(series, unit, length))
+            .get(url)
             .header(AUTHORIZATION, self.authorization.clone());
         let response = match request.send().await {
             Ok(response) => response,
@@ -100,11 +135,15 @@ impl BrazeClient {
             }
         };
         let rate_limit = RateLimit::from_headers(response.headers());
-        let result = self.read(response).await;
+        let result = self.read(response, parse).await;
         Fetch { result, rate_limit }
     }
 
-    async fn read(&self, response: reqwest::Response) -> Result<Vec<Point>, FetchError> {
+    async fn read<T>(
+        &self,
+        response: reqwest::Response,
+        parse: impl FnOnce(&[u8]) -> Result<T, String>,
+    ) -> Result<T, FetchError> {
         let status = response.status();
         let body = self.read_capped(response).await?;
         if !status.is_success() {
@@ -114,8 +153,7 @@ impl BrazeClient {
                 message,
             });
         }
-        response::parse_points(&body, &self.time_zone)
-            .map_err(|why| FetchError::Malformed(self.redact(&why)))
+        parse(&body).map_err(|why| FetchError::Malformed(self.redact(&why)))
     }
 
     /// The body, refused past [`MAX_BODY_BYTES`] without reading the rest.

@@ -1,38 +1,42 @@
-//! The JSON body of `/sessions/data_series`, read leniently but never wrongly.
+//! The JSON bodies of Braze's data series and lists, read leniently but never wrongly.
 //!
-//! `{"message": "success", "data": [{"time": "...", "sessions": 123}, ...]}`. A count must be a
-//! non-negative whole number (a JSON number, or a string holding one); anything else makes the
-//! whole answer malformed rather than publishing a guess.
+//! `{"message": "success", "data": [{"time": "...", "<field>": 123}, ...]}`, where the field is
+//! the kind's (`sessions`, `dau`, `count`, `revenue`…). A count must be a non-negative whole
+//! number, an amount any finite number (revenue has cents); either may be a JSON number or a
+//! string holding one. Anything else makes the whole answer malformed rather than publishing a
+//! guess.
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value as Json};
 
 use super::time::parse_time;
+use crate::series::Value;
 
 /// One bucket as Braze reported it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {
     /// The bucket's first instant.
     pub start: Timestamp,
-    pub sessions: u64,
+    pub value: f64,
 }
 
 #[derive(Deserialize)]
 struct Body {
-    message: Option<Value>,
-    data: Option<Vec<RawPoint>>,
+    message: Option<Json>,
+    data: Option<Vec<Map<String, Json>>>,
 }
 
-#[derive(Deserialize)]
-struct RawPoint {
-    time: Option<Value>,
-    sessions: Option<Value>,
+/// What to read from each point: the field that holds the value, and what the value is.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    pub value: Value,
 }
 
 /// Parses a 2xx body into points in the order Braze sent them.
-pub fn parse_points(body: &[u8], time_zone: &TimeZone) -> Result<Vec<Point>, String> {
+pub fn parse_points(body: &[u8], field: Field, time_zone: &TimeZone) -> Result<Vec<Point>, String> {
     let body: Body = serde_json::from_slice(body).map_err(|e| describe_json_error(body, &e))?;
     let data = body.data.ok_or_else(|| match body.message {
         Some(message) => format!(
@@ -43,13 +47,29 @@ pub fn parse_points(body: &[u8], time_zone: &TimeZone) -> Result<Vec<Point>, Str
     })?;
     data.into_iter()
         .enumerate()
-        .map(|(i, point)| parse_point(point, time_zone).map_err(|why| format!("data[{i}]: {why}")))
+        .map(|(i, point)| {
+            parse_point(point, field, time_zone).map_err(|why| format!("data[{i}]: {why}"))
+        })
         .collect()
+}
+
+/// One of Braze's lists: `{"message": "success", "<key>": [...]}`, the items as JSON.
+pub fn parse_list(body: &[u8], key: &str) -> Result<Vec<Json>, String> {
+    let mut value: Map<String, Json> =
+        serde_json::from_slice(body).map_err(|e| describe_json_error(body, &e))?;
+    match value.remove(key) {
+        Some(Json::Array(items)) => Ok(items),
+        Some(other) => Err(format!(
+            "{key:?} is not an array: {}",
+            clip(&other.to_string())
+        )),
+        None => Err(format!("no {key:?} array")),
+    }
 }
 
 /// Braze's `message` from an error body, when it is JSON and has one.
 pub fn error_message(body: &[u8]) -> Option<String> {
-    let value: Value = serde_json::from_slice(body).ok()?;
+    let value: Json = serde_json::from_slice(body).ok()?;
     let message = value.get("message")?;
     let text = message
         .as_str()
@@ -62,9 +82,13 @@ pub fn error_message(body: &[u8]) -> Option<String> {
     Some(clip(&format!("{text}{errors}")))
 }
 
-fn parse_point(point: RawPoint, time_zone: &TimeZone) -> Result<Point, String> {
-    let time = match point.time {
-        Some(Value::String(time)) => time,
+fn parse_point(
+    mut point: Map<String, Json>,
+    field: Field,
+    time_zone: &TimeZone,
+) -> Result<Point, String> {
+    let time = match point.remove("time") {
+        Some(Json::String(time)) => time,
         Some(other) => {
             return Err(format!(
                 "\"time\" is not a string: {}",
@@ -74,35 +98,54 @@ fn parse_point(point: RawPoint, time_zone: &TimeZone) -> Result<Point, String> {
         None => return Err("no \"time\"".into()),
     };
     let start = parse_time(&time, time_zone)?;
-    let sessions = match point.sessions {
-        Some(value) => count(&value).ok_or_else(|| {
+    let name = field.name;
+    let value = match (point.get(name), field.value) {
+        (Some(raw), Value::Count) => count(raw).map(|n| n as f64).ok_or_else(|| {
             format!(
-                "\"sessions\" is not a whole number ≥ 0: {}",
-                clip(&value.to_string())
+                "{name:?} is not a whole number ≥ 0: {}",
+                clip(&raw.to_string())
             )
         })?,
-        None => return Err("no \"sessions\"".into()),
+        (Some(raw), Value::Amount) => amount(raw).ok_or_else(|| {
+            format!(
+                "{name:?} is not a finite number: {}",
+                clip(&raw.to_string())
+            )
+        })?,
+        (None, _) => return Err(format!("no {name:?}")),
     };
-    Ok(Point { start, sessions })
+    Ok(Point { start, value })
 }
 
-/// More sessions than this in one bucket is not a count but corruption: a trillion is over a
-/// hundred sessions per person on Earth in an hour.
-pub const MAX_SESSIONS: u64 = 1_000_000_000_000;
+/// More than this in one bucket is not a count but corruption: a trillion sessions is over a
+/// hundred per person on Earth in an hour.
+pub const MAX_COUNT: u64 = 1_000_000_000_000;
+/// An amount whose size is past this is corruption too (and past f64's exact cents).
+const MAX_AMOUNT: f64 = 1e13;
 
-/// A count: 12, 12.0 or "12"; never negative, fractional or absurd (over [`MAX_SESSIONS`]).
-fn count(value: &Value) -> Option<u64> {
-    const EXACT: f64 = MAX_SESSIONS as f64;
+/// A count: 12, 12.0 or "12"; never negative, fractional or absurd (over [`MAX_COUNT`]).
+fn count(value: &Json) -> Option<u64> {
+    const EXACT: f64 = MAX_COUNT as f64;
     match value {
-        Value::Number(n) => n.as_u64().or_else(|| {
+        Json::Number(n) => n.as_u64().or_else(|| {
             n.as_f64()
                 .filter(|f| *f >= 0.0 && f.fract() == 0.0 && *f <= EXACT)
                 .map(|f| f as u64)
         }),
-        Value::String(s) => s.trim().parse::<u64>().ok(),
+        Json::String(s) => s.trim().parse::<u64>().ok(),
         _ => None,
     }
     .filter(|n| *n as f64 <= EXACT)
+}
+
+/// An amount: 1234.56 or "1234.56"; finite and not absurd (refunds may make it negative).
+fn amount(value: &Json) -> Option<f64> {
+    match value {
+        Json::Number(n) => n.as_f64(),
+        Json::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }
+    .filter(|f| f.is_finite() && f.abs() <= MAX_AMOUNT)
 }
 
 fn describe_json_error(body: &[u8], error: &serde_json::Error) -> String {
@@ -130,8 +173,13 @@ fn clip(text: &str) -> String {
 mod tests {
     use super::*;
 
+    const SESSIONS: Field = Field {
+        name: "sessions",
+        value: Value::Count,
+    };
+
     fn points(body: &str) -> Result<Vec<Point>, String> {
-        parse_points(body.as_bytes(), &TimeZone::UTC)
+        parse_points(body.as_bytes(), SESSIONS, &TimeZone::UTC)
     }
 
     #[test]
@@ -140,7 +188,7 @@ mod tests {
         let got = points(body).unwrap();
         assert_eq!(got.len(), 2);
         assert_eq!(got[1].start, "2026-11-28T10:00:00Z".parse().unwrap());
-        assert_eq!(got[1].sessions, 7);
+        assert_eq!(got[1].value, 7.0);
     }
 
     #[test]
@@ -149,12 +197,12 @@ mod tests {
             points(&format!(
                 r#"{{"data":[{{"time":"2026-11-28","sessions":{sessions}}}]}}"#
             ))
-            .map(|p| p[0].sessions)
+            .map(|p| p[0].value)
         };
-        assert_eq!(one("12"), Ok(12));
-        assert_eq!(one("12.0"), Ok(12));
-        assert_eq!(one("\"12\""), Ok(12));
-        assert_eq!(one("1000000000000"), Ok(MAX_SESSIONS));
+        assert_eq!(one("12"), Ok(12.0));
+        assert_eq!(one("12.0"), Ok(12.0));
+        assert_eq!(one("\"12\""), Ok(12.0));
+        assert_eq!(one("1000000000000"), Ok(MAX_COUNT as f64));
         for bad in [
             "-1",
             "1.5",
@@ -171,6 +219,44 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn amounts_have_cents_and_their_own_field() {
+        let revenue = Field {
+            name: "revenue",
+            value: Value::Amount,
+        };
+        let one = |value: &str| {
+            let body = format!(r#"{{"data":[{{"time":"2026-11-28","revenue":{value}}}]}}"#);
+            parse_points(body.as_bytes(), revenue, &TimeZone::UTC).map(|p| p[0].value)
+        };
+        assert_eq!(one("1234.56"), Ok(1234.56));
+        assert_eq!(one("\"0.99\""), Ok(0.99));
+        assert_eq!(one("-5.5"), Ok(-5.5));
+        for bad in ["null", "\"lots\"", "1e300", "[]"] {
+            let err = one(bad).unwrap_err();
+            assert!(
+                err.contains("\"revenue\" is not a finite number"),
+                "{bad}: {err}"
+            );
+        }
+        let wrong_field = r#"{"data":[{"time":"2026-11-28","sessions":1}]}"#;
+        assert_eq!(
+            parse_points(wrong_field.as_bytes(), revenue, &TimeZone::UTC).unwrap_err(),
+            "data[0]: no \"revenue\""
+        );
+    }
+
+    #[test]
+    fn lists_are_read_by_their_key() {
+        let body = br#"{"message":"success","events":["a","b"]}"#;
+        assert_eq!(parse_list(body, "events").unwrap().len(), 2);
+        assert_eq!(
+            parse_list(body, "products").unwrap_err(),
+            "no \"products\" array"
+        );
+        assert!(parse_list(br#"{"events":{}}"#, "events").is_err());
     }
 
     #[test]

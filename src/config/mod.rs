@@ -7,6 +7,7 @@
 mod api_key;
 mod budget;
 pub mod duration;
+mod export;
 mod raw;
 mod validate;
 
@@ -18,8 +19,9 @@ use jiff::tz::TimeZone;
 
 pub use api_key::{ApiKey, API_KEY_ENV};
 pub use budget::Budget;
+pub use export::{DiscoverSettings, ExportSettings, Pattern};
 
-use crate::series::{Scope, Series, Unit};
+use crate::series::{self, Export, Kind, Lists, Scope, Series, Unit};
 
 /// A series that keeps failing keeps its last values for this many refreshes by default.
 pub const DEFAULT_STALE_INTERVALS: u32 = 3;
@@ -44,6 +46,19 @@ pub struct Config {
     pub refresh: RefreshSettings,
     pub apps: Vec<Scope>,
     pub segments: Vec<Scope>,
+    /// The enabled `export` blocks, in the order of [`Export::ALL`].
+    pub exports: Vec<ExportSettings>,
+    pub discover: Option<DiscoverSettings>,
+    /// At most this many series, configured and discovered together.
+    pub max_series: usize,
+}
+
+/// The series to poll: configured ones first, then what discovery adds, cut at `max_series`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    pub series: Vec<Series>,
+    /// How many were left out past `max_series`.
+    pub dropped: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -119,19 +134,77 @@ impl Config {
         validate::validate(raw, env_key, key_need).map_err(error)
     }
 
-    /// How many series [`Config::series`] holds, without building them.
-    pub fn series_count(&self) -> usize {
-        (1 + self.apps.len()) * (1 + self.segments.len())
-    }
-
-    /// What this configuration costs in requests, and what its budget achieves.
+    /// What the configured series cost in requests, and what the budget achieves.
     pub fn budget(&self) -> Budget {
         Budget::of(self)
     }
 
-    /// Every series the refresher polls, in a stable order.
+    /// How many series [`Config::series`] holds.
+    pub fn series_count(&self) -> usize {
+        self.series().len()
+    }
+
+    /// Every configured series the refresher polls, in a stable order (without discovery).
     pub fn series(&self) -> Vec<Series> {
-        crate::series::series_to_poll(&self.apps, &self.segments)
+        self.plan(&Lists::default()).series
+    }
+
+    /// The series to poll with what discovery found: every configured series first (by kind,
+    /// in the order of the kinds table), then those discovery adds, and none past
+    /// `max_series`, so the cut is deterministic and drops discovered series first.
+    pub fn plan(&self, discovered: &Lists) -> Plan {
+        let configured = self.kinds().flat_map(|(export, kind)| {
+            series::series_of(kind, &self.lists(export, &Lists::default()))
+        });
+        let mut seen = std::collections::HashSet::new();
+        let all: Vec<Series> = configured
+            .chain(self.kinds().flat_map(|(export, kind)| {
+                series::series_of(kind, &self.lists(export, discovered))
+            }))
+            .filter(|s| seen.insert(s.clone()))
+            .collect();
+        let dropped = all.len().saturating_sub(self.max_series);
+        let mut series = all;
+        series.truncate(self.max_series);
+        Plan { series, dropped }
+    }
+
+    /// Every exported kind with its block.
+    pub fn kinds(&self) -> impl Iterator<Item = (&ExportSettings, Kind)> {
+        self.exports
+            .iter()
+            .flat_map(|e| e.kinds.iter().map(move |k| (e, *k)))
+    }
+
+    /// The block that exports `kind`, if any does.
+    pub fn export_of(&self, kind: Kind) -> Option<&ExportSettings> {
+        self.exports.iter().find(|e| e.kinds.contains(&kind))
+    }
+
+    /// The schedule of `kind`: its block's, or `refresh` for a kind no block exports.
+    pub fn schedule_of(&self, kind: Kind) -> &RefreshSettings {
+        self.export_of(kind).map_or(&self.refresh, |e| &e.schedule)
+    }
+
+    /// The lists a block's series are formed from: the configuration's and what was
+    /// discovered, merged (configured names win).
+    fn lists(&self, export: &ExportSettings, discovered: &Lists) -> Lists {
+        let union = |configured: &[String], found: &[String]| -> Vec<String> {
+            let mut out: Vec<String> = configured.to_vec();
+            out.extend(found.iter().filter(|f| !configured.contains(f)).cloned());
+            out
+        };
+        Lists {
+            apps: self.apps.clone(),
+            segments: series::merge_segments(&self.segments, &discovered.segments).0,
+            events: union(&export.events, &discovered.events),
+            products: union(&export.products, &discovered.products),
+        }
+    }
+
+    /// Whether `export` is enabled.
+    pub fn exports_block(&self, export: Export) -> bool {
+        self.exports.iter().any(|e| e.export == export)
     }
 }
 

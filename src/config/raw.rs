@@ -17,6 +17,39 @@ pub struct RawConfig {
     pub apps: Vec<RawNamed>,
     #[serde(default)]
     pub segments: Vec<RawNamed>,
+    /// Absent: sessions only, as before `export` existed.
+    pub export: Option<RawExport>,
+    pub discover: Option<RawDiscover>,
+    pub max_series: Option<i64>,
+}
+
+/// `export:`: which kinds of series, each block with its own schedule.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExport {
+    pub sessions: Option<RawRefresh>,
+    pub kpis: Option<RawRefresh>,
+    pub events: Option<RawRefresh>,
+    pub purchases: Option<RawRefresh>,
+    pub segment_sizes: Option<RawRefresh>,
+}
+
+/// `discover:`: lists read from Braze every `interval`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDiscover {
+    pub interval: Option<String>,
+    pub segments: Option<RawMatch>,
+    pub events: Option<RawMatch>,
+    pub products: Option<RawMatch>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMatch {
+    /// A regular expression; what Braze lists is kept when it matches.
+    #[serde(rename = "match")]
+    pub pattern: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -32,12 +65,20 @@ pub struct RawBraze {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// `refresh:` and each `export.<block>`: one schedule, and the lists some blocks take (which
+/// block takes which is checked in validation, naming the field).
 pub struct RawRefresh {
     pub interval: Option<String>,
     pub unit: Option<String>,
     pub length: Option<i64>,
     pub delay: Option<String>,
     pub stale_after: Option<String>,
+    /// `export.kpis.metrics`.
+    pub metrics: Option<Vec<String>>,
+    /// `export.events.names`.
+    pub names: Option<Vec<String>>,
+    /// `export.purchases.products`.
+    pub products: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,12 +4,13 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::duration::{DurationRange, Pretty};
+use super::export::{self, DEFAULT_MAX_SERIES};
 use super::raw::{RawBraze, RawConfig, RawNamed, RawRefresh};
 use super::{
     api_key, ApiKey, BrazeSettings, Config, KeyNeed, Problem, RefreshSettings,
     DEFAULT_STALE_INTERVALS,
 };
-use crate::series::{Scope, Unit, ALL};
+use crate::series::{Scope, Unit, Units, ALL};
 use crate::time_zone::parse_time_zone;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -34,15 +35,15 @@ pub const STALE_AFTER_RANGE: DurationRange =
 
 /// Collects problems so that one run of `--config.check` reports all of them.
 #[derive(Default)]
-struct Problems(Vec<Problem>);
+pub(super) struct Problems(Vec<Problem>);
 
 impl Problems {
-    fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push(Problem::new(field, message));
     }
 
     /// The value of a `Result`, or the problem recorded under `field` and `None`.
-    fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+    pub(super) fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
         result.map_err(|message| self.add(field, message)).ok()
     }
 }
@@ -61,13 +62,21 @@ pub fn validate(
     let refresh = refresh_settings(raw.refresh, &mut problems);
     let apps = scopes("apps", raw.apps, &mut problems);
     let segments = scopes("segments", raw.segments, &mut problems);
-    match (braze, refresh, problems.0.is_empty()) {
-        (Some(braze), Some(refresh), true) => Ok((
+    let exports = refresh
+        .as_ref()
+        .map(|refresh| export::exports(raw.export, refresh, &mut problems));
+    let discover = export::discover(raw.discover, &mut problems);
+    let max_series = export::max_series(raw.max_series, &mut problems);
+    match (braze, refresh, exports, problems.0.is_empty()) {
+        (Some(braze), Some(refresh), Some(exports), true) => Ok((
             Config {
                 braze,
                 refresh,
                 apps,
                 segments,
+                exports,
+                discover,
+                max_series: max_series.unwrap_or(DEFAULT_MAX_SERIES),
             },
             key_warning,
         )),
@@ -148,45 +157,85 @@ fn braze_settings(
 }
 
 fn refresh_settings(raw: RawRefresh, problems: &mut Problems) -> Option<RefreshSettings> {
+    refuse_lists("refresh", &raw, &[], problems);
+    let defaults = Defaults {
+        interval: DEFAULT_INTERVAL,
+        unit: Unit::Hour,
+        length: DEFAULT_LENGTH as u32,
+        delay: Duration::ZERO,
+        stale_after: None,
+    };
+    schedule("refresh", raw, &defaults, Units::HourOrDay, problems)
+}
+
+/// The values a schedule takes when its fields are left out.
+pub(super) struct Defaults {
+    pub interval: Duration,
+    pub unit: Unit,
+    pub length: u32,
+    pub delay: Duration,
+    /// `None`: [`DEFAULT_STALE_INTERVALS`] times the interval.
+    pub stale_after: Option<Duration>,
+}
+
+/// Checks the schedule fields of `refresh` or of an `export.<block>` (named by `at`).
+pub(super) fn schedule(
+    at: &str,
+    raw: RawRefresh,
+    defaults: &Defaults,
+    units: Units,
+    problems: &mut Problems,
+) -> Option<RefreshSettings> {
+    let field = |name: &str| format!("{at}.{name}");
     let interval = duration(
         problems,
-        "refresh.interval",
+        &field("interval"),
         raw.interval,
-        DEFAULT_INTERVAL,
+        defaults.interval,
         INTERVAL_RANGE,
     );
     let unit = problems.check(
-        "refresh.unit",
-        match raw.unit.as_deref().unwrap_or("hour") {
-            "hour" => Ok(Unit::Hour),
-            "day" => Ok(Unit::Day),
-            other => Err(format!("must be hour or day, got {other:?}")),
+        &field("unit"),
+        match (raw.unit.as_deref(), units) {
+            (None, Units::DayOnly) => Ok(Unit::Day),
+            (None, Units::HourOrDay) => Ok(defaults.unit),
+            (Some("day"), _) => Ok(Unit::Day),
+            (Some("hour"), Units::HourOrDay) => Ok(Unit::Hour),
+            (Some("hour"), Units::DayOnly) => {
+                Err(format!("Braze serves {at} by day only, got \"hour\""))
+            }
+            (Some(other), _) => Err(format!("must be hour or day, got {other:?}")),
         },
     );
     let length = problems.check(
-        "refresh.length",
-        in_range(raw.length.unwrap_or(DEFAULT_LENGTH), 1, 100),
+        &field("length"),
+        in_range(raw.length.unwrap_or(i64::from(defaults.length)), 1, 100),
     );
     let delay = duration(
         problems,
-        "refresh.delay",
+        &field("delay"),
         raw.delay,
-        Duration::ZERO,
+        defaults.delay,
         DELAY_RANGE,
     );
     let interval = interval?;
+    // A value inherited from `refresh` was checked there: its problem is reported once.
+    let check_stale = raw.stale_after.is_some() || defaults.stale_after.is_none();
+    let stale_default = defaults
+        .stale_after
+        .unwrap_or(interval.saturating_mul(DEFAULT_STALE_INTERVALS));
     let stale_after = duration(
         problems,
-        "refresh.stale_after",
+        &field("stale_after"),
         raw.stale_after,
-        interval.saturating_mul(DEFAULT_STALE_INTERVALS),
+        stale_default,
         STALE_AFTER_RANGE,
     );
-    if let Some(s) = stale_after.filter(|s| *s < interval) {
+    if let Some(s) = stale_after.filter(|s| check_stale && *s < interval) {
         problems.add(
-            "refresh.stale_after",
+            field("stale_after"),
             format!(
-                "must be at least refresh.interval ({}), got {}",
+                "must be at least {at}.interval ({}), got {}",
                 Pretty(interval),
                 Pretty(s)
             ),
@@ -199,6 +248,20 @@ fn refresh_settings(raw: RawRefresh, problems: &mut Problems) -> Option<RefreshS
         delay: delay?,
         stale_after: stale_after?,
     })
+}
+
+/// Refuses the list fields (`metrics`, `names`, `products`) that the block `at` does not take.
+pub(super) fn refuse_lists(at: &str, raw: &RawRefresh, takes: &[&str], problems: &mut Problems) {
+    let lists = [
+        ("metrics", raw.metrics.is_some()),
+        ("names", raw.names.is_some()),
+        ("products", raw.products.is_some()),
+    ];
+    for (name, given) in lists {
+        if given && !takes.contains(&name) {
+            problems.add(format!("{at}.{name}"), format!("is not a setting of {at}"));
+        }
+    }
 }
 
 /// Checks `apps` or `segments`: names are label values, ids are Braze identifiers.
@@ -253,7 +316,7 @@ fn check_id(id: Option<String>) -> Result<String, String> {
     Ok(id)
 }
 
-fn in_range(value: i64, min: i64, max: i64) -> Result<i64, String> {
+pub(super) fn in_range(value: i64, min: i64, max: i64) -> Result<i64, String> {
     if (min..=max).contains(&value) {
         Ok(value)
     } else {
@@ -263,7 +326,7 @@ fn in_range(value: i64, min: i64, max: i64) -> Result<i64, String> {
 
 /// A duration field: its default when absent, else parsed by the one duration parser and
 /// checked against `range`; the problem names `field` and quotes the value.
-fn duration(
+pub(super) fn duration(
     problems: &mut Problems,
     field: &str,
     raw: Option<String>,

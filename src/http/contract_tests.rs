@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use super::Site;
 use crate::braze::RateLimit;
 use crate::buckets::{Bucket, Latest};
-use crate::series::{Scope, Series, Unit};
+use crate::series::{Export, Scope, Series, Unit};
 use crate::snapshot::{Labels, SeriesState, Snapshot, SnapshotCell};
 use crate::telemetry::Telemetry;
 
@@ -30,10 +30,10 @@ async fn everything_scraped() -> String {
         reset: Some(now),
     });
     telemetry.hold_off_until(now);
-    telemetry.refresh_completed(std::time::Duration::from_secs(1), now);
+    telemetry.refresh_completed(Export::Sessions, std::time::Duration::from_secs(1), now);
     let bucket = Bucket {
         start: now,
-        sessions: 1,
+        value: 1.0,
     };
     let state = SeriesState {
         attempted: true,
@@ -44,12 +44,12 @@ async fn everything_scraped() -> String {
             in_progress: Some(bucket),
         },
     };
-    let labels = Labels::new(&Series::new(Scope::all(), Scope::all()), Unit::Hour);
+    let labels = Labels::new(&Series::sessions(Scope::all(), Scope::all()), Unit::Hour);
     let snapshots = SnapshotCell::default();
     snapshots.publish(Snapshot::render(
         [(&labels, &state)].into_iter(),
         now,
-        std::time::Duration::from_secs(60),
+        |_| std::time::Duration::from_secs(60),
         0,
     ));
     let site = Arc::new(Site::new(snapshots, telemetry, "/metrics".into(), None));

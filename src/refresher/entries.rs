@@ -22,6 +22,7 @@ pub enum NextAttempt {
 #[derive(Debug)]
 pub struct Entry {
     pub series: Series,
+    pub unit: Unit,
     pub labels: Labels,
     pub state: SeriesState,
     /// The latest failure's kind, so a failing series is logged once per change, not per try.
@@ -35,21 +36,25 @@ pub struct Entries {
 }
 
 impl Entries {
-    /// Entries for `series`, taking over what `old` knew of the same series (the caller passes
-    /// `old` only when its data is still comparable: same endpoint, unit and time zone).
-    pub fn new(series: Vec<Series>, unit: Unit, old: Option<Entries>) -> Self {
+    /// Entries for `series`, each in its unit, taking over what `old` knew of the same series in
+    /// the same unit (the caller passes `old` only when its data is still comparable: same
+    /// endpoint and time zone).
+    pub fn new(series: Vec<(Series, Unit)>, old: Option<Entries>) -> Self {
         let mut kept: HashMap<Series, Entry> = old
             .map(|o| o.list.into_iter().map(|e| (e.series.clone(), e)).collect())
             .unwrap_or_default();
         let list: Vec<Entry> = series
             .into_iter()
-            .map(|s| {
-                kept.remove(&s).unwrap_or_else(|| Entry {
-                    labels: Labels::new(&s, unit),
-                    series: s,
-                    state: SeriesState::default(),
-                    failing: None,
-                })
+            .map(|(s, unit)| {
+                kept.remove(&s)
+                    .filter(|e| e.unit == unit)
+                    .unwrap_or_else(|| Entry {
+                        labels: Labels::new(&s, unit),
+                        series: s,
+                        unit,
+                        state: SeriesState::default(),
+                        failing: None,
+                    })
             })
             .collect();
         let index = list
@@ -94,10 +99,10 @@ impl Entries {
         entry.state.attempted = true;
         entry.state.last_success = Some(now);
         if entry.failing.take().is_some() {
-            info!(series = %entry.series, "fetch recovered");
+            info!(kind = entry.series.kind.spec().name, series = %entry.series, "fetch recovered");
         }
         if latest.complete.is_none() {
-            tracing::debug!(series = %entry.series, points = points.len(), "Braze returned no complete bucket");
+            tracing::debug!(kind = entry.series.kind.spec().name, series = %entry.series, points = points.len(), "Braze returned no complete bucket");
         }
     }
 
@@ -113,11 +118,22 @@ impl Entries {
             FetchError::Status { status, .. } => Some(*status),
             _ => None,
         };
-        let kind = (error.reason(), status);
-        if entry.failing != Some(kind) {
+        let failure = (error.reason(), status);
+        if entry.failing != Some(failure) {
             let retrying = next == NextAttempt::Retry;
-            warn!(series = %entry.series, reason = kind.0.as_str(), error = %error, retrying, "fetch failed");
-            entry.failing = Some(kind);
+            let spec = entry.series.kind.spec();
+            match failure.0 {
+                FailureReason::Forbidden => warn!(
+                    kind = spec.name, series = %entry.series, reason = failure.0.as_str(), error = %error,
+                    permission = spec.permission,
+                    "fetch failed: the API key lacks the permission {}; add it to the key in Braze's dashboard (every other kind keeps working)",
+                    spec.permission
+                ),
+                _ => {
+                    warn!(kind = spec.name, series = %entry.series, reason = failure.0.as_str(), error = %error, retrying, "fetch failed")
+                }
+            }
+            entry.failing = Some(failure);
         }
     }
 

@@ -1,17 +1,18 @@
 //! The background task that asks Braze for every series and publishes what it learns.
 //!
-//! A refresh (a "round") queues every series; requests start as the [`pacing`] rules and
-//! `braze.max_concurrency` allow; each answer is folded into its series' state as it arrives (a
-//! failure marks only its own series down, keeping its last good values); transient failures
-//! are retried with backoff within the interval ([`retry`]). Snapshots are rendered and swapped
-//! in when a round ends, on reload, and every few seconds while a long round runs. Scrapes read
-//! snapshots only, so they never wait on Braze nor cause a request.
+//! Each `export` block has its own schedule (a [`Group`]): a refresh (a "round") queues every
+//! series of the block, every block's interval. Requests of every round start as the
+//! [`crate::pacing`] rules and `braze.max_concurrency` allow; each answer is folded into its series'
+//! state as it arrives (a failure marks only its own series down, keeping its last good values);
+//! transient failures are retried with backoff within the interval ([`retry`]). Snapshots are
+//! rendered and swapped in when a round ends, on reload, and every few seconds while a long
+//! round runs. Scrapes read snapshots only, so they never wait on Braze nor cause a request.
 //!
-//! A reload swaps the configuration between two requests: removed series vanish at once, new
-//! ones are fetched next, unchanged ones keep their values and their schedule.
+//! A reload, or a discovery that changes Braze's lists, swaps the series between two requests:
+//! removed series vanish at once, new ones are fetched next, unchanged ones keep their values
+//! and their schedule.
 
 mod entries;
-pub mod pacing;
 pub mod retry;
 mod round;
 mod source;
@@ -21,27 +22,27 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
-use tracing::warn;
+use tracing::{info, warn};
 
 pub use source::Source;
 
 use crate::braze::{BrazeClient, Fetch, FetchError, RateLimit};
 use crate::buckets::BucketRules;
 use crate::clock::SharedClock;
-use crate::config::{Config, RefreshSettings};
-use crate::series::Series;
+use crate::config::{Budget, Config};
+use crate::pacing::{self, Pacer, Spacing};
+use crate::series::{Export, Kind, Lists, Series};
 use crate::snapshot::{Snapshot, SnapshotCell};
 use crate::telemetry::Telemetry;
 use entries::{Entries, NextAttempt};
-use pacing::{Pacer, Spacing};
 use round::{Coverage, Job, Round};
 
 /// While a round runs, a new snapshot is published at most this often.
 pub const PUBLISH_EVERY: Duration = Duration::from_secs(5);
-/// With nothing new, a snapshot is still rendered again this often (or a quarter of
-/// `refresh.stale_after`, if shorter), so stale data goes even while nothing is fetched, as
+/// With nothing new, a snapshot is still rendered again this often (or a quarter of the
+/// shortest `stale_after`, if shorter), so stale data goes even while nothing is fetched, as
 /// during a long rate-limit hold-off.
 pub const REPUBLISH_EVERY: Duration = Duration::from_secs(60);
 
@@ -50,6 +51,25 @@ pub const REPUBLISH_EVERY: Duration = Duration::from_secs(60);
 pub struct Reload<S> {
     pub config: Config,
     pub source: S,
+}
+
+/// What reaches the refresher from outside: reloads, and the lists discovery read from Braze.
+/// A closed channel is simply never heard from again.
+#[derive(Debug)]
+pub struct Inputs<S> {
+    pub reloads: Option<mpsc::Receiver<Reload<S>>>,
+    pub discoveries: Option<watch::Receiver<Lists>>,
+}
+
+#[cfg(test)]
+impl<S> Inputs<S> {
+    /// No reloads and no discovery.
+    pub fn none() -> Self {
+        Self {
+            reloads: None,
+            discoveries: None,
+        }
+    }
 }
 
 type InFlight = FuturesUnordered<Pin<Box<dyn Future<Output = (Job, Fetch)> + Send>>>;
@@ -61,13 +81,20 @@ enum Published {
     Behind,
 }
 
-/// Where the loop stands between two events: the round running, when the next is due, the
-/// requests in flight, and what is published. [`Refresher::step`] reads and advances it; the
-/// background loop and the tests drive the same step.
-struct Schedule {
+/// One export block's rounds: the one running, and when the next is due.
+#[derive(Debug)]
+struct Group {
+    export: Export,
     round: Option<Round>,
     next_round: Instant,
     rounds_started: u64,
+}
+
+/// Where the loop stands between two events: each block's rounds, the requests in flight, and
+/// what is published. [`Refresher::step`] reads and advances it; the background loop and the
+/// tests drive the same step.
+struct Schedule {
+    groups: Vec<Group>,
     in_flight: InFlight,
     last_publish: Instant,
     published: Published,
@@ -76,19 +103,42 @@ struct Schedule {
 impl std::fmt::Debug for Schedule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Schedule")
-            .field("round", &self.round)
-            .field("next_round", &self.next_round)
+            .field("groups", &self.groups)
             .field("in_flight", &self.in_flight.len())
             .field("published", &self.published)
             .finish()
     }
 }
 
+impl Schedule {
+    fn group_mut(&mut self, export: Export) -> Option<&mut Group> {
+        self.groups.iter_mut().find(|g| g.export == export)
+    }
+
+    /// One group per enabled block of `config`, keeping the state of those that stay.
+    fn regroup(&mut self, config: &Config, now: Instant) {
+        let mut old = std::mem::take(&mut self.groups);
+        self.groups = config
+            .exports
+            .iter()
+            .map(|e| match old.iter().position(|g| g.export == e.export) {
+                Some(i) => old.swap_remove(i),
+                None => Group {
+                    export: e.export,
+                    round: None,
+                    next_round: now,
+                    rounds_started: 0,
+                },
+            })
+            .collect();
+    }
+}
+
 /// What one turn of the loop did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Turn {
-    /// A round of every series ended (and was published).
-    RoundFinished,
+    /// A round of every series of this block ended (and was published).
+    RoundFinished(Export),
     /// Anything else: an answer folded in, a reload applied, a deadline reached.
     Progressed,
 }
@@ -97,7 +147,9 @@ pub enum Turn {
 pub struct Refresher<S: Source = BrazeClient> {
     source: S,
     config: Config,
-    rules: BucketRules,
+    /// What discovery found last: merged into the configuration's lists.
+    discovered: Lists,
+    budget: Budget,
     entries: Entries,
     pacer: Pacer,
     schedule: Schedule,
@@ -114,20 +166,18 @@ impl<S: Source> Refresher<S> {
         telemetry: Telemetry,
         snapshots: SnapshotCell,
     ) -> Self {
-        let entries = Entries::new(config.series(), config.refresh.unit, None);
+        let now = Instant::now();
         let pacer = Pacer::new(config.braze.max_requests_per_hour);
         telemetry.config_loaded(&config, clock.now());
-        let now = Instant::now();
-        Self {
+        let mut refresher = Self {
             source,
-            rules: rules(&config),
-            config,
-            entries,
+            budget: config.budget(),
+            config: config.clone(),
+            discovered: Lists::default(),
+            entries: Entries::default(),
             pacer,
             schedule: Schedule {
-                round: None,
-                next_round: now,
-                rounds_started: 0,
+                groups: Vec::new(),
                 in_flight: InFlight::new(),
                 last_publish: now,
                 published: Published::UpToDate,
@@ -135,28 +185,25 @@ impl<S: Source> Refresher<S> {
             clock,
             telemetry,
             snapshots,
-        }
+        };
+        refresher.apply(config, Comparable::Yes);
+        refresher
     }
 
-    fn settings(&self) -> &RefreshSettings {
-        &self.config.refresh
-    }
-
-    /// Refreshes at once, then every `refresh.interval`, applying reloads as they come, until
-    /// the task is dropped. A refresh that outlasts the interval is not doubled: the ticks it
-    /// overran are skipped and counted.
-    pub async fn run(mut self, reloads: mpsc::Receiver<Reload<S>>) {
-        let mut reloads = Some(reloads);
+    /// Refreshes every block at once, then every block's interval, applying reloads and
+    /// discoveries as they come, until the task is dropped. A refresh that outlasts its
+    /// interval is not doubled: the ticks it overran are skipped and counted.
+    pub async fn run(mut self, mut inputs: Inputs<S>) {
         loop {
-            self.turn(&mut reloads).await;
+            self.turn(&mut inputs).await;
         }
     }
 
     /// One turn of the loop: does what is due ([`Refresher::step`]), then waits for the next
-    /// event (an answer, a reload, or the step's deadline) and folds it in.
-    pub async fn turn(&mut self, reloads: &mut Option<mpsc::Receiver<Reload<S>>>) -> Turn {
+    /// event (an answer, a reload, a discovery, or the step's deadline) and folds it in.
+    pub async fn turn(&mut self, inputs: &mut Inputs<S>) -> Turn {
         let (wake_at, turn) = self.step(Instant::now());
-        if turn == Turn::RoundFinished {
+        if turn != Turn::Progressed {
             return turn;
         }
         let in_flight = &mut self.schedule.in_flight;
@@ -165,32 +212,34 @@ impl<S: Source> Refresher<S> {
                 self.complete(job, fetch);
                 self.schedule.published = Published::Behind;
             }
-            reload = recv(reloads), if reloads.is_some() => match reload {
+            reload = recv(&mut inputs.reloads), if inputs.reloads.is_some() => match reload {
                 Some(reload) => {
                     self.reconfigure(reload);
                     self.publish();
                 }
-                None => *reloads = None,
+                None => inputs.reloads = None,
+            },
+            lists = changed(&mut inputs.discoveries), if inputs.discoveries.is_some() => match lists {
+                Some(lists) => {
+                    self.discovered = lists;
+                    self.apply(self.config.clone(), Comparable::Yes);
+                    self.publish();
+                }
+                None => inputs.discoveries = None,
             },
             () = sleep_until(wake_at) => {}
         }
         Turn::Progressed
     }
 
-    /// Does everything due at `now`: starts a round, starts requests, ends a round, publishes.
+    /// Does everything due at `now`: starts rounds, starts requests, ends rounds, publishes.
     /// Returns the next instant something falls due, if any.
     fn step(&mut self, now: Instant) -> (Option<Instant>, Turn) {
-        if self.schedule.round.is_none() && now >= self.schedule.next_round {
-            self.schedule.round = Some(self.start_round(now));
-        }
+        self.start_due_rounds(now);
         let dispatch_at = self.dispatch(now);
-        if let Some(done) = self.take_finished_round() {
+        if let Some(finished) = self.finish_rounds() {
             self.publish();
-            if done.coverage == Coverage::Every {
-                self.schedule.next_round = self.round_finished(&done, self.schedule.next_round);
-                return (None, Turn::RoundFinished);
-            }
-            return (Some(Instant::now()), Turn::Progressed);
+            return (Some(Instant::now()), finished);
         }
         let publish_at = self.schedule.last_publish
             + match self.schedule.published {
@@ -201,84 +250,155 @@ impl<S: Source> Refresher<S> {
             self.publish();
             return (Some(now), Turn::Progressed);
         }
-        let next_round_at = self
+        let next_rounds = self
             .schedule
-            .round
-            .is_none()
-            .then_some(self.schedule.next_round);
-        let wake_at = [dispatch_at, Some(publish_at), next_round_at]
-            .into_iter()
-            .flatten()
+            .groups
+            .iter()
+            .filter(|g| g.round.is_none())
+            .map(|g| g.next_round);
+        let wake_at = next_rounds
+            .chain([dispatch_at, Some(publish_at)].into_iter().flatten())
             .min();
         (wake_at, Turn::Progressed)
     }
 
-    /// The round, once nothing of it is queued, waiting or in flight.
-    fn take_finished_round(&mut self) -> Option<Round> {
-        let finished = self.schedule.round.as_ref().is_some_and(Round::is_done)
-            && self.schedule.in_flight.is_empty();
-        finished.then(|| self.schedule.round.take()).flatten()
+    fn start_due_rounds(&mut self, now: Instant) {
+        let mut started = false;
+        for i in 0..self.schedule.groups.len() {
+            let group = &self.schedule.groups[i];
+            if group.round.is_some() || now < group.next_round {
+                continue;
+            }
+            let export = group.export;
+            let interval = self.interval_of(export);
+            let series: Vec<Series> = self
+                .entries
+                .series()
+                .filter(|s| self.config.export_of(s.kind).map(|e| e.export) == Some(export))
+                .cloned()
+                .collect();
+            let group = &mut self.schedule.groups[i];
+            let spacing = match group.rounds_started {
+                0 => Spacing::Burst,
+                _ => Spacing::Spread,
+            };
+            group.rounds_started += 1;
+            group.round = Some(Round::new(
+                series.into_iter(),
+                now,
+                now + interval,
+                Coverage::Every,
+                spacing,
+            ));
+            started = true;
+        }
+        if started {
+            self.update_spacing();
+        }
+    }
+
+    /// Spread only when no running round bursts (a first refresh, or series a change added).
+    fn update_spacing(&mut self) {
+        let bursting = self
+            .schedule
+            .groups
+            .iter()
+            .filter_map(|g| g.round.as_ref())
+            .any(|r| r.spacing == Spacing::Burst);
+        let spacing = match bursting {
+            true => Spacing::Burst,
+            false => Spacing::Spread,
+        };
+        self.pacer
+            .set_spacing(spacing, self.budget.requests_per_hour());
+    }
+
+    /// Ends the rounds with nothing left; a full one schedules its block's next.
+    fn finish_rounds(&mut self) -> Option<Turn> {
+        let mut finished = None;
+        for i in 0..self.schedule.groups.len() {
+            let group = &mut self.schedule.groups[i];
+            if !group.round.as_ref().is_some_and(Round::is_done) {
+                continue;
+            }
+            let round = group.round.take().expect("checked above");
+            let export = group.export;
+            if round.coverage == Coverage::Every {
+                let due = self.schedule.groups[i].next_round;
+                self.schedule.groups[i].next_round = self.round_finished(export, &round, due);
+                finished = Some(Turn::RoundFinished(export));
+            }
+        }
+        self.update_spacing();
+        finished
     }
 
     fn republish_every(&self) -> Duration {
-        REPUBLISH_EVERY.min(self.stale_after() / 4)
+        self.config
+            .exports
+            .iter()
+            .map(|e| self.budget.effective_stale_after(e.export) / 4)
+            .fold(REPUBLISH_EVERY, Duration::min)
     }
 
-    /// How long a series keeps its values without an answer: what the budget lets a refresh
-    /// achieve, never less (see [`crate::config::Budget::effective_stale_after`]).
-    fn stale_after(&self) -> Duration {
-        self.config.budget().effective_stale_after()
+    /// How long a series of `kind` keeps its values without an answer: what the budget lets
+    /// its block's refresh achieve, never less (see [`Budget::effective_stale_after`]).
+    fn stale_after(&self, kind: Kind) -> Duration {
+        self.config.export_of(kind).map_or(Duration::ZERO, |e| {
+            self.budget.effective_stale_after(e.export)
+        })
     }
 
-    fn start_round(&mut self, now: Instant) -> Round {
-        let spacing = match self.schedule.rounds_started {
-            0 => Spacing::Burst,
-            _ => Spacing::Spread,
-        };
-        self.schedule.rounds_started += 1;
-        self.pacer
-            .set_spacing(spacing, self.entries.len(), self.settings().interval);
-        Round::new(
-            self.entries.series().cloned(),
-            now,
-            now + self.settings().interval,
-            Coverage::Every,
-        )
+    fn interval_of(&self, export: Export) -> Duration {
+        self.config
+            .exports
+            .iter()
+            .find(|e| e.export == export)
+            .map_or(self.config.refresh.interval, |e| e.schedule.interval)
     }
 
-    /// Records a finished full round; returns when the next is due.
-    fn round_finished(&mut self, round: &Round, due: Instant) -> Instant {
+    /// Records a finished full round; returns when the block's next is due.
+    fn round_finished(&mut self, export: Export, round: &Round, due: Instant) -> Instant {
         let now = Instant::now();
         self.telemetry
-            .refresh_completed(now - round.started, self.clock.now());
-        let interval = self.settings().interval;
+            .refresh_completed(export, now - round.started, self.clock.now());
+        let interval = self.interval_of(export);
         let (next, missed) = next_due(due, now, interval);
         if missed > 0 {
             warn!(
+                export = export.as_str(),
                 skipped = missed,
                 interval = %humantime::format_duration(interval),
-                "refresh took longer than refresh.interval; skipping the refreshes that fell due meanwhile"
+                "refresh took longer than its interval; skipping the refreshes that fell due meanwhile"
             );
-            self.telemetry.refreshes_skipped(u64::from(missed));
+            self.telemetry.refreshes_skipped(export, u64::from(missed));
         }
         next
     }
 
-    /// Starts every request that may start now; returns when the next one may, if any waits.
+    /// Starts every request that may start now, the earliest ready round first; returns when
+    /// the next one may, if any waits.
     fn dispatch(&mut self, now: Instant) -> Option<Instant> {
         let max = self.config.braze.max_concurrency;
-        let round = self.schedule.round.as_mut()?;
         while self.schedule.in_flight.len() < max {
-            let ready_at = round.next_ready()?;
+            let (i, ready_at) = self
+                .schedule
+                .groups
+                .iter()
+                .enumerate()
+                .filter_map(|(i, g)| Some((i, g.round.as_ref()?.next_ready()?)))
+                .min_by_key(|(_, at)| *at)?;
             let start_at = self.pacer.next_start(now).max(ready_at);
             if start_at > now {
                 return Some(start_at);
             }
+            let round = self.schedule.groups[i].round.as_mut()?;
             let job = round.pop_ready(now)?;
             self.pacer.started(now);
             self.telemetry.request_sent();
             let source = self.source.clone();
-            let (unit, length) = (self.config.refresh.unit, self.config.refresh.length);
+            let schedule = self.config.schedule_of(job.series.kind);
+            let (unit, length) = (schedule.unit, schedule.length);
             let telemetry = self.telemetry.clone();
             self.schedule.in_flight.push(Box::pin(async move {
                 let started = Instant::now();
@@ -290,9 +410,18 @@ impl<S: Source> Refresher<S> {
         None
     }
 
+    /// The round `series` belongs to, if it runs.
+    fn round_of(&mut self, series: &Series) -> Option<&mut Round> {
+        let export = self.config.export_of(series.kind)?.export;
+        self.schedule.group_mut(export)?.round.as_mut()
+    }
+
     /// Folds one answer in: budget, state, and a retry when it is worth one.
     fn complete(&mut self, job: Job, fetch: Fetch) {
         let now = Instant::now();
+        if let Some(round) = self.round_of(&job.series) {
+            round.answered();
+        }
         let rate_limited = matches!(fetch.result, Err(FetchError::Status { status: 429, .. }));
         if let Some(limit) = &fetch.rate_limit {
             self.telemetry.rate_limit(limit);
@@ -308,8 +437,9 @@ impl<S: Source> Refresher<S> {
         }
         match fetch.result {
             Ok(points) => {
+                let rules = self.rules(job.series.kind);
                 self.entries
-                    .succeeded(&job.series, &points, &self.rules, self.clock.now());
+                    .succeeded(&job.series, &points, &rules, self.clock.now());
             }
             Err(error) => {
                 self.telemetry.request_failed(error.reason());
@@ -321,20 +451,21 @@ impl<S: Source> Refresher<S> {
                             .map_or(backoff, |held| held.max(backoff))
                     });
                 let series = job.series.clone();
+                let polled = self.entries.contains(&series);
                 let round = self
-                    .schedule
-                    .round
-                    .as_mut()
+                    .round_of(&series)
                     .filter(|r| retry_at.is_some_and(|t| t < r.deadline))
-                    .filter(|_| self.entries.contains(&series));
+                    .filter(|_| polled);
                 let next = match (round, retry_at) {
                     (Some(round), Some(at)) => {
-                        self.telemetry.retry_scheduled();
                         round.retry(job, at);
                         NextAttempt::Retry
                     }
                     _ => NextAttempt::NextRefresh,
                 };
+                if next == NextAttempt::Retry {
+                    self.telemetry.retry_scheduled();
+                }
                 self.entries.failed(&series, &error, next);
             }
         }
@@ -358,44 +489,98 @@ impl<S: Source> Refresher<S> {
     /// Applies a new configuration between two requests.
     fn reconfigure(&mut self, reload: Reload<S>) {
         let Reload { config, source } = reload;
-        let now = Instant::now();
-        let comparable = config.braze.url == self.config.braze.url
+        let comparable = match config.braze.url == self.config.braze.url
             && config.braze.time_zone == self.config.braze.time_zone
-            && config.refresh.unit == self.config.refresh.unit;
-        let old = std::mem::take(&mut self.entries);
-        let new_series: Vec<Series> = config
-            .series()
-            .into_iter()
-            .filter(|s| !comparable || !old.contains(s))
-            .collect();
-        self.entries = Entries::new(
-            config.series(),
-            config.refresh.unit,
-            comparable.then_some(old),
-        );
-        if config.refresh.interval != self.config.refresh.interval {
-            self.schedule.next_round = self.schedule.next_round.min(now + config.refresh.interval);
+        {
+            true => Comparable::Yes,
+            false => Comparable::No,
+        };
+        let now = Instant::now();
+        for export in &config.exports {
+            let old = self.interval_of(export.export);
+            if let Some(group) = self.schedule.group_mut(export.export) {
+                if export.schedule.interval != old {
+                    group.next_round = group.next_round.min(now + export.schedule.interval);
+                }
+            }
         }
         self.pacer
             .set_max_per_hour(config.braze.max_requests_per_hour);
-        self.rules = rules(&config);
         self.source = source;
         self.telemetry.config_loaded(&config, self.clock.now());
+        self.apply(config, comparable);
+    }
+
+    /// Polls `config`'s series with what discovery found: keeps the state of series that
+    /// stay (when `comparable`), drops the removed ones from their rounds, and fetches the new
+    /// ones next.
+    fn apply(&mut self, config: Config, comparable: Comparable) {
+        let now = Instant::now();
+        let plan = config.plan(&self.discovered);
+        if plan.dropped > 0 {
+            warn!(
+                dropped = plan.dropped,
+                max_series = config.max_series,
+                "configuration and discovery ask for more series than max_series; the last ones (discovered first) are not polled"
+            );
+        }
+        let old = std::mem::take(&mut self.entries);
+        let keep_old = comparable == Comparable::Yes;
+        let new_series: Vec<Series> = plan
+            .series
+            .iter()
+            .filter(|s| !keep_old || !old.contains(s))
+            .cloned()
+            .collect();
+        let keys = plan
+            .series
+            .iter()
+            .map(|s| (s.clone(), config.schedule_of(s.kind).unit))
+            .collect();
+        self.entries = Entries::new(keys, keep_old.then_some(old));
+        self.budget = Budget::planned(&config, &plan);
+        self.telemetry.series_planned(&self.budget, plan.dropped);
         self.config = config;
-        let interval = self.settings().interval;
-        match &mut self.schedule.round {
-            Some(round) => round.reconfigure(|s| self.entries.contains(s), new_series),
-            None if !new_series.is_empty() => {
-                self.pacer
-                    .set_spacing(Spacing::Burst, new_series.len(), interval);
-                self.schedule.round = Some(Round::new(
-                    new_series.into_iter(),
-                    now,
-                    now + interval,
-                    Coverage::Added,
-                ));
+        self.schedule.regroup(&self.config, now);
+        for group in &mut self.schedule.groups {
+            let added: Vec<Series> = new_series
+                .iter()
+                .filter(|s| self.config.export_of(s.kind).map(|e| e.export) == Some(group.export))
+                .cloned()
+                .collect();
+            let entries = &self.entries;
+            match &mut group.round {
+                Some(round) => round.reconfigure(|s| entries.contains(s), added),
+                // A block not started yet fetches its series when its first round comes.
+                None if group.rounds_started == 0 => {}
+                None if !added.is_empty() => {
+                    let interval = self
+                        .config
+                        .exports
+                        .iter()
+                        .find(|e| e.export == group.export)
+                        .map_or(self.config.refresh.interval, |e| e.schedule.interval);
+                    group.round = Some(Round::new(
+                        added.into_iter(),
+                        now,
+                        now + interval,
+                        Coverage::Added,
+                        Spacing::Burst,
+                    ));
+                }
+                None => {}
             }
-            None => {}
+        }
+        self.update_spacing();
+        info!(series = self.entries.len(), "series to poll");
+    }
+
+    fn rules(&self, kind: Kind) -> BucketRules {
+        let schedule = self.config.schedule_of(kind);
+        BucketRules {
+            unit: schedule.unit,
+            time_zone: self.config.braze.time_zone.clone(),
+            delay: schedule.delay,
         }
     }
 
@@ -407,7 +592,7 @@ impl<S: Source> Refresher<S> {
             Snapshot::render(
                 self.entries.states(),
                 self.clock.now(),
-                self.stale_after(),
+                |kind| self.stale_after(kind),
                 self.snapshots.current().encoded.text.len(),
             )
         };
@@ -424,6 +609,13 @@ impl<S: Source> Refresher<S> {
     }
 }
 
+/// Whether the old state can be kept: the same workspace (URL) and time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Comparable {
+    Yes,
+    No,
+}
+
 /// The next reload, or never once the channel is gone.
 async fn recv<S>(reloads: &mut Option<mpsc::Receiver<Reload<S>>>) -> Option<Reload<S>> {
     match reloads {
@@ -432,11 +624,14 @@ async fn recv<S>(reloads: &mut Option<mpsc::Receiver<Reload<S>>>) -> Option<Relo
     }
 }
 
-fn rules(config: &Config) -> BucketRules {
-    BucketRules {
-        unit: config.refresh.unit,
-        time_zone: config.braze.time_zone.clone(),
-        delay: config.refresh.delay,
+/// The next lists discovery publishes, or `None` once its sender is gone.
+async fn changed(discoveries: &mut Option<watch::Receiver<Lists>>) -> Option<Lists> {
+    match discoveries {
+        Some(receiver) => match receiver.changed().await {
+            Ok(()) => Some(receiver.borrow_and_update().clone()),
+            Err(_) => None,
+        },
+        None => std::future::pending().await,
     }
 }
 

@@ -49,7 +49,7 @@ mod tests {
     use crate::series::Scope;
 
     fn series(name: &str) -> Series {
-        Series::new(Scope::named(name, "x"), Scope::all())
+        Series::sessions(Scope::named(name, "x"), Scope::all())
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 
 use tokio::time::Instant;
 
+use crate::pacing::Spacing;
 use crate::series::Series;
 
 /// One request to make: a series, and which attempt this is (from 1).
@@ -28,9 +29,13 @@ pub struct Round {
     /// Retries are not scheduled past this: the next round asks again anyway.
     pub deadline: Instant,
     pub coverage: Coverage,
+    /// How its requests follow one another.
+    pub spacing: Spacing,
     queue: VecDeque<Job>,
     /// Jobs waiting out a backoff, with the instant they may start.
     retries: Vec<(Instant, Job)>,
+    /// Jobs started and not yet answered.
+    in_flight: usize,
 }
 
 impl Round {
@@ -39,18 +44,27 @@ impl Round {
         started: Instant,
         deadline: Instant,
         coverage: Coverage,
+        spacing: Spacing,
     ) -> Self {
         Self {
             started,
             deadline,
             coverage,
+            spacing,
             queue: series.map(|series| Job { series, attempt: 1 }).collect(),
             retries: Vec::new(),
+            in_flight: 0,
         }
     }
 
+    /// Nothing queued, waiting or in flight.
     pub fn is_done(&self) -> bool {
-        self.queue.is_empty() && self.retries.is_empty()
+        self.queue.is_empty() && self.retries.is_empty() && self.in_flight == 0
+    }
+
+    /// One of its jobs was answered (and may come back through [`Round::retry`]).
+    pub fn answered(&mut self) {
+        self.in_flight = self.in_flight.saturating_sub(1);
     }
 
     /// When the next job may start, ignoring pacing: now for a queued one, else the earliest
@@ -72,10 +86,12 @@ impl Round {
             .filter(|(_, (at, _))| *at <= now)
             .min_by_key(|(_, (at, _))| *at)
             .map(|(i, _)| i);
-        match due {
+        let job = match due {
             Some(i) => Some(self.retries.swap_remove(i).1),
             None => self.queue.pop_front(),
-        }
+        };
+        self.in_flight += usize::from(job.is_some());
+        job
     }
 
     pub fn retry(&mut self, job: Job, at: Instant) {
@@ -106,7 +122,7 @@ mod tests {
     use crate::series::Scope;
 
     fn series(name: &str) -> Series {
-        Series::new(Scope::named(name, name), Scope::all())
+        Series::sessions(Scope::named(name, name), Scope::all())
     }
 
     #[test]
@@ -117,15 +133,20 @@ mod tests {
             t0,
             t0 + Duration::from_secs(60),
             Coverage::Every,
+            Spacing::Burst,
         );
         let a = round.pop_ready(t0).unwrap();
         assert_eq!(a.series, series("a"));
+        round.answered();
         round.retry(a, t0 + Duration::from_secs(2));
         assert_eq!(round.pop_ready(t0).unwrap().series, series("b"));
         assert_eq!(round.next_ready(), Some(t0 + Duration::from_secs(2)));
         assert!(round.pop_ready(t0 + Duration::from_secs(1)).is_none());
         let retried = round.pop_ready(t0 + Duration::from_secs(2)).unwrap();
         assert_eq!((retried.series, retried.attempt), (series("a"), 2));
+        assert!(!round.is_done(), "two jobs are in flight");
+        round.answered();
+        round.answered();
         assert!(round.is_done());
         assert_eq!(round.next_ready(), None);
     }
@@ -138,6 +159,7 @@ mod tests {
             t0,
             t0,
             Coverage::Every,
+            Spacing::Burst,
         );
         round.retry(
             Job {
@@ -148,7 +170,7 @@ mod tests {
         );
         round.reconfigure(|s| s != &series("b"), vec![series("n1"), series("n2")]);
         let order: Vec<String> = std::iter::from_fn(|| round.pop_ready(t0))
-            .map(|j| j.series.app.name)
+            .map(|j| j.series.scopes[0].name.clone())
             .collect();
         assert_eq!(order, ["n1", "n2", "a", "c"]);
     }

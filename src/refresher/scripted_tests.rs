@@ -67,7 +67,7 @@ impl Scripted {
 
 impl Source for Scripted {
     async fn fetch(&self, series: &Series, _unit: Unit, _length: u32) -> Fetch {
-        let name = format!("{}/{}", series.app.name, series.segment.name);
+        let name = format!("{}/{}", series.scopes[0].name, series.scopes[1].name);
         let nth = {
             let mut log = self.log.lock().unwrap();
             let nth = log.iter().filter(|(_, s)| *s == name).count();
@@ -87,7 +87,7 @@ impl Source for Scripted {
         let result = (self.script)(series, nth).map(|()| {
             vec![Point {
                 start: "2026-11-28T09:00:00Z".parse().unwrap(),
-                sessions: 42,
+                value: 42.0,
             }]
         });
         let rate_limit = match &result {
@@ -123,6 +123,14 @@ fn config(
         text = text.replace("segments:\n", "");
     }
     Config::parse(&text, std::path::Path::new("t.yml"), Some("k".into())).unwrap()
+}
+
+/// `stale_after` for `refresh` and the sessions block that inherits it.
+fn set_stale_after(config: &mut Config, stale_after: Duration) {
+    config.refresh.stale_after = stale_after;
+    for export in &mut config.exports {
+        export.schedule.stale_after = stale_after;
+    }
 }
 
 struct Running {
@@ -177,7 +185,11 @@ fn start_with_clock(
         snapshots.clone(),
     );
     let (reloads, receiver) = mpsc::channel(1);
-    let task = tokio::spawn(refresher.run(receiver));
+    let inputs = Inputs {
+        reloads: Some(receiver),
+        discoveries: None,
+    };
+    let task = tokio::spawn(refresher.run(inputs));
     Running {
         telemetry,
         snapshots,
@@ -256,8 +268,9 @@ async fn after_a_429_nothing_is_sent_until_the_reset() {
             .failures(crate::braze::FailureReason::RateLimited),
         3
     );
-    assert!(text(&running.snapshots)
-        .contains("braze_up{app_name=\"a1\",segment_name=\"all\",unit=\"hour\"} 1"));
+    assert!(text(&running.snapshots).contains(
+        "braze_up{kind=\"sessions\",app_name=\"a1\",segment_name=\"all\",unit=\"hour\"} 1"
+    ));
 }
 
 #[tokio::test(start_paused = true)]
@@ -281,7 +294,7 @@ async fn a_429_without_a_reset_header_holds_off_for_the_default() {
 
 #[tokio::test(start_paused = true)]
 async fn transient_failures_are_retried_with_backoff_but_client_errors_are_not() {
-    let script = |series: &Series, nth: usize| match (series.app.name.as_str(), nth) {
+    let script = |series: &Series, nth: usize| match (series.scopes[0].name.as_str(), nth) {
         ("a1", 0 | 1) => Err(FetchError::Status {
             status: 503,
             message: None,
@@ -307,7 +320,7 @@ async fn transient_failures_are_retried_with_backoff_but_client_errors_are_not()
         .filter(|(_, s)| s == "a2/all")
         .count();
     assert_eq!(a1.len(), 3, "two 503s then a success: {a1:?}");
-    let s = Series::new(Scope::named("a1", "app-1"), Scope::all());
+    let s = Series::sessions(Scope::named("a1", "app-1"), Scope::all());
     let first_wait = retry::backoff(&s, 1).as_secs_f64();
     let second_wait = retry::backoff(&s, 2).as_secs_f64();
     assert_eq!(a1[1], (1.0 + first_wait).floor() as u64);
@@ -316,11 +329,15 @@ async fn transient_failures_are_retried_with_backoff_but_client_errors_are_not()
     assert_eq!(running.telemetry.retries(), 2);
     let out = text(&running.snapshots);
     assert!(
-        out.contains("braze_up{app_name=\"a1\",segment_name=\"all\",unit=\"hour\"} 1"),
+        out.contains(
+            "braze_up{kind=\"sessions\",app_name=\"a1\",segment_name=\"all\",unit=\"hour\"} 1"
+        ),
         "{out}"
     );
     assert!(
-        out.contains("braze_up{app_name=\"a2\",segment_name=\"all\",unit=\"hour\"} 0"),
+        out.contains(
+            "braze_up{kind=\"sessions\",app_name=\"a2\",segment_name=\"all\",unit=\"hour\"} 0"
+        ),
         "{out}"
     );
 }
@@ -398,7 +415,7 @@ async fn stale_data_goes_even_while_nothing_is_fetched() {
     });
     source.reset_in = Duration::from_secs(7200);
     let mut config = config(0, 0, 60, 1, 250_000);
-    config.refresh.stale_after = Duration::from_secs(300);
+    set_stale_after(&mut config, Duration::from_secs(300));
     let clock = Arc::new(TokioClock {
         start: Instant::now(),
     });
@@ -418,7 +435,9 @@ async fn stale_data_goes_even_while_nothing_is_fetched() {
         "gone after stale_after, without a fetch:\n{out}"
     );
     assert!(
-        out.contains("braze_up{app_name=\"all\",segment_name=\"all\",unit=\"hour\"} 0"),
+        out.contains(
+            "braze_up{kind=\"sessions\",app_name=\"all\",segment_name=\"all\",unit=\"hour\"} 0"
+        ),
         "{out}"
     );
     assert_eq!(source.start_times(), [0, 60], "nothing sent while held off");
@@ -431,7 +450,7 @@ async fn healthy_series_keep_their_data_when_the_budget_stretches_a_pass() {
     // of 3 × 2 s: a staleness counted in intervals blanked 10 of the 12 healthy series.
     let source = Scripted::new(Duration::from_millis(10), |_, _| Ok(()));
     let mut config = config(3, 2, 2, 4, 1800);
-    config.refresh.stale_after = Duration::from_secs(6);
+    set_stale_after(&mut config, Duration::from_secs(6));
     assert_eq!(config.series_count(), 12);
     let clock = Arc::new(TokioClock {
         start: Instant::now(),

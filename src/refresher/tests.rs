@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use super::*;
 use crate::clock::ManualClock;
 use crate::config::{ApiKey, BrazeSettings};
-use crate::series::{Scope, Unit};
+use crate::series::Unit;
 use braze_simulator::{
     self as simulator, Fault, FaultTarget, Simulator, SimulatorConfig, TimeFormat,
 };
@@ -58,29 +58,24 @@ async fn harness(setup: Setup) -> Harness {
     sim.clock = simulator::Clock::from_fn(move || crate::clock::Clock::now(&sim_clock));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let simulator = Simulator::start(sim, listener).await.unwrap();
-    let config = Config {
-        braze: BrazeSettings {
-            url: simulator.url().parse().unwrap(),
-            api_key: ApiKey::new(KEY).unwrap(),
-            time_zone: time_zone.clone(),
-            time_zone_name: setup.time_zone.into(),
-            timeout: Duration::from_secs(5),
-            max_concurrency: 3,
-            max_requests_per_hour: 10_000,
-        },
-        refresh: RefreshSettings {
-            interval: Duration::from_secs(60),
-            unit: setup.unit,
-            length: 3,
-            delay: setup.delay,
-            stale_after: Duration::from_secs(180),
-        },
-        apps: vec![
-            Scope::named("ios", simulator::DEMO_APPS[0]),
-            Scope::named("android", simulator::DEMO_APPS[1]),
-        ],
-        segments: vec![Scope::named("paying", simulator::DEMO_SEGMENTS[0])],
-    };
+    let config = Config::parse(
+        &format!(
+            "braze:\n  url: {url}\n  time_zone: \"{tz}\"\n  timeout: 5s\n  max_concurrency: 3\n\
+             refresh:\n  interval: 60s\n  unit: {unit}\n  length: 3\n  delay: {delay}s\n  stale_after: 180s\n\
+             apps:\n  - {{name: ios, id: {ios}}}\n  - {{name: android, id: {android}}}\n\
+             segments:\n  - {{name: paying, id: {paying}}}\n",
+            url = simulator.url(),
+            tz = setup.time_zone,
+            unit = setup.unit,
+            delay = setup.delay.as_secs(),
+            ios = simulator::DEMO_APPS[0],
+            android = simulator::DEMO_APPS[1],
+            paying = simulator::DEMO_SEGMENTS[0],
+        ),
+        std::path::Path::new("refresher-test.yml"),
+        Some(KEY.into()),
+    )
+    .unwrap();
     let telemetry = Telemetry::new();
     let snapshots = SnapshotCell::default();
     let client = BrazeClient::new(&config.braze).unwrap();
@@ -109,8 +104,12 @@ impl Harness {
         let text = std::str::from_utf8(&snapshot.encoded.text)
             .unwrap()
             .to_string();
+        let kind = match metric {
+            "braze_up" | "braze_last_success_timestamp_seconds" => "kind=\"sessions\",",
+            _ => "",
+        };
         let prefix = format!(
-            "{metric}{{app_name=\"{app}\",segment_name=\"{segment}\",unit=\"{}\"}} ",
+            "{metric}{{{kind}app_name=\"{app}\",segment_name=\"{segment}\",unit=\"{}\"}} ",
             self.unit
         );
         text.lines()
@@ -122,9 +121,15 @@ impl Harness {
     /// ends, started now and burst like a first refresh, so the test need not wait out the
     /// interval or the spreading on the real clock that real HTTP needs.
     async fn refresh(&mut self) {
-        self.refresher.schedule.next_round = Instant::now();
-        self.refresher.schedule.rounds_started = 0;
-        while self.refresher.turn(&mut None).await != Turn::RoundFinished {}
+        for group in &mut self.refresher.schedule.groups {
+            group.next_round = Instant::now();
+            group.rounds_started = 0;
+        }
+        let mut inputs = Inputs::none();
+        while !matches!(
+            self.refresher.turn(&mut inputs).await,
+            Turn::RoundFinished(Export::Sessions)
+        ) {}
     }
 
     /// What the simulator counts for the bucket starting at `start`, for `app_id`, all users.

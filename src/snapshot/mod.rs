@@ -17,10 +17,10 @@ use jiff::Timestamp;
 pub use encoded::Encoded;
 
 use crate::buckets::Latest;
-use crate::series::{Series, Unit};
+use crate::series::{Kind, KindSpec, Series, Unit, KINDS};
 
 /// What the exporter knows of one series.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SeriesState {
     /// Whether the series was asked for at all: a series new since a reload is not shown
     /// (not even as down) until its first answer.
@@ -32,20 +32,31 @@ pub struct SeriesState {
     pub latest: Latest,
 }
 
-/// One series' label set, written once: `{app_name="ios",segment_name="all",unit="hour"}`.
+/// One series' label set, written once: its kind, and its own labels as the text format
+/// writes them between braces (`app_name="ios",segment_name="all",unit="hour"`). The data
+/// gauges carry those; `braze_up` and `braze_last_success_timestamp_seconds` add `kind`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Labels(String);
+pub struct Labels {
+    kind: Kind,
+    text: String,
+}
 
 impl Labels {
     pub fn new(series: &Series, unit: Unit) -> Self {
-        let mut text = String::from("{app_name=\"");
-        escape_into(&mut text, &series.app.name);
-        text.push_str("\",segment_name=\"");
-        escape_into(&mut text, &series.segment.name);
-        text.push_str("\",unit=\"");
+        let mut text = String::new();
+        for (filter, scope) in series.filters() {
+            text.push_str(filter.label());
+            text.push_str("=\"");
+            escape_into(&mut text, &scope.name);
+            text.push_str("\",");
+        }
+        text.push_str("unit=\"");
         text.push_str(unit.as_str());
-        text.push_str("\"}");
-        Self(text)
+        text.push('"');
+        Self {
+            kind: series.kind,
+            text,
+        }
     }
 }
 
@@ -75,38 +86,43 @@ impl Snapshot {
         }
     }
 
-    /// Renders every series. Data gauges of a series whose last success is older than
-    /// `stale_after` (or that never succeeded) are left out; its `braze_up` stays.
-    /// `size_hint` (the previous snapshot's length) sizes the buffer at once, so rendering does
-    /// not grow it by doubling, which left the allocator holding several copies' worth.
+    /// Renders every series: each kind's data gauges, then `braze_up` and
+    /// `braze_last_success_timestamp_seconds` for all. Data gauges of a series whose last
+    /// success is older than its kind's `stale_after` (or that never succeeded) are left out;
+    /// its `braze_up` stays. `size_hint` (the previous snapshot's length) sizes the buffer at
+    /// once, so rendering does not grow it by doubling, which left the allocator holding several
+    /// copies' worth.
     pub fn render<'a>(
         series: impl Iterator<Item = (&'a Labels, &'a SeriesState)> + Clone,
         now: Timestamp,
-        stale_after: Duration,
+        stale_after: impl Fn(Kind) -> Duration,
         size_hint: usize,
     ) -> Self {
-        let fresh = |state: &SeriesState| {
+        let fresh = |labels: &Labels, state: &SeriesState| {
+            let stale_after = stale_after(labels.kind);
             state
                 .last_success
                 .is_some_and(|t| now.duration_since(t).unsigned_abs() <= stale_after || t > now)
         };
         let mut text = String::with_capacity(size_hint + size_hint / 16 + 1024);
-        for family in FAMILIES {
-            let mut header_written = false;
-            for (labels, state) in series.clone().filter(|(_, s)| s.attempted) {
-                let value = match (family.value)(state) {
-                    Some(value) if family.always || fresh(state) => value,
-                    _ => continue,
-                };
-                if !header_written {
-                    let _ = write!(
-                        text,
-                        "# HELP {} {}\n# TYPE {} gauge\n",
-                        family.name, family.help, family.name
-                    );
-                    header_written = true;
+        let attempted = || series.clone().filter(|(_, s)| s.attempted);
+        for spec in &KINDS {
+            for gauge in &DATA_GAUGES {
+                let mut family = FamilyWriter::new(&mut text, gauge.name(spec), gauge.help(spec));
+                for (labels, state) in attempted().filter(|(l, _)| l.kind == spec.kind) {
+                    if let Some(value) = (gauge.value)(state).filter(|_| fresh(labels, state)) {
+                        family.sample(&labels.text, value);
+                    }
                 }
-                let _ = writeln!(text, "{}{} {}", family.name, labels.0, value);
+            }
+        }
+        for gauge in &SERIES_GAUGES {
+            let mut family = FamilyWriter::new(&mut text, gauge.name.into(), gauge.help.into());
+            for (labels, state) in attempted() {
+                if let Some(value) = (gauge.value)(state) {
+                    let kind = labels.kind.spec().name;
+                    family.sample(&format!("kind=\"{kind}\",{}", labels.text), value);
+                }
             }
         }
         Self {
@@ -115,51 +131,115 @@ impl Snapshot {
     }
 }
 
-/// One per-series gauge: its name, help, and how to read it from a state.
-struct Family {
-    name: &'static str,
-    help: &'static str,
-    value: fn(&SeriesState) -> Option<i64>,
-    /// Shown even when the series' data is stale.
-    always: bool,
+/// Writes one family: its header before its first sample, none if it has no sample.
+struct FamilyWriter<'t> {
+    text: &'t mut String,
+    name: String,
+    help: String,
+    header_written: bool,
 }
 
-const FAMILIES: [Family; 6] = [
-    Family {
-        name: "braze_sessions",
-        help: "Sessions in the latest complete bucket (hour or day of the company time zone), from Braze /sessions/data_series. Refreshed in the background every refresh.interval, not at scrape time.",
-        value: |s| s.latest.complete.map(|b| b.sessions as i64),
-        always: false,
+impl<'t> FamilyWriter<'t> {
+    fn new(text: &'t mut String, name: String, help: String) -> Self {
+        Self {
+            text,
+            name,
+            help,
+            header_written: false,
+        }
+    }
+
+    fn sample(&mut self, labels: &str, value: f64) {
+        if !self.header_written {
+            let name = &self.name;
+            let _ = write!(
+                self.text,
+                "# HELP {name} {}\n# TYPE {name} gauge\n",
+                self.help
+            );
+            self.header_written = true;
+        }
+        let _ = writeln!(self.text, "{}{{{labels}}} {value}", self.name);
+    }
+}
+
+/// A data gauge every kind has, named from the kind's metric.
+struct DataGauge {
+    suffix: &'static str,
+    help: fn(&KindSpec) -> String,
+    value: fn(&SeriesState) -> Option<f64>,
+}
+
+impl DataGauge {
+    fn name(&self, spec: &KindSpec) -> String {
+        format!("{}{}", spec.metric, self.suffix)
+    }
+
+    fn help(&self, spec: &KindSpec) -> String {
+        (self.help)(spec)
+    }
+}
+
+const DATA_GAUGES: [DataGauge; 4] = [
+    DataGauge {
+        suffix: "",
+        help: |k| {
+            format!(
+                "{} Refreshed in the background, not at scrape time.",
+                k.help
+            )
+        },
+        value: |s| s.latest.complete.map(|b| b.value),
     },
-    Family {
-        name: "braze_sessions_bucket_timestamp_seconds",
-        help: "Unix time of the start of the bucket that braze_sessions counts.",
-        value: |s| s.latest.complete.map(|b| b.start.as_second()),
-        always: false,
+    DataGauge {
+        suffix: "_bucket_timestamp_seconds",
+        help: |k| {
+            format!(
+                "Unix time of the start of the bucket that {} counts.",
+                k.metric
+            )
+        },
+        value: |s| s.latest.complete.map(|b| b.start.as_second() as f64),
     },
-    Family {
-        name: "braze_sessions_in_progress",
-        help: "Sessions so far in the bucket that contained the refresh time, when Braze returned it; grows until the bucket ends.",
-        value: |s| s.latest.in_progress.map(|b| b.sessions as i64),
-        always: false,
+    DataGauge {
+        suffix: "_in_progress",
+        help: |k| {
+            format!(
+                "{} so far in the bucket that contained the refresh time, when Braze returned it; grows until the bucket ends.",
+                k.metric
+            )
+        },
+        value: |s| s.latest.in_progress.map(|b| b.value),
     },
-    Family {
-        name: "braze_sessions_in_progress_bucket_timestamp_seconds",
-        help: "Unix time of the start of the bucket that braze_sessions_in_progress counts.",
-        value: |s| s.latest.in_progress.map(|b| b.start.as_second()),
-        always: false,
+    DataGauge {
+        suffix: "_in_progress_bucket_timestamp_seconds",
+        help: |k| {
+            format!(
+                "Unix time of the start of the bucket that {}_in_progress counts.",
+                k.metric
+            )
+        },
+        value: |s| s.latest.in_progress.map(|b| b.start.as_second() as f64),
     },
-    Family {
+];
+
+/// A gauge of every series, shown even when its data is stale.
+struct SeriesGauge {
+    name: &'static str,
+    help: &'static str,
+    value: fn(&SeriesState) -> Option<f64>,
+}
+
+const SERIES_GAUGES: [SeriesGauge; 2] = [
+    SeriesGauge {
         name: "braze_up",
         help: "1 if the latest fetch of this series from Braze succeeded, else 0.",
-        value: |s| Some(i64::from(s.up)),
-        always: true,
+        value: |s| Some(f64::from(u8::from(s.up))),
     },
-    Family {
+    SeriesGauge {
         name: "braze_last_success_timestamp_seconds",
         help: "Unix time of the latest successful fetch of this series.",
-        value: |s| s.last_success.map(|t| t.as_second()),
-        always: true,
+        value: |s| s.last_success.map(|t| t.as_second() as f64),
     },
 ];
 

@@ -22,11 +22,11 @@ fn good_state() -> SeriesState {
         latest: Latest {
             complete: Some(Bucket {
                 start: at("2026-11-28T09:00:00Z"),
-                sessions: 1234,
+                value: 1234.0,
             }),
             in_progress: Some(Bucket {
                 start: at("2026-11-28T10:00:00Z"),
-                sessions: 56,
+                value: 56.0,
             }),
         },
     }
@@ -35,25 +35,26 @@ fn good_state() -> SeriesState {
 #[test]
 fn renders_every_gauge_with_its_labels() {
     let labels = Labels::new(
-        &Series::new(Scope::named("ios", "a"), Scope::all()),
+        &Series::sessions(Scope::named("ios", "a"), Scope::all()),
         Unit::Hour,
     );
     let state = good_state();
     let snapshot = Snapshot::render(
         [(&labels, &state)].into_iter(),
         at("2026-11-28T10:06:00Z"),
-        Duration::from_secs(900),
+        |_| Duration::from_secs(900),
         0,
     );
     let text = text(&snapshot);
     let l = r#"{app_name="ios",segment_name="all",unit="hour"}"#;
+    let k = r#"{kind="sessions",app_name="ios",segment_name="all",unit="hour"}"#;
     for line in [
         format!("braze_sessions{l} 1234"),
         format!("braze_sessions_bucket_timestamp_seconds{l} 1795856400"),
         format!("braze_sessions_in_progress{l} 56"),
         format!("braze_sessions_in_progress_bucket_timestamp_seconds{l} 1795860000"),
-        format!("braze_up{l} 1"),
-        format!("braze_last_success_timestamp_seconds{l} 1795860300"),
+        format!("braze_up{k} 1"),
+        format!("braze_last_success_timestamp_seconds{k} 1795860300"),
     ] {
         assert!(
             text.lines().any(|x| x == line),
@@ -66,26 +67,26 @@ fn renders_every_gauge_with_its_labels() {
 
 #[test]
 fn stale_series_lose_data_gauges_but_keep_up() {
-    let labels = Labels::new(&Series::new(Scope::all(), Scope::all()), Unit::Hour);
+    let labels = Labels::new(&Series::sessions(Scope::all(), Scope::all()), Unit::Hour);
     let mut state = good_state();
     state.up = false;
     let within = Snapshot::render(
         [(&labels, &state)].into_iter(),
         at("2026-11-28T10:20:00Z"),
-        Duration::from_secs(900),
+        |_| Duration::from_secs(900),
         0,
     );
     assert!(
         text(&within).contains("braze_sessions{"),
         "kept within stale_after"
     );
-    assert!(
-        text(&within).contains("braze_up{app_name=\"all\",segment_name=\"all\",unit=\"hour\"} 0")
-    );
+    assert!(text(&within).contains(
+        "braze_up{kind=\"sessions\",app_name=\"all\",segment_name=\"all\",unit=\"hour\"} 0"
+    ));
     let after = Snapshot::render(
         [(&labels, &state)].into_iter(),
         at("2026-11-28T10:20:01Z"),
-        Duration::from_secs(900),
+        |_| Duration::from_secs(900),
         0,
     );
     let after = text(&after);
@@ -99,7 +100,7 @@ fn stale_series_lose_data_gauges_but_keep_up() {
 
 #[test]
 fn never_answered_series_shows_only_up_zero() {
-    let labels = Labels::new(&Series::new(Scope::all(), Scope::all()), Unit::Day);
+    let labels = Labels::new(&Series::sessions(Scope::all(), Scope::all()), Unit::Day);
     let state = SeriesState {
         attempted: true,
         ..SeriesState::default()
@@ -107,21 +108,21 @@ fn never_answered_series_shows_only_up_zero() {
     let text = text(&Snapshot::render(
         [(&labels, &state)].into_iter(),
         at("2026-11-28T10:00:00Z"),
-        Duration::from_secs(900),
+        |_| Duration::from_secs(900),
         0,
     ));
     assert_eq!(
         text,
-        "# HELP braze_up 1 if the latest fetch of this series from Braze succeeded, else 0.\n# TYPE braze_up gauge\nbraze_up{app_name=\"all\",segment_name=\"all\",unit=\"day\"} 0\n"
+        "# HELP braze_up 1 if the latest fetch of this series from Braze succeeded, else 0.\n# TYPE braze_up gauge\nbraze_up{kind=\"sessions\",app_name=\"all\",segment_name=\"all\",unit=\"day\"} 0\n"
     );
 }
 
 #[test]
 fn label_values_are_escaped() {
-    let series = Series::new(Scope::named("a\"b\\c\nd", "x"), Scope::all());
+    let series = Series::sessions(Scope::named("a\"b\\c\nd", "x"), Scope::all());
     assert_eq!(
-        Labels::new(&series, Unit::Hour).0,
-        r#"{app_name="a\"b\\c\nd",segment_name="all",unit="hour"}"#
+        Labels::new(&series, Unit::Hour).text,
+        r#"app_name="a\"b\\c\nd",segment_name="all",unit="hour""#
     );
 }
 
@@ -142,12 +143,12 @@ fn published_snapshot_replaces_the_old_one_whole() {
 
 #[test]
 fn series_not_yet_asked_for_are_not_shown() {
-    let labels = Labels::new(&Series::new(Scope::all(), Scope::all()), Unit::Hour);
+    let labels = Labels::new(&Series::sessions(Scope::all(), Scope::all()), Unit::Hour);
     let state = SeriesState::default();
     let snapshot = Snapshot::render(
         [(&labels, &state)].into_iter(),
         at("2026-11-28T10:00:00Z"),
-        Duration::from_secs(900),
+        |_| Duration::from_secs(900),
         0,
     );
     assert!(snapshot.encoded.text.is_empty());

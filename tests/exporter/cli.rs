@@ -267,7 +267,7 @@ fn config_check_says_how_long_series_keep_their_values_under_a_tight_budget() {
         "{printed}"
     );
     assert!(
-        printed.contains("Series keep their values for 1m 12s without an answer from Braze"),
+        printed.contains("series keep their values for 1m 12s without an answer from Braze"),
         "{printed}"
     );
 }

@@ -15,7 +15,9 @@ fn target(app: Option<&str>, segment: Option<&str>) -> FaultTarget {
 fn up(text: &str, app: &str, segment: &str) -> Option<f64> {
     sample(
         text,
-        &format!(r#"braze_up{{app_name="{app}",segment_name="{segment}",unit="hour"}}"#),
+        &format!(
+            r#"braze_up{{kind="sessions",app_name="{app}",segment_name="{segment}",unit="hour"}}"#
+        ),
     )
 }
 
@@ -103,7 +105,7 @@ async fn a_wrong_app_id_is_logged_once_with_brazes_message() {
     let exporter = Exporter::start(&ws.config(), &[]).await;
     exporter
         .wait_for_metrics("several refreshes", |t| {
-            sample(t, "braze_refreshes_total").unwrap_or(0.0) >= 3.0
+            sample(t, r#"braze_refreshes_total{export="sessions"}"#).unwrap_or(0.0) >= 3.0
         })
         .await;
     let text = exporter.metrics().await;

@@ -127,7 +127,7 @@ async fn memory_stays_flat_over_many_refreshes_and_reloads() {
         samples.push((started.elapsed().as_secs_f64(), resident_bytes(pid)));
     }
     let text = exporter.metrics().await;
-    let refreshes = sample(&text, "braze_refreshes_total").unwrap_or(0.0);
+    let refreshes = sample(&text, r#"braze_refreshes_total{export="sessions"}"#).unwrap_or(0.0);
     let warm = samples[samples.len() / 4].1;
     let peak_after_warm = samples[samples.len() / 4..]
         .iter()

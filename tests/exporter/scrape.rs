@@ -3,7 +3,9 @@
 use braze_simulator::{self as simulator, Fault, FaultTarget, Unit};
 use jiff::Timestamp;
 
-use crate::support::{client, promtool_check_metrics, sample, simulator, Exporter, Workspace, KEY};
+use crate::support::{
+    client, promtool_check_metrics, sample, sessions_kind, simulator, Exporter, Workspace, KEY,
+};
 
 const IOS_ALL: &str = r#"{app_name="ios",segment_name="all",unit="hour"}"#;
 
@@ -52,7 +54,10 @@ async fn serves_the_right_sessions_for_the_right_buckets_and_stops_on_sigterm() 
                 Some(expected as f64),
                 "{labels}"
             );
-            assert_eq!(sample(&text, &format!("braze_up{labels}")), Some(1.0));
+            assert_eq!(
+                sample(&text, &format!("braze_up{}", sessions_kind(&labels))),
+                Some(1.0)
+            );
             // The latest complete hour: it ended before now, and the next one has not.
             let age = Timestamp::now().as_second() - start.as_second();
             assert!(
@@ -159,7 +164,10 @@ async fn the_key_stays_out_of_logs_even_when_braze_echoes_it() {
         })
         .await;
     let text = exporter.metrics().await;
-    assert_eq!(sample(&text, &format!("braze_up{IOS_ALL}")), Some(0.0));
+    assert_eq!(
+        sample(&text, &format!("braze_up{}", sessions_kind(IOS_ALL))),
+        Some(0.0)
+    );
     assert!(!text.contains(KEY));
     let page = exporter.get("/").await.unwrap().text().await.unwrap();
     assert!(!page.contains(KEY));

@@ -148,6 +148,12 @@ pub fn client() -> reqwest::Client {
 }
 
 /// The value of the sample written exactly as `series` (name and labels), if present.
+/// A sessions series' label set as `braze_up` and `braze_last_success_timestamp_seconds`
+/// carry it: with `kind="sessions"` first.
+pub fn sessions_kind(labels: &str) -> String {
+    labels.replacen('{', "{kind=\"sessions\",", 1)
+}
+
 pub fn sample(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))

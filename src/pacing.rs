@@ -58,16 +58,17 @@ impl Pacer {
         self.max_per_hour = max_per_hour.max(1) as usize;
     }
 
-    /// The minimum gap between request starts: none for a first refresh, else the interval's
-    /// share per series, and never less than the hourly budget's pace.
-    pub fn set_spacing(&mut self, spacing: Spacing, series: usize, interval: Duration) {
+    /// The minimum gap between request starts: none for a burst, else [`SPREAD_SHARE`] of the
+    /// gap that `requests_per_hour` (every series once per its interval) leaves, and never less
+    /// than the hourly budget's pace.
+    pub fn set_spacing(&mut self, spacing: Spacing, requests_per_hour: f64) {
         self.spacing = match spacing {
             Spacing::Burst => Duration::ZERO,
             Spacing::Spread => {
                 let budget_pace = HOUR / self.max_per_hour as u32;
-                let spread_pace = match series {
-                    0 => Duration::ZERO,
-                    n => interval.mul_f64(SPREAD_SHARE) / n as u32,
+                let spread_pace = match requests_per_hour {
+                    r if r > 0.0 => HOUR.mul_f64(SPREAD_SHARE / r),
+                    _ => Duration::ZERO,
                 };
                 spread_pace.max(budget_pace)
             }
@@ -131,14 +132,14 @@ mod tests {
     fn spread_refreshes_space_their_starts() {
         let t0 = Instant::now();
         let mut pacer = Pacer::new(250_000);
-        pacer.set_spacing(Spacing::Burst, 10, Duration::from_secs(100));
+        pacer.set_spacing(Spacing::Burst, 360.0);
         pacer.started(t0);
         assert_eq!(pacer.next_start(t0), t0, "a first refresh is not spread");
-        pacer.set_spacing(Spacing::Spread, 10, Duration::from_secs(100));
+        pacer.set_spacing(Spacing::Spread, 360.0); // 10 series every 100 s
         assert_eq!(pacer.next_start(t0), t0 + Duration::from_secs(8));
         // A tight budget spaces further than the interval asks: 3600 s / 60 = 60 s.
         pacer.set_max_per_hour(60);
-        pacer.set_spacing(Spacing::Spread, 10, Duration::from_secs(100));
+        pacer.set_spacing(Spacing::Spread, 360.0); // 10 series every 100 s
         assert_eq!(pacer.next_start(t0), t0 + Duration::from_secs(60));
     }
 
