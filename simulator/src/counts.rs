@@ -669,6 +669,228 @@ mod tests {
         assert_eq!(at("2026-11-29T00:00:00Z"), full);
     }
 
+    /// Every kind over some apps, segments, products and days.
+    fn days() -> Vec<Zoned> {
+        (0..40)
+            .map(|n| {
+                zoned("2026-10-20T00:00:00[America/New_York]")
+                    .date()
+                    .checked_add(jiff::Span::new().days(n))
+                    .unwrap()
+                    .to_zoned(TimeZone::get("America/New_York").unwrap())
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    const APPS: [Option<&str>; 4] = [None, Some("a"), Some("app-0001"), Some("demo-app-ios")];
+
+    fn day(series: Series<'_>, start: &Zoned) -> f64 {
+        value_in_bucket(&series, Unit::Day, start.clone())
+    }
+
+    #[test]
+    fn sessions_functions_agree() {
+        let hour = zoned("2026-11-28T20:00:00[UTC]");
+        for unit in [Unit::Hour, Unit::Day] {
+            for (app, segment) in [(None, None), (Some("a"), Some("s"))] {
+                let series = Series::Sessions {
+                    app_id: app,
+                    segment_id: segment,
+                };
+                assert_eq!(
+                    sessions_in_bucket(app, segment, unit, hour.clone()),
+                    value_in_bucket(&series, unit, hour.clone()) as u64
+                );
+                let now = ts("2026-11-28T20:20:00Z");
+                assert_eq!(
+                    sessions_in_partial_bucket(app, segment, unit, hour.clone(), now),
+                    value_in_partial_bucket(&series, unit, hour.clone(), now) as u64
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn kinds_are_ordered_and_whole() {
+        for start in days() {
+            for app_id in APPS {
+                let sessions = day(
+                    Series::Sessions {
+                        app_id,
+                        segment_id: None,
+                    },
+                    &start,
+                );
+                let kpi = |metric| day(Series::Kpi { metric, app_id }, &start);
+                let (dau, mau) = (kpi(Kpi::Dau), kpi(Kpi::Mau));
+                let (new_users, uninstalls) = (kpi(Kpi::NewUsers), kpi(Kpi::Uninstalls));
+                assert!(
+                    0.0 < dau && dau < sessions && dau < mau / 3.0,
+                    "{dau} {mau}"
+                );
+                assert!(
+                    new_users > 0.0 && new_users < dau / 5.0,
+                    "{new_users} {dau}"
+                );
+                assert!(uninstalls > 0.0 && uninstalls < new_users, "{uninstalls}");
+                if app_id.is_some() {
+                    assert!(dau < kpi_all(Kpi::Dau, &start));
+                    assert!(mau < kpi_all(Kpi::Mau, &start));
+                }
+                for name in ["signup", "checkout", "level_up"] {
+                    let all = day(
+                        Series::Event {
+                            name,
+                            app_id,
+                            segment_id: None,
+                        },
+                        &start,
+                    );
+                    let segment = day(
+                        Series::Event {
+                            name,
+                            app_id,
+                            segment_id: Some("demo-seg-paying"),
+                        },
+                        &start,
+                    );
+                    assert!(0.0 < segment && segment < all, "{name} {segment} {all}");
+                }
+                let every = |product| {
+                    (
+                        day(Series::PurchaseQuantity { product, app_id }, &start),
+                        day(Series::Revenue { product, app_id }, &start),
+                    )
+                };
+                let (all_quantity, all_revenue) = every(None);
+                for product in ["premium_monthly", "coins_100", "p"] {
+                    let (quantity, revenue) = every(Some(product));
+                    assert!(quantity < all_quantity && revenue < all_revenue);
+                    assert!(revenue <= quantity * 19.99 + 1e-6, "{revenue} {quantity}");
+                    assert!(revenue >= quantity * 0.99 - 1e-6, "{revenue} {quantity}");
+                }
+                assert!((all_revenue - all_quantity * 19.99).abs() < 1e-6);
+                for value in [sessions, dau, mau, new_users, uninstalls, all_quantity] {
+                    assert_eq!(value.fract(), 0.0);
+                }
+                assert_eq!((all_revenue * 100.0).round() / 100.0, all_revenue);
+            }
+        }
+    }
+
+    fn kpi_all(metric: Kpi, start: &Zoned) -> f64 {
+        day(
+            Series::Kpi {
+                metric,
+                app_id: None,
+            },
+            start,
+        )
+    }
+
+    #[test]
+    fn days_of_hourly_kinds_sum_their_hours() {
+        let start = zoned("2026-11-01T00:00:00[America/New_York]"); // 25 hours
+        let kinds = [
+            Series::Event {
+                name: "signup",
+                app_id: Some("a"),
+                segment_id: Some("s"),
+            },
+            Series::PurchaseQuantity {
+                product: Some("coins_100"),
+                app_id: None,
+            },
+            Series::Revenue {
+                product: None,
+                app_id: Some("a"),
+            },
+            Series::Revenue {
+                product: Some("premium_monthly"),
+                app_id: None,
+            },
+        ];
+        for series in kinds {
+            let mut hour = start.clone();
+            let mut cents = 0.0;
+            for _ in 0..25 {
+                cents += (value_in_bucket(&series, Unit::Hour, hour.clone()) * 100.0).round();
+                hour = bucket_end(&hour, Unit::Hour).unwrap();
+            }
+            let day = value_in_bucket(&series, Unit::Day, start.clone());
+            assert_eq!((day * 100.0).round(), cents, "{series:?}");
+        }
+    }
+
+    #[test]
+    fn revenue_has_cents() {
+        let series = Series::Revenue {
+            product: Some("coins_100"),
+            app_id: None,
+        };
+        let values: Vec<f64> = days()
+            .iter()
+            .map(|start| value_in_bucket(&series, Unit::Day, start.clone()))
+            .collect();
+        assert!(values.iter().any(|v| v.fract() != 0.0), "{values:?}");
+    }
+
+    #[test]
+    fn levels_change_slowly_and_counts_grow_from_zero() {
+        let days = days();
+        for pair in days.windows(2) {
+            for series in [
+                Series::SegmentSize {
+                    segment_id: "demo-seg-paying",
+                },
+                Series::Kpi {
+                    metric: Kpi::Mau,
+                    app_id: Some("a"),
+                },
+            ] {
+                let (before, after) = (day(series, &pair[0]), day(series, &pair[1]));
+                assert!((after - before).abs() <= before * 0.03, "{before} {after}");
+                // In progress: from the previous day's value to the day's.
+                let start = pair[1].clone();
+                let at =
+                    |t: Timestamp| value_in_partial_bucket(&series, Unit::Day, start.clone(), t);
+                let midnight = start.timestamp();
+                assert_eq!(
+                    at(midnight.checked_add(SignedDuration::from_nanos(1)).unwrap()),
+                    before
+                );
+                let noon = midnight
+                    .checked_add(SignedDuration::from_hours(12))
+                    .unwrap();
+                let half = at(noon);
+                assert!(half >= before.min(after) && half <= before.max(after));
+                let next = bucket_end(&start, Unit::Day).unwrap().timestamp();
+                assert_eq!(at(next), after);
+                // Day-only kinds ignore the unit.
+                assert_eq!(value_in_bucket(&series, Unit::Hour, start.clone()), after);
+            }
+        }
+        let dau = Series::Kpi {
+            metric: Kpi::Dau,
+            app_id: None,
+        };
+        let start = days[3].clone();
+        let full = day(dau, &start);
+        let noon = start
+            .timestamp()
+            .checked_add(SignedDuration::from_hours(12))
+            .unwrap();
+        assert_eq!(
+            value_in_partial_bucket(&dau, Unit::Day, start.clone(), start.timestamp()),
+            0.0
+        );
+        assert_eq!(
+            value_in_partial_bucket(&dau, Unit::Day, start.clone(), noon),
+            (full / 2.0).floor()
+        );
+    }
+
     #[test]
     fn fnv_is_stable() {
         // FNV-1a of "a" is 0xaf63dc4c8601ec8c; pinning the mixed value guards the counts.
