@@ -10,7 +10,9 @@
 //!   [`crate::SimulatorConfig::segment_names`] (its id when there is none; untracked ones carry
 //!   their own) and no tags (`"tags": []`).
 //! - A page holds 250 names (events, products) or 100 segments; a page shorter than that is
-//!   the last, and a page past the end is an empty list.
+//!   the last, and a page past the end is an empty list. Braze documents `page` from 0 and the
+//!   page sizes for events and segments; its product list page says neither, so products page
+//!   like events (from 0, 250 a page).
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;

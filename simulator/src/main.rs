@@ -92,7 +92,24 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> std::io::Result<()> {
-    let config = SimulatorConfig {
+    let listen = args.listen;
+    let config = config(args);
+    let listing = ids_listing(&config);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {listen}: {e}")))?;
+    let simulator = Simulator::start(config, listener).await?;
+    print!("{listing}");
+    println!("listening on {}", simulator.url());
+    stop_requested().await?;
+    simulator.shutdown().await;
+    Ok(())
+}
+
+/// The workspace the flags describe: generated ids, segments named by their ids, none
+/// untracked, a key with every permission.
+fn config(args: Args) -> SimulatorConfig {
+    SimulatorConfig {
         api_key: args.api_key,
         time_zone: args.time_zone,
         apps: generate_ids("app", args.apps),
@@ -112,19 +129,7 @@ async fn run(args: Args) -> std::io::Result<()> {
         list_rate_limit_per_hour: args.list_rate_limit_per_hour,
         latency: args.latency,
         clock: Clock::system(),
-    };
-    let listing = ids_listing(&config);
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| {
-            std::io::Error::new(e.kind(), format!("cannot listen on {}: {e}", args.listen))
-        })?;
-    let simulator = Simulator::start(config, listener).await?;
-    print!("{listing}");
-    println!("listening on {}", simulator.url());
-    stop_requested().await?;
-    simulator.shutdown().await;
-    Ok(())
+    }
 }
 
 /// Ctrl-C, or SIGTERM from a benchmark harness.
@@ -152,4 +157,28 @@ fn ids_listing(config: &SimulatorConfig) -> String {
     let events = config.events.iter().map(|name| format!("event {name}\n"));
     let products = config.products.iter().map(|id| format!("product {id}\n"));
     apps.chain(segments).chain(events).chain(products).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listing_names_every_kind_of_id() {
+        let args = Args::parse_from([
+            "braze-simulator",
+            "--apps=1",
+            "--segments=1",
+            "--events=2",
+            "--products=1",
+            "--list-rate-limit-per-hour=7",
+        ]);
+        let config = config(args);
+        assert_eq!(config.list_rate_limit_per_hour, 7);
+        assert_eq!(config.permissions, None);
+        assert_eq!(
+            ids_listing(&config),
+            "app app-0001\nsegment seg-0001\nevent event-0001\nevent event-0002\nproduct product-0001\n"
+        );
+    }
 }
