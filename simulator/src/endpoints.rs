@@ -106,6 +106,16 @@ impl Endpoint {
         })
     }
 
+    /// The name of the list in a list's body; `None` for the data series.
+    pub(crate) fn list_key(self) -> Option<&'static str> {
+        match self {
+            Endpoint::EventsList => Some("events"),
+            Endpoint::ProductList => Some("products"),
+            Endpoint::SegmentsList => Some("segments"),
+            _ => None,
+        }
+    }
+
     /// On the separate budget of 1,000 requests an hour.
     pub(crate) fn list_limited(self) -> bool {
         matches!(self, Endpoint::EventsList | Endpoint::ProductList)
@@ -123,6 +133,7 @@ mod tests {
             assert_eq!(Endpoint::from_path(endpoint.path()), Some(endpoint));
             let from_path = endpoint.path()[1..].replace('/', ".");
             assert_eq!(endpoint.permission(), from_path);
+            assert!(endpoint.field().is_some() != endpoint.list_key().is_some());
         }
         assert_eq!(Endpoint::from_path("/sessions/data_series/"), None);
     }

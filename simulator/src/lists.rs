@@ -17,6 +17,7 @@
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
+use crate::endpoints::Endpoint;
 use crate::params::SortDirection;
 use crate::SimulatorConfig;
 
@@ -81,13 +82,16 @@ impl Catalog {
 
     /// The body of `/events/list?page=…`.
     pub(crate) fn events_page(&self, page: u64) -> Vec<u8> {
-        list_body("events", page_of(&self.events, page, EVENTS_PAGE_SIZE))
+        list_body(
+            Endpoint::EventsList,
+            page_of(&self.events, page, EVENTS_PAGE_SIZE),
+        )
     }
 
     /// The body of `/purchases/product_list?page=…`.
     pub(crate) fn products_page(&self, page: u64) -> Vec<u8> {
         list_body(
-            "products",
+            Endpoint::ProductList,
             page_of(&self.products, page, PRODUCTS_PAGE_SIZE),
         )
     }
@@ -96,12 +100,15 @@ impl Catalog {
     pub(crate) fn segments_page(&self, page: u64, direction: SortDirection) -> Vec<u8> {
         match direction {
             SortDirection::Asc => list_body(
-                "segments",
+                Endpoint::SegmentsList,
                 page_of(&self.segments, page, SEGMENTS_PAGE_SIZE),
             ),
             SortDirection::Desc => {
                 let newest_first: Vec<SegmentEntry> = self.segments.iter().rev().cloned().collect();
-                list_body("segments", page_of(&newest_first, page, SEGMENTS_PAGE_SIZE))
+                list_body(
+                    Endpoint::SegmentsList,
+                    page_of(&newest_first, page, SEGMENTS_PAGE_SIZE),
+                )
             }
         }
     }
@@ -120,7 +127,8 @@ fn page_of<T>(items: &[T], page: u64, size: usize) -> &[T] {
 }
 
 /// `{"message": "success", "<key>": [...]}`, in that order.
-fn list_body<T: Serialize>(key: &'static str, items: &[T]) -> Vec<u8> {
+fn list_body<T: Serialize>(endpoint: Endpoint, items: &[T]) -> Vec<u8> {
+    let key = endpoint.list_key().expect("a list has a key");
     let mut body = Vec::new();
     let mut serializer = serde_json::Serializer::new(&mut body);
     let written = (|| {

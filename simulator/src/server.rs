@@ -25,7 +25,7 @@
 //! idle keep-alive connections whenever a test advances a paused tokio clock past it, making
 //! the tests race on reused connections.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -41,8 +41,6 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-
-use std::collections::HashSet;
 
 use super::counts::SeriesShape;
 use super::endpoints::Endpoint;
@@ -440,20 +438,17 @@ impl State {
                 rate,
             ),
             Fault::WrongShape => {
-                let body = match (endpoint.field(), endpoint) {
+                let body = match (endpoint.field(), endpoint.list_key()) {
                     (Some(field), _) => {
                         let today = now.to_zoned(self.shape.time_zone.clone()).date();
                         format!(
                             r#"{{"message":"success","data":[{{"time":"{today}","{field}":"lots"}}]}}"#
                         )
                     }
-                    (None, Endpoint::EventsList) => {
-                        r#"{"message":"success","events":"lots"}"#.into()
+                    (None, key) => {
+                        let key = key.unwrap_or("data");
+                        format!(r#"{{"message":"success","{key}":"lots"}}"#)
                     }
-                    (None, Endpoint::ProductList) => {
-                        r#"{"message":"success","products":"lots"}"#.into()
-                    }
-                    (None, _) => r#"{"message":"success","segments":"lots"}"#.into(),
                 };
                 json_response(StatusCode::OK, body, rate)
             }
