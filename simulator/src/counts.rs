@@ -1,24 +1,56 @@
-//! The buckets a series covers, and the deterministic session count of each.
+//! The buckets a series covers, and the deterministic value of each.
 //!
 //! Buckets follow the company time zone: an hour bucket starts on a local hour (in
 //! Asia/Kolkata, at :30 UTC), a day bucket at local midnight and lasts 23 or 25 hours on DST
-//! days. Counts are a pure function of (app, segment, bucket), so tests can compute what the
-//! simulator will say:
+//! days. Values are a pure function of the [`Series`] and the bucket, so tests can compute what
+//! the simulator will say. Every value is an integer number of units (a count, or cents for
+//! revenue), computed in integer arithmetic and rounded down.
 //!
+//! Sessions (unchanged):
 //! - an hour's count is `base(app) × share(segment) × rhythm(local hour) × noise(app, segment,
-//!   instant)`, in integer arithmetic, rounded down;
+//!   instant)`;
 //! - `base` is 5,000 sessions per peak hour for all apps, and 200 to 2,000 for one app (from a
 //!   stable FNV-1a hash of its id); `share` is 100% for all users and 5% to 60% for a segment;
 //!   the rhythm goes from 5% at 4 am to 100% at 8 pm local time; the noise is ±10%;
-//! - so a segment never counts more than all users, nor one app more than all apps;
-//! - a day's count is the sum of its hours' counts;
-//! - a bucket still in progress counts `full × elapsed / duration`, rounded down, so it grows
-//!   as the clock moves and reaches the full count when the bucket ends.
+//! - so a segment never counts more than all users, nor one app more than all apps (the
+//!   largest one-app base, 2,000 + 10%, is below the all-apps base less 10%).
+//!
+//! Custom events (`count`), hourly:
+//! - `sessions formula × rate(event)`, where `rate` is 0.02 to 1.2 occurrences per session
+//!   (hash of the name) and the noise is ±10%, hashed with the event name as well;
+//! - so the same orderings hold: a segment ≤ all users, one app ≤ all apps.
+//!
+//! Purchases, hourly:
+//! - `purchase_quantity` is `base(app) × rhythm × share(product) × 4% × noise(product, app,
+//!   instant)`: 4 purchases per 100 sessions for every product, 5% to 60% of that for one
+//!   product (hash of its id), noise ±10%. One product never counts more than every product;
+//! - `revenue` is that hour's quantity × a price: $0.99 to $19.99 for one product (a whole
+//!   number of dollars less a cent, from its hash) and $19.99 for every product, at least any
+//!   one product's price, so one product never earns more than every product. It is summed in
+//!   cents and written as a decimal number of dollars with cents (`1234.56`).
+//!
+//! Day-only kinds (KPIs and segment sizes), one value per local day:
+//! - `dau` is 40% of that day's sessions of the app (2.5 sessions per active user);
+//! - `mau` is `base(app) × 30 × drift`, where `drift` moves linearly between weekly anchors
+//!   of 95% to 105% (hash of the app and the week): a slowly changing 30-day rolling count,
+//!   always well above any day's `dau` (at most 5.6 × base);
+//! - `new_users` is `dau × 5% to 15%` (hash of the app) `× noise` (±10%, per day), and
+//!   `uninstalls` `dau × 1% to 5% × noise`;
+//! - a segment's `size` is `mau(all apps) × share(segment) × drift(segment)`: at most 63% of
+//!   the workspace's monthly active users, changing slowly from day to day.
+//!
+//! Every kind:
+//! - a day's value of an hourly kind is the sum of its hours' values;
+//! - a bucket still in progress reports `full × elapsed / duration` for counts (sessions,
+//!   events, purchases, revenue, `dau`, `new_users`, `uninstalls`), so it grows as the clock
+//!   moves and reaches the full value when the bucket ends. The levels (`mau`, segment
+//!   `size`) start the day at the previous day's value and move linearly to the day's value:
+//!   a rolling count or a size does not fall to zero at midnight. Braze documents neither.
+//! - day-only kinds ignore the unit asked for: their bucket is always the local day.
 
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp, Zoned};
 
-use super::params::SeriesRequest;
 use super::{TimeFormat, Unit};
 
 /// Share of the evening peak per local hour of the day, in thousandths.
@@ -30,8 +62,95 @@ const RHYTHM_PER_MILLE: [u64; 24] = [
 /// Peak-hour sessions of the whole workspace (no `app_id`).
 const ALL_APPS_BASE: u64 = 5_000;
 
-/// The count the simulator reports for the complete bucket that contains `bucket_start`
-/// (normally its first instant), in `bucket_start`'s time zone.
+/// Purchases of every product per thousand sessions.
+const PURCHASES_PER_MILLE_SESSIONS: u64 = 40;
+
+/// The price of one purchase of "every product", in cents: no one product costs more.
+const ALL_PRODUCTS_PRICE_CENTS: u64 = 1_999;
+
+/// Daily active users per thousand sessions of the day (2.5 sessions per active user).
+const DAU_PER_MILLE_SESSIONS: u64 = 400;
+
+/// Monthly active users per peak-hour session of the base.
+const MAU_PER_BASE: u64 = 30;
+
+/// One series of any kind Braze serves, as tests name it to compute what the simulator
+/// answers with [`value_in_bucket`] and [`value_in_partial_bucket`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Series<'a> {
+    /// `/sessions/data_series`: `sessions`.
+    Sessions {
+        app_id: Option<&'a str>,
+        segment_id: Option<&'a str>,
+    },
+    /// `/kpi/{dau,mau,new_users,uninstalls}/data_series`, by day only.
+    Kpi {
+        metric: Kpi,
+        app_id: Option<&'a str>,
+    },
+    /// `/events/data_series`: `count` of one custom event.
+    Event {
+        name: &'a str,
+        app_id: Option<&'a str>,
+        segment_id: Option<&'a str>,
+    },
+    /// `/purchases/quantity_series`: `purchase_quantity`; `product: None` is every product.
+    PurchaseQuantity {
+        product: Option<&'a str>,
+        app_id: Option<&'a str>,
+    },
+    /// `/purchases/revenue_series`: `revenue` in dollars with cents; `product: None` is every
+    /// product.
+    Revenue {
+        product: Option<&'a str>,
+        app_id: Option<&'a str>,
+    },
+    /// `/segments/data_series`: `size`, by day only.
+    SegmentSize { segment_id: &'a str },
+}
+
+/// The four KPI endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kpi {
+    /// `/kpi/dau/data_series`, field `dau`.
+    Dau,
+    /// `/kpi/mau/data_series`, field `mau`: a 30-day rolling count.
+    Mau,
+    /// `/kpi/new_users/data_series`, field `new_users`.
+    NewUsers,
+    /// `/kpi/uninstalls/data_series`, field `uninstalls`.
+    Uninstalls,
+}
+
+/// The value the simulator reports for the complete bucket that contains `bucket_start`
+/// (normally its first instant), in `bucket_start`'s time zone. Counts are whole numbers;
+/// revenue has cents. Day-only kinds use the day whatever `unit` says.
+///
+/// Returns 0 for buckets at the edges of the representable time range.
+pub fn value_in_bucket(series: &Series<'_>, unit: Unit, bucket_start: Zoned) -> f64 {
+    let unit = series.effective_unit(unit);
+    bucket_containing(bucket_start.timestamp(), bucket_start.time_zone(), unit)
+        .and_then(|start| series.full_units(&start, unit))
+        .map_or(0.0, |units| series.value_of(units))
+}
+
+/// The value the simulator reports at `now` for the bucket that contains `bucket_start`: the
+/// full value once the bucket is complete, 0 before it starts, and in between the partial
+/// value of the module documentation.
+pub fn value_in_partial_bucket(
+    series: &Series<'_>,
+    unit: Unit,
+    bucket_start: Zoned,
+    now: Timestamp,
+) -> f64 {
+    let unit = series.effective_unit(unit);
+    bucket_containing(bucket_start.timestamp(), bucket_start.time_zone(), unit)
+        .and_then(|start| series.units_at(&start, unit, now))
+        .map_or(0.0, |units| series.value_of(units))
+}
+
+/// The count the simulator reports for the complete bucket that contains `bucket_start`:
+/// `value_in_bucket(&Series::Sessions { app_id, segment_id }, unit, bucket_start) as u64`.
 ///
 /// Returns 0 for buckets at the edges of the representable time range.
 pub fn sessions_in_bucket(
@@ -40,9 +159,9 @@ pub fn sessions_in_bucket(
     unit: Unit,
     bucket_start: Zoned,
 ) -> u64 {
-    let series = SeriesKey::new(app_id, segment_id);
+    let series = Series::Sessions { app_id, segment_id };
     bucket_containing(bucket_start.timestamp(), bucket_start.time_zone(), unit)
-        .and_then(|start| series.full_count(&start, unit))
+        .and_then(|start| series.full_units(&start, unit))
         .unwrap_or(0)
 }
 
@@ -56,17 +175,17 @@ pub fn sessions_in_partial_bucket(
     bucket_start: Zoned,
     now: Timestamp,
 ) -> u64 {
-    let series = SeriesKey::new(app_id, segment_id);
+    let series = Series::Sessions { app_id, segment_id };
     bucket_containing(bucket_start.timestamp(), bucket_start.time_zone(), unit)
-        .and_then(|start| series.count_at(&start, unit, now))
+        .and_then(|start| series.units_at(&start, unit, now))
         .unwrap_or(0)
 }
 
-/// One point of a series as the simulator writes it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// One point of a series as the simulator writes it: `units` are a count, or cents.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Point {
     pub(super) time: String,
-    pub(super) sessions: u64,
+    pub(super) units: u64,
 }
 
 /// How a workspace shapes its series.
@@ -78,20 +197,22 @@ pub(super) struct SeriesShape {
 }
 
 impl SeriesShape {
-    /// The points for `request` at `now`, oldest first: `length` buckets ending with the one
+    /// The points of `series` at `now`, oldest first: `length` buckets ending with the one
     /// that contains `ending_at` (default `now`), without buckets that start after `now`, and
     /// without the bucket in progress unless the workspace includes it.
     pub(super) fn series(
         &self,
-        request: &SeriesRequest,
+        series: &Series<'_>,
+        unit: Unit,
+        length: u32,
+        ending_at: Option<Timestamp>,
         now: Timestamp,
     ) -> Result<Vec<Point>, jiff::Error> {
-        let unit = request.unit;
-        let series = SeriesKey::new(request.app_id.as_deref(), request.segment_id.as_deref());
-        let mut start = bucket_containing(request.ending_at.unwrap_or(now), &self.time_zone, unit)?;
-        let mut starts = Vec::with_capacity(request.length as usize);
+        let unit = series.effective_unit(unit);
+        let mut start = bucket_containing(ending_at.unwrap_or(now), &self.time_zone, unit)?;
+        let mut starts = Vec::with_capacity(length as usize);
         starts.push(start.clone());
-        for _ in 1..request.length {
+        for _ in 1..length {
             start = previous_bucket(&start, unit)?;
             starts.push(start.clone());
         }
@@ -106,7 +227,7 @@ impl SeriesShape {
             }
             points.push(Point {
                 time: self.format_time(start, unit),
-                sessions: series.count_at(start, unit, now)?,
+                units: series.units_at(start, unit, now)?,
             });
         }
         Ok(points)
@@ -180,44 +301,118 @@ fn hour_containing(t: Timestamp, tz: &TimeZone) -> Result<Zoned, jiff::Error> {
     Ok(start.to_zoned(tz.clone()))
 }
 
-/// The (app, segment) a count belongs to, with its hashed constants.
-#[derive(Debug, Clone, Copy)]
-struct SeriesKey<'a> {
-    app_id: Option<&'a str>,
-    segment_id: Option<&'a str>,
+/// Peak-hour sessions of `app` (all apps for `None`).
+fn session_base(app_id: Option<&str>) -> u64 {
+    match app_id {
+        None => ALL_APPS_BASE,
+        Some(app) => 200 + Fnv::new().str(app).finish() % 1_801,
+    }
 }
 
-impl<'a> SeriesKey<'a> {
-    fn new(app_id: Option<&'a str>, segment_id: Option<&'a str>) -> Self {
-        Self { app_id, segment_id }
+/// The share of all users a segment holds, in thousandths: 5% to 60%.
+fn segment_share(segment_id: Option<&str>) -> u64 {
+    match segment_id {
+        None => 1_000,
+        Some(segment) => 50 + Fnv::new().str(segment).finish() % 551,
+    }
+}
+
+/// ±10%, in thousandths.
+fn noise(key: Fnv) -> u64 {
+    900 + key.finish() % 201
+}
+
+fn rhythm(hour_start: &Zoned) -> u64 {
+    RHYTHM_PER_MILLE[usize::from(hour_start.hour().unsigned_abs())]
+}
+
+/// 95% to 105%, in thousandths, moving linearly between anchors one week apart.
+fn drift(key: Fnv, day_start: &Zoned) -> Result<u64, jiff::Error> {
+    let day = day_number(day_start)?;
+    let (week, into) = (day.div_euclid(7), day.rem_euclid(7).unsigned_abs());
+    let anchor = |week: i64| 950 + key.i64(week).finish() % 101;
+    Ok((anchor(week) * (7 - into) + anchor(week + 1) * into) / 7)
+}
+
+/// Days from 1970-01-01 to the local date of `day_start`.
+fn day_number(day_start: &Zoned) -> Result<i64, jiff::Error> {
+    let midnight_utc = day_start.date().to_zoned(TimeZone::UTC)?;
+    Ok(midnight_utc.timestamp().as_second().div_euclid(86_400))
+}
+
+impl Series<'_> {
+    /// Braze serves KPIs and segment sizes by day only.
+    fn daily_only(&self) -> bool {
+        matches!(self, Series::Kpi { .. } | Series::SegmentSize { .. })
     }
 
-    /// The count for the bucket starting at `start`, as seen at `now`.
-    fn count_at(&self, start: &Zoned, unit: Unit, now: Timestamp) -> Result<u64, jiff::Error> {
+    /// The unit a request for this series is answered in.
+    pub(super) fn effective_unit(&self, unit: Unit) -> Unit {
+        if self.daily_only() {
+            Unit::Day
+        } else {
+            unit
+        }
+    }
+
+    /// Levels (a rolling count, a size) rather than counts of things that happened.
+    fn is_level(&self) -> bool {
+        matches!(
+            self,
+            Series::Kpi {
+                metric: Kpi::Mau,
+                ..
+            } | Series::SegmentSize { .. }
+        )
+    }
+
+    /// Whether units are cents.
+    pub(super) fn in_cents(&self) -> bool {
+        matches!(self, Series::Revenue { .. })
+    }
+
+    fn value_of(&self, units: u64) -> f64 {
+        if self.in_cents() {
+            units as f64 / 100.0
+        } else {
+            units as f64
+        }
+    }
+
+    /// The value of the bucket starting at `start`, as seen at `now`.
+    fn units_at(&self, start: &Zoned, unit: Unit, now: Timestamp) -> Result<u64, jiff::Error> {
         let end = bucket_end(start, unit)?.timestamp();
         let start_ts = start.timestamp();
         if now <= start_ts {
             return Ok(0);
         }
-        let full = self.full_count(start, unit)?;
+        let full = self.full_units(start, unit)?;
         if now >= end {
             return Ok(full);
         }
         let elapsed = now.duration_since(start_ts).as_nanos();
         let duration = end.duration_since(start_ts).as_nanos();
-        let partial = i128::from(full) * elapsed / duration;
+        let from = if self.is_level() {
+            i128::from(self.full_units(&previous_bucket(start, unit)?, unit)?)
+        } else {
+            0
+        };
+        let partial = from + (i128::from(full) - from) * elapsed / duration;
         Ok(u64::try_from(partial).unwrap_or(0))
     }
 
-    fn full_count(&self, start: &Zoned, unit: Unit) -> Result<u64, jiff::Error> {
+    fn full_units(&self, start: &Zoned, unit: Unit) -> Result<u64, jiff::Error> {
+        if self.daily_only() {
+            return self.day_units(start);
+        }
         match unit {
-            Unit::Hour => Ok(self.hour_count(start)),
+            Unit::Hour => Ok(self.hour_units(start)),
             Unit::Day => {
                 let end = bucket_end(start, Unit::Day)?.timestamp();
                 let mut hour = start.clone();
                 let mut total = 0;
                 while hour.timestamp() < end {
-                    total += self.hour_count(&hour);
+                    total += self.hour_units(&hour);
                     hour = bucket_end(&hour, Unit::Hour)?;
                 }
                 Ok(total)
@@ -225,24 +420,103 @@ impl<'a> SeriesKey<'a> {
         }
     }
 
-    fn hour_count(&self, hour_start: &Zoned) -> u64 {
-        let base = match self.app_id {
-            None => ALL_APPS_BASE,
-            Some(app) => 200 + Fnv::new().str(app).finish() % 1_801,
-        };
-        let share_per_mille = match self.segment_id {
-            None => 1_000,
-            Some(segment) => 50 + Fnv::new().str(segment).finish() % 551,
-        };
-        let rhythm_per_mille = RHYTHM_PER_MILLE[usize::from(hour_start.hour().unsigned_abs())];
-        let noise_per_mille = 900
-            + Fnv::new()
-                .opt_str(self.app_id)
-                .opt_str(self.segment_id)
-                .i64(hour_start.timestamp().as_second())
-                .finish()
-                % 201;
-        base * share_per_mille * rhythm_per_mille * noise_per_mille / 1_000_000_000
+    /// The value of one hour of an hourly kind (0 for day-only kinds, never asked).
+    fn hour_units(&self, hour_start: &Zoned) -> u64 {
+        let instant = hour_start.timestamp().as_second();
+        match *self {
+            Series::Sessions { app_id, segment_id } => {
+                let noise = noise(Fnv::new().opt_str(app_id).opt_str(segment_id).i64(instant));
+                session_base(app_id) * segment_share(segment_id) * rhythm(hour_start) * noise
+                    / 1_000_000_000
+            }
+            Series::Event {
+                name,
+                app_id,
+                segment_id,
+            } => {
+                let rate = 20 + Fnv::new().str("event").str(name).finish() % 1_181;
+                let noise = noise(
+                    Fnv::new()
+                        .str("event")
+                        .str(name)
+                        .opt_str(app_id)
+                        .opt_str(segment_id)
+                        .i64(instant),
+                );
+                session_base(app_id) * segment_share(segment_id) * rhythm(hour_start) * rate * noise
+                    / 1_000_000_000_000
+            }
+            Series::PurchaseQuantity { product, app_id } => {
+                purchase_quantity(product, app_id, hour_start)
+            }
+            Series::Revenue { product, app_id } => {
+                purchase_quantity(product, app_id, hour_start) * price_cents(product)
+            }
+            Series::Kpi { .. } | Series::SegmentSize { .. } => 0,
+        }
+    }
+
+    /// The value of one local day of a day-only kind (0 for hourly kinds, never asked).
+    fn day_units(&self, day_start: &Zoned) -> Result<u64, jiff::Error> {
+        let day = day_number(day_start)?;
+        match *self {
+            Series::Kpi { metric, app_id } => {
+                let dau = || -> Result<u64, jiff::Error> {
+                    let sessions = Series::Sessions {
+                        app_id,
+                        segment_id: None,
+                    };
+                    Ok(sessions.full_units(day_start, Unit::Day)? * DAU_PER_MILLE_SESSIONS / 1_000)
+                };
+                let share_of_dau =
+                    |kind: &str, low: u64, spread: u64| -> Result<u64, jiff::Error> {
+                        let share = low + Fnv::new().str(kind).opt_str(app_id).finish() % spread;
+                        let noise = noise(Fnv::new().str(kind).opt_str(app_id).i64(day));
+                        Ok(dau()? * share * noise / 1_000_000)
+                    };
+                match metric {
+                    Kpi::Dau => dau(),
+                    Kpi::Mau => mau(app_id, day_start),
+                    Kpi::NewUsers => share_of_dau("new_users", 50, 101),
+                    Kpi::Uninstalls => share_of_dau("uninstalls", 10, 41),
+                }
+            }
+            Series::SegmentSize { segment_id } => {
+                let drift = drift(Fnv::new().str("segment").str(segment_id), day_start)?;
+                Ok(mau(None, day_start)? * segment_share(Some(segment_id)) * drift / 1_000_000)
+            }
+            _ => Ok(0),
+        }
+    }
+}
+
+fn mau(app_id: Option<&str>, day_start: &Zoned) -> Result<u64, jiff::Error> {
+    let drift = drift(Fnv::new().str("mau").opt_str(app_id), day_start)?;
+    Ok(session_base(app_id) * MAU_PER_BASE * drift / 1_000)
+}
+
+/// Purchases in one hour: of every product (`None`) or of one.
+fn purchase_quantity(product: Option<&str>, app_id: Option<&str>, hour_start: &Zoned) -> u64 {
+    let share = match product {
+        None => 1_000,
+        Some(product) => 50 + Fnv::new().str("product").str(product).finish() % 551,
+    };
+    let noise = noise(
+        Fnv::new()
+            .str("purchase")
+            .opt_str(product)
+            .opt_str(app_id)
+            .i64(hour_start.timestamp().as_second()),
+    );
+    session_base(app_id) * rhythm(hour_start) * share * PURCHASES_PER_MILLE_SESSIONS * noise
+        / 1_000_000_000_000
+}
+
+/// $0.99 to $19.99 for one product; [`ALL_PRODUCTS_PRICE_CENTS`] for every product.
+fn price_cents(product: Option<&str>) -> u64 {
+    match product {
+        None => ALL_PRODUCTS_PRICE_CENTS,
+        Some(product) => (1 + Fnv::new().str("price").str(product).finish() % 20) * 100 - 1,
     }
 }
 
@@ -327,11 +601,14 @@ mod tests {
                 "{day}"
             );
             // The day's count sums exactly that many hours.
-            let key = SeriesKey::new(None, None);
+            let key = Series::Sessions {
+                app_id: None,
+                segment_id: None,
+            };
             let mut sum = 0;
             let mut hour = start.clone();
             for _ in 0..hours {
-                sum += key.hour_count(&hour);
+                sum += key.hour_units(&hour);
                 hour = bucket_end(&hour, Unit::Hour).unwrap();
             }
             assert_eq!(hour, end);
@@ -390,6 +667,228 @@ mod tests {
         assert_eq!(at("2026-11-28T20:45:00Z"), full * 3 / 4);
         assert_eq!(at("2026-11-28T21:00:00Z"), full);
         assert_eq!(at("2026-11-29T00:00:00Z"), full);
+    }
+
+    /// Every kind over some apps, segments, products and days.
+    fn days() -> Vec<Zoned> {
+        (0..40)
+            .map(|n| {
+                zoned("2026-10-20T00:00:00[America/New_York]")
+                    .date()
+                    .checked_add(jiff::Span::new().days(n))
+                    .unwrap()
+                    .to_zoned(TimeZone::get("America/New_York").unwrap())
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    const APPS: [Option<&str>; 4] = [None, Some("a"), Some("app-0001"), Some("demo-app-ios")];
+
+    fn day(series: Series<'_>, start: &Zoned) -> f64 {
+        value_in_bucket(&series, Unit::Day, start.clone())
+    }
+
+    #[test]
+    fn sessions_functions_agree() {
+        let hour = zoned("2026-11-28T20:00:00[UTC]");
+        for unit in [Unit::Hour, Unit::Day] {
+            for (app, segment) in [(None, None), (Some("a"), Some("s"))] {
+                let series = Series::Sessions {
+                    app_id: app,
+                    segment_id: segment,
+                };
+                assert_eq!(
+                    sessions_in_bucket(app, segment, unit, hour.clone()),
+                    value_in_bucket(&series, unit, hour.clone()) as u64
+                );
+                let now = ts("2026-11-28T20:20:00Z");
+                assert_eq!(
+                    sessions_in_partial_bucket(app, segment, unit, hour.clone(), now),
+                    value_in_partial_bucket(&series, unit, hour.clone(), now) as u64
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn kinds_are_ordered_and_whole() {
+        for start in days() {
+            for app_id in APPS {
+                let sessions = day(
+                    Series::Sessions {
+                        app_id,
+                        segment_id: None,
+                    },
+                    &start,
+                );
+                let kpi = |metric| day(Series::Kpi { metric, app_id }, &start);
+                let (dau, mau) = (kpi(Kpi::Dau), kpi(Kpi::Mau));
+                let (new_users, uninstalls) = (kpi(Kpi::NewUsers), kpi(Kpi::Uninstalls));
+                assert!(
+                    0.0 < dau && dau < sessions && dau < mau / 3.0,
+                    "{dau} {mau}"
+                );
+                assert!(
+                    new_users > 0.0 && new_users < dau / 5.0,
+                    "{new_users} {dau}"
+                );
+                assert!(uninstalls > 0.0 && uninstalls < new_users, "{uninstalls}");
+                if app_id.is_some() {
+                    assert!(dau < kpi_all(Kpi::Dau, &start));
+                    assert!(mau < kpi_all(Kpi::Mau, &start));
+                }
+                for name in ["signup", "checkout", "level_up"] {
+                    let all = day(
+                        Series::Event {
+                            name,
+                            app_id,
+                            segment_id: None,
+                        },
+                        &start,
+                    );
+                    let segment = day(
+                        Series::Event {
+                            name,
+                            app_id,
+                            segment_id: Some("demo-seg-paying"),
+                        },
+                        &start,
+                    );
+                    assert!(0.0 < segment && segment < all, "{name} {segment} {all}");
+                }
+                let every = |product| {
+                    (
+                        day(Series::PurchaseQuantity { product, app_id }, &start),
+                        day(Series::Revenue { product, app_id }, &start),
+                    )
+                };
+                let (all_quantity, all_revenue) = every(None);
+                for product in ["premium_monthly", "coins_100", "p"] {
+                    let (quantity, revenue) = every(Some(product));
+                    assert!(quantity < all_quantity && revenue < all_revenue);
+                    assert!(revenue <= quantity * 19.99 + 1e-6, "{revenue} {quantity}");
+                    assert!(revenue >= quantity * 0.99 - 1e-6, "{revenue} {quantity}");
+                }
+                assert!((all_revenue - all_quantity * 19.99).abs() < 1e-6);
+                for value in [sessions, dau, mau, new_users, uninstalls, all_quantity] {
+                    assert_eq!(value.fract(), 0.0);
+                }
+                assert_eq!((all_revenue * 100.0).round() / 100.0, all_revenue);
+            }
+        }
+    }
+
+    fn kpi_all(metric: Kpi, start: &Zoned) -> f64 {
+        day(
+            Series::Kpi {
+                metric,
+                app_id: None,
+            },
+            start,
+        )
+    }
+
+    #[test]
+    fn days_of_hourly_kinds_sum_their_hours() {
+        let start = zoned("2026-11-01T00:00:00[America/New_York]"); // 25 hours
+        let kinds = [
+            Series::Event {
+                name: "signup",
+                app_id: Some("a"),
+                segment_id: Some("s"),
+            },
+            Series::PurchaseQuantity {
+                product: Some("coins_100"),
+                app_id: None,
+            },
+            Series::Revenue {
+                product: None,
+                app_id: Some("a"),
+            },
+            Series::Revenue {
+                product: Some("premium_monthly"),
+                app_id: None,
+            },
+        ];
+        for series in kinds {
+            let mut hour = start.clone();
+            let mut cents = 0.0;
+            for _ in 0..25 {
+                cents += (value_in_bucket(&series, Unit::Hour, hour.clone()) * 100.0).round();
+                hour = bucket_end(&hour, Unit::Hour).unwrap();
+            }
+            let day = value_in_bucket(&series, Unit::Day, start.clone());
+            assert_eq!((day * 100.0).round(), cents, "{series:?}");
+        }
+    }
+
+    #[test]
+    fn revenue_has_cents() {
+        let series = Series::Revenue {
+            product: Some("coins_100"),
+            app_id: None,
+        };
+        let values: Vec<f64> = days()
+            .iter()
+            .map(|start| value_in_bucket(&series, Unit::Day, start.clone()))
+            .collect();
+        assert!(values.iter().any(|v| v.fract() != 0.0), "{values:?}");
+    }
+
+    #[test]
+    fn levels_change_slowly_and_counts_grow_from_zero() {
+        let days = days();
+        for pair in days.windows(2) {
+            for series in [
+                Series::SegmentSize {
+                    segment_id: "demo-seg-paying",
+                },
+                Series::Kpi {
+                    metric: Kpi::Mau,
+                    app_id: Some("a"),
+                },
+            ] {
+                let (before, after) = (day(series, &pair[0]), day(series, &pair[1]));
+                assert!((after - before).abs() <= before * 0.03, "{before} {after}");
+                // In progress: from the previous day's value to the day's.
+                let start = pair[1].clone();
+                let at =
+                    |t: Timestamp| value_in_partial_bucket(&series, Unit::Day, start.clone(), t);
+                let midnight = start.timestamp();
+                assert_eq!(
+                    at(midnight.checked_add(SignedDuration::from_nanos(1)).unwrap()),
+                    before
+                );
+                let noon = midnight
+                    .checked_add(SignedDuration::from_hours(12))
+                    .unwrap();
+                let half = at(noon);
+                assert!(half >= before.min(after) && half <= before.max(after));
+                let next = bucket_end(&start, Unit::Day).unwrap().timestamp();
+                assert_eq!(at(next), after);
+                // Day-only kinds ignore the unit.
+                assert_eq!(value_in_bucket(&series, Unit::Hour, start.clone()), after);
+            }
+        }
+        let dau = Series::Kpi {
+            metric: Kpi::Dau,
+            app_id: None,
+        };
+        let start = days[3].clone();
+        let full = day(dau, &start);
+        let noon = start
+            .timestamp()
+            .checked_add(SignedDuration::from_hours(12))
+            .unwrap();
+        assert_eq!(
+            value_in_partial_bucket(&dau, Unit::Day, start.clone(), start.timestamp()),
+            0.0
+        );
+        assert_eq!(
+            value_in_partial_bucket(&dau, Unit::Day, start.clone(), noon),
+            (full / 2.0).floor()
+        );
     }
 
     #[test]

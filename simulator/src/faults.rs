@@ -1,8 +1,9 @@
 //! Failures a test injects at run time.
 //!
 //! A fault stays in place until cleared or replaced, and applies before normal handling (before
-//! authentication, the rate limit and parameter checks), to every `GET /sessions/data_series`
-//! whose target matches. A [`FaultTarget::Series`] fault wins over a [`FaultTarget::All`] one.
+//! authentication, permissions, the rate limit and parameter checks), to every GET of a served
+//! path whose target matches. A [`FaultTarget::Series`] fault wins over a [`FaultTarget::Path`]
+//! one, which wins over a [`FaultTarget::All`] one.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -11,14 +12,16 @@ use std::time::Duration;
 /// What a fault applies to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FaultTarget {
-    /// Every request to the endpoint.
+    /// Every request to every served path.
     All,
-    /// Requests whose `app_id` and `segment_id` query parameters are exactly these
-    /// (`None`: the parameter is absent).
+    /// Requests to `/sessions/data_series` whose `app_id` and `segment_id` query parameters are
+    /// exactly these (`None`: the parameter is absent).
     Series {
         app_id: Option<String>,
         segment_id: Option<String>,
     },
+    /// Every request to this path, e.g. `"/kpi/dau/data_series"` or `"/events/list"`.
+    Path(String),
 }
 
 /// A way to answer wrongly.
@@ -36,8 +39,9 @@ pub enum Fault {
     Hang,
     /// 200 with `Content-Type: application/json` and a body cut off in the middle of the JSON.
     MalformedJson,
-    /// 200 with valid JSON of the wrong shape: `data` holds one point whose `sessions` is a
-    /// word (`"sessions": "lots"`), which no reader can take for a count.
+    /// 200 with valid JSON of the wrong shape: for a data series, `data` holds one point whose
+    /// value is a word (`"sessions": "lots"`, `"revenue": "lots"`, …), which no reader can take
+    /// for a number; for a list, the list is a word (`"events": "lots"`).
     WrongShape,
     /// 200 with `Content-Type: application/json` and a body of exactly this many bytes: valid
     /// JSON (`{"message":"success","data":[],"padding":"xxx…"}`) when it is at least 44 bytes,
@@ -58,6 +62,7 @@ pub struct Faults {
 struct FaultTable {
     all: Option<Fault>,
     series: HashMap<(Option<String>, Option<String>), Fault>,
+    paths: HashMap<String, Fault>,
 }
 
 impl Faults {
@@ -73,6 +78,9 @@ impl Faults {
             FaultTarget::Series { app_id, segment_id } => {
                 table.series.insert((app_id, segment_id), fault);
             }
+            FaultTarget::Path(path) => {
+                table.paths.insert(path, fault);
+            }
         }
     }
 
@@ -83,6 +91,9 @@ impl Faults {
             FaultTarget::Series { app_id, segment_id } => {
                 table.series.remove(&(app_id.clone(), segment_id.clone()));
             }
+            FaultTarget::Path(path) => {
+                table.paths.remove(path);
+            }
         }
     }
 
@@ -90,20 +101,25 @@ impl Faults {
         let mut table = self.write();
         table.all = None;
         table.series.clear();
+        table.paths.clear();
     }
 
-    /// The fault for a request with these `app_id` and `segment_id` parameters, if any.
+    /// The fault for a request to `path`; `series` is the (`app_id`, `segment_id`) of a
+    /// request to `/sessions/data_series`, `None` for other paths.
     pub(super) fn for_request(
         &self,
-        app_id: Option<&str>,
-        segment_id: Option<&str>,
+        path: &str,
+        series: Option<(Option<&str>, Option<&str>)>,
     ) -> Option<Fault> {
         let table = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        if !table.series.is_empty() {
+        if let (Some((app_id, segment_id)), false) = (series, table.series.is_empty()) {
             let key = (app_id.map(str::to_owned), segment_id.map(str::to_owned));
             if let Some(fault) = table.series.get(&key) {
                 return Some(fault.clone());
             }
+        }
+        if let Some(fault) = table.paths.get(path) {
+            return Some(fault.clone());
         }
         table.all.clone()
     }
@@ -117,6 +133,8 @@ impl Faults {
 mod tests {
     use super::*;
 
+    const SESSIONS: &str = "/sessions/data_series";
+
     fn series(app: Option<&str>, segment: Option<&str>) -> FaultTarget {
         FaultTarget::Series {
             app_id: app.map(Into::into),
@@ -124,30 +142,60 @@ mod tests {
         }
     }
 
+    fn sessions(faults: &Faults, app: Option<&str>, segment: Option<&str>) -> Option<Fault> {
+        faults.for_request(SESSIONS, Some((app, segment)))
+    }
+
     #[test]
     fn series_fault_wins_over_all_and_clears() {
         let faults = Faults::new();
-        assert_eq!(faults.for_request(None, None), None);
+        assert_eq!(sessions(&faults, None, None), None);
         faults.set(FaultTarget::All, Fault::BareStatus(503));
         faults.set(series(Some("a"), None), Fault::Hang);
-        assert_eq!(faults.for_request(Some("a"), None), Some(Fault::Hang));
+        assert_eq!(sessions(&faults, Some("a"), None), Some(Fault::Hang));
         assert_eq!(
-            faults.for_request(Some("a"), Some("s")),
+            sessions(&faults, Some("a"), Some("s")),
             Some(Fault::BareStatus(503))
         );
-        assert_eq!(faults.for_request(None, None), Some(Fault::BareStatus(503)));
+        assert_eq!(sessions(&faults, None, None), Some(Fault::BareStatus(503)));
         faults.set(series(Some("a"), None), Fault::MalformedJson);
         assert_eq!(
-            faults.for_request(Some("a"), None),
+            sessions(&faults, Some("a"), None),
             Some(Fault::MalformedJson)
         );
         faults.clear(&FaultTarget::All);
-        assert_eq!(faults.for_request(None, None), None);
+        assert_eq!(sessions(&faults, None, None), None);
         assert_eq!(
-            faults.for_request(Some("a"), None),
+            sessions(&faults, Some("a"), None),
             Some(Fault::MalformedJson)
         );
         faults.clone().clear_all();
-        assert_eq!(faults.for_request(Some("a"), None), None);
+        assert_eq!(sessions(&faults, Some("a"), None), None);
+    }
+
+    #[test]
+    fn path_fault_applies_to_its_path_only() {
+        let faults = Faults::new();
+        let dau = "/kpi/dau/data_series";
+        faults.set(FaultTarget::Path(dau.into()), Fault::BareStatus(502));
+        assert_eq!(faults.for_request(dau, None), Some(Fault::BareStatus(502)));
+        assert_eq!(faults.for_request("/events/list", None), None);
+        assert_eq!(sessions(&faults, None, None), None);
+        // A series fault is for sessions only; a path fault wins over All.
+        faults.set(series(None, None), Fault::Hang);
+        faults.set(FaultTarget::All, Fault::MalformedJson);
+        assert_eq!(faults.for_request(dau, None), Some(Fault::BareStatus(502)));
+        assert_eq!(
+            faults.for_request("/events/list", None),
+            Some(Fault::MalformedJson)
+        );
+        assert_eq!(sessions(&faults, None, None), Some(Fault::Hang));
+        faults.set(FaultTarget::Path(SESSIONS.into()), Fault::WrongShape);
+        assert_eq!(sessions(&faults, None, None), Some(Fault::Hang));
+        assert_eq!(sessions(&faults, Some("a"), None), Some(Fault::WrongShape));
+        faults.clear(&FaultTarget::Path(dau.into()));
+        assert_eq!(faults.for_request(dau, None), Some(Fault::MalformedJson));
+        faults.clear_all();
+        assert_eq!(faults.for_request(SESSIONS, None), None);
     }
 }

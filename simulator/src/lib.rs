@@ -1,14 +1,20 @@
-//! An in-process fake of Braze's `GET /sessions/data_series`, served over real HTTP.
+//! An in-process fake of Braze's analytics export endpoints, served over real HTTP.
 //!
-//! The exporter's `--demo` mode, its tests and its benchmarks talk to this instead of Braze. It
-//! follows Braze's reference page (see `/work/shared/braze/`) and, where the page is silent,
-//! makes a plausible choice that is written down next to the code that makes it:
+//! The exporter's `--demo` mode, its tests and its benchmarks talk to this instead of Braze.
+//! It serves the data series of sessions, KPIs (`dau`, `mau`, `new_users`, `uninstalls`),
+//! custom events, purchases (quantity and revenue) and segment sizes, and the lists of events,
+//! products and segments. It follows Braze's reference pages (see `/work/shared/braze/` and
+//! `_docs/_api/endpoints/export/` in braze-inc/braze-docs) and, where they are silent, makes a
+//! plausible choice that is written down next to the code that makes it:
 //!
+//! - [`endpoints`]: the paths, their permissions, fields and rate limits;
 //! - [`params`]: what a request may say, and the 400s for what it must not;
-//! - [`counts`]: the buckets a series covers and the deterministic session count of each;
+//! - [`counts`]: the buckets a series covers and the deterministic value of each;
+//! - [`lists`]: what the lists hold, in which order, a page at a time;
 //! - [`faults`]: failures a test injects at run time;
 //! - [`rate_limit`]: the fixed one-hour window behind the `X-RateLimit-*` headers;
-//! - [`server`]: the hyper server and the order in which a request is judged;
+//! - [`server`]: the hyper server and the order in which a request is judged (401, 403, 429,
+//!   400);
 //! - [`responses`]: Braze's bodies and headers, and the broken ones faults send.
 //!
 //! ```no_run
@@ -25,7 +31,9 @@
 mod clock;
 mod counts;
 mod ending_at;
+mod endpoints;
 mod faults;
+mod lists;
 mod params;
 mod rate_limit;
 mod responses;
@@ -34,17 +42,25 @@ mod server;
 #[cfg(test)]
 mod tests;
 
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use jiff::tz::TimeZone;
 
 pub use clock::Clock;
-pub use counts::{sessions_in_bucket, sessions_in_partial_bucket};
+pub use counts::{
+    sessions_in_bucket, sessions_in_partial_bucket, value_in_bucket, value_in_partial_bucket, Kpi,
+    Series,
+};
 pub use faults::{Fault, FaultTarget, Faults};
 pub use server::Simulator;
 
 /// Braze's default budget: 250,000 requests per hour per workspace.
 pub const DEFAULT_RATE_LIMIT_PER_HOUR: u64 = 250_000;
+
+/// Braze's separate budget of `/events/list` and `/purchases/product_list`: 1,000 requests per
+/// hour per workspace, shared by both.
+pub const DEFAULT_LIST_RATE_LIMIT_PER_HOUR: u64 = 1_000;
 
 /// The granularity of a series, as Braze's `unit` parameter names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,15 +93,35 @@ pub struct SimulatorConfig {
     pub time_zone: TimeZone,
     /// Known app API identifiers; any other `app_id` is a 400.
     pub apps: Vec<String>,
-    /// Known segment identifiers; any other `segment_id` is a 400.
+    /// Known segment identifiers, with analytics tracking; any other `segment_id` is a 400.
+    /// `/segments/list` lists them in this order (their creation order).
     pub segments: Vec<String>,
+    /// Custom event names: `/events/list` lists them, `/events/data_series` takes them as
+    /// `event`; any other name is a 400.
+    pub events: Vec<String>,
+    /// Product ids: `/purchases/product_list` lists them, the purchase series take them as
+    /// `product`; any other is a 400.
+    pub products: Vec<String>,
+    /// Segment id → name for `/segments/list`; a segment without an entry is listed with its id
+    /// as its name.
+    pub segment_names: HashMap<String, String>,
+    /// (id, name) of segments without analytics tracking: listed after [`Self::segments`] with
+    /// `analytics_tracking_enabled: false`; a series asked for one is a 400.
+    pub untracked_segments: Vec<(String, String)>,
+    /// The permissions of [`Self::api_key`], named as Braze names them
+    /// (`sessions.data_series`, `kpi.dau.data_series`, `events.list`, …). `None`: every
+    /// permission. A request to an endpoint whose permission is missing is a 403.
+    pub permissions: Option<HashSet<String>>,
     /// How `time` is written when `unit=hour`.
     pub hourly_time_format: TimeFormat,
     /// Whether the bucket that is still in progress (relative to [`SimulatorConfig::clock`]) is
     /// returned, with a partial count, or left out.
     pub include_in_progress: bool,
-    /// `X-RateLimit-Limit`: requests per fixed one-hour window before answering 429.
+    /// `X-RateLimit-Limit`: requests per fixed one-hour window before answering 429, for
+    /// every endpoint but the two lists below.
     pub rate_limit_per_hour: u64,
+    /// The same for `/events/list` and `/purchases/product_list` together, a separate window.
+    pub list_rate_limit_per_hour: u64,
     /// Added to every answer with `tokio::time::sleep`, so a paused tokio clock skips it.
     pub latency: Duration,
     /// Where "now" comes from: the end of the default series, in-progress buckets, the
@@ -94,18 +130,33 @@ pub struct SimulatorConfig {
 }
 
 impl SimulatorConfig {
-    /// A small workspace for `--demo` and tests: the apps [`DEMO_APPS`] and the segments
-    /// [`DEMO_SEGMENTS`], UTC, [`TimeFormat::Offset`], in-progress buckets included, Braze's
-    /// default rate limit, no added latency, the system clock.
+    /// A small workspace for `--demo` and tests: the apps [`DEMO_APPS`], the segments
+    /// [`DEMO_SEGMENTS`] (named by [`DEMO_SEGMENT_NAMES`]) and one untracked segment
+    /// [`DEMO_UNTRACKED_SEGMENT`], the events [`DEMO_EVENTS`] and the products
+    /// [`DEMO_PRODUCTS`], a key with every permission, UTC, [`TimeFormat::Offset`], in-progress
+    /// buckets included, Braze's rate limits, no added latency, the system clock.
     pub fn demo(api_key: impl Into<String>) -> Self {
         Self {
             api_key: api_key.into(),
             time_zone: TimeZone::UTC,
             apps: DEMO_APPS.iter().map(|s| s.to_string()).collect(),
             segments: DEMO_SEGMENTS.iter().map(|s| s.to_string()).collect(),
+            events: DEMO_EVENTS.iter().map(|s| s.to_string()).collect(),
+            products: DEMO_PRODUCTS.iter().map(|s| s.to_string()).collect(),
+            segment_names: DEMO_SEGMENTS
+                .iter()
+                .zip(DEMO_SEGMENT_NAMES)
+                .map(|(id, name)| (id.to_string(), name.to_string()))
+                .collect(),
+            untracked_segments: vec![(
+                DEMO_UNTRACKED_SEGMENT.0.to_string(),
+                DEMO_UNTRACKED_SEGMENT.1.to_string(),
+            )],
+            permissions: None,
             hourly_time_format: TimeFormat::Offset,
             include_in_progress: true,
             rate_limit_per_hour: DEFAULT_RATE_LIMIT_PER_HOUR,
+            list_rate_limit_per_hour: DEFAULT_LIST_RATE_LIMIT_PER_HOUR,
             latency: Duration::ZERO,
             clock: Clock::system(),
         }
@@ -117,6 +168,18 @@ pub const DEMO_APPS: [&str; 3] = ["demo-app-ios", "demo-app-android", "demo-app-
 
 /// The segment identifiers of [`SimulatorConfig::demo`].
 pub const DEMO_SEGMENTS: [&str; 2] = ["demo-seg-paying", "demo-seg-new-users"];
+
+/// The names `/segments/list` gives [`DEMO_SEGMENTS`], in the same order.
+pub const DEMO_SEGMENT_NAMES: [&str; 2] = ["Paying users", "New users"];
+
+/// The (id, name) of the segment without analytics tracking of [`SimulatorConfig::demo`].
+pub const DEMO_UNTRACKED_SEGMENT: (&str, &str) = ("demo-seg-untracked", "Untracked");
+
+/// The custom event names of [`SimulatorConfig::demo`].
+pub const DEMO_EVENTS: [&str; 3] = ["signup", "checkout", "level_up"];
+
+/// The product ids of [`SimulatorConfig::demo`].
+pub const DEMO_PRODUCTS: [&str; 2] = ["premium_monthly", "coins_100"];
 
 /// `count` identifiers `"{prefix}-0001"`, `"{prefix}-0002"`, …: `generate_ids("app", 2)` is
 /// `["app-0001", "app-0002"]`. Numbers wider than four digits are written in full.

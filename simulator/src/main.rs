@@ -1,11 +1,14 @@
-//! A simulated Braze `GET /sessions/data_series` on a TCP port, for benchmarks and manual play.
+//! A simulated Braze analytics REST API on a TCP port, for benchmarks and manual play.
 //!
 //! ```text
-//! braze-simulator --listen 127.0.0.1:9999 --apps 100 --segments 99 --latency 100ms
+//! braze-simulator --listen 127.0.0.1:9999 --apps 100 --segments 99 --events 5 --latency 100ms
 //! curl -H 'Authorization: Bearer demo-key' \
 //!   'http://127.0.0.1:9999/sessions/data_series?length=3&unit=hour&app_id=app-0001'
+//! curl -H 'Authorization: Bearer demo-key' \
+//!   'http://127.0.0.1:9999/events/data_series?event=event-0001&length=3'
 //! ```
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -27,6 +30,12 @@ struct Args {
     /// Number of segments, named seg-0001, seg-0002, ...
     #[arg(long, default_value_t = 2)]
     segments: usize,
+    /// Number of custom events, named event-0001, event-0002, ...
+    #[arg(long, default_value_t = 3)]
+    events: usize,
+    /// Number of products, named product-0001, product-0002, ...
+    #[arg(long, default_value_t = 2)]
+    products: usize,
     /// Added to every answer, e.g. 100ms.
     #[arg(long, default_value = "0s", value_parser = parse_duration)]
     latency: Duration,
@@ -36,9 +45,12 @@ struct Args {
     /// The only accepted REST API key.
     #[arg(long, default_value = "demo-key")]
     api_key: String,
-    /// Requests per one-hour window before answering 429.
+    /// Requests per one-hour window before answering 429 (all but the two lists below).
     #[arg(long, default_value_t = 250_000)]
     rate_limit_per_hour: u64,
+    /// The same for /events/list and /purchases/product_list together.
+    #[arg(long, default_value_t = 1_000)]
+    list_rate_limit_per_hour: u64,
     /// How hourly times are written.
     #[arg(long, value_enum, default_value_t = HourlyFormat::Offset)]
     hourly_time_format: HourlyFormat,
@@ -80,11 +92,33 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> std::io::Result<()> {
-    let config = SimulatorConfig {
+    let listen = args.listen;
+    let config = config(args);
+    let listing = ids_listing(&config);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {listen}: {e}")))?;
+    let simulator = Simulator::start(config, listener).await?;
+    print!("{listing}");
+    println!("listening on {}", simulator.url());
+    stop_requested().await?;
+    simulator.shutdown().await;
+    Ok(())
+}
+
+/// The workspace the flags describe: generated ids, segments named by their ids, none
+/// untracked, a key with every permission.
+fn config(args: Args) -> SimulatorConfig {
+    SimulatorConfig {
         api_key: args.api_key,
         time_zone: args.time_zone,
         apps: generate_ids("app", args.apps),
         segments: generate_ids("seg", args.segments),
+        events: generate_ids("event", args.events),
+        products: generate_ids("product", args.products),
+        segment_names: HashMap::new(),
+        untracked_segments: Vec::new(),
+        permissions: None,
         hourly_time_format: match args.hourly_time_format {
             HourlyFormat::Offset => TimeFormat::Offset,
             HourlyFormat::Zulu => TimeFormat::Zulu,
@@ -92,21 +126,10 @@ async fn run(args: Args) -> std::io::Result<()> {
         },
         include_in_progress: !args.exclude_in_progress,
         rate_limit_per_hour: args.rate_limit_per_hour,
+        list_rate_limit_per_hour: args.list_rate_limit_per_hour,
         latency: args.latency,
         clock: Clock::system(),
-    };
-    let listing = ids_listing(&config);
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| {
-            std::io::Error::new(e.kind(), format!("cannot listen on {}: {e}", args.listen))
-        })?;
-    let simulator = Simulator::start(config, listener).await?;
-    print!("{listing}");
-    println!("listening on {}", simulator.url());
-    stop_requested().await?;
-    simulator.shutdown().await;
-    Ok(())
+    }
 }
 
 /// Ctrl-C, or SIGTERM from a benchmark harness.
@@ -126,9 +149,36 @@ async fn stop_requested() -> std::io::Result<()> {
     }
 }
 
-/// One `app <id>` / `segment <id>` line per known identifier.
+/// One `app <id>` / `segment <id>` / `event <name>` / `product <id>` line per known
+/// identifier.
 fn ids_listing(config: &SimulatorConfig) -> String {
     let apps = config.apps.iter().map(|id| format!("app {id}\n"));
     let segments = config.segments.iter().map(|id| format!("segment {id}\n"));
-    apps.chain(segments).collect()
+    let events = config.events.iter().map(|name| format!("event {name}\n"));
+    let products = config.products.iter().map(|id| format!("product {id}\n"));
+    apps.chain(segments).chain(events).chain(products).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listing_names_every_kind_of_id() {
+        let args = Args::parse_from([
+            "braze-simulator",
+            "--apps=1",
+            "--segments=1",
+            "--events=2",
+            "--products=1",
+            "--list-rate-limit-per-hour=7",
+        ]);
+        let config = config(args);
+        assert_eq!(config.list_rate_limit_per_hour, 7);
+        assert_eq!(config.permissions, None);
+        assert_eq!(
+            ids_listing(&config),
+            "app app-0001\nsegment seg-0001\nevent event-0001\nevent event-0002\nproduct product-0001\n"
+        );
+    }
 }

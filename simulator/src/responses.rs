@@ -10,11 +10,49 @@ use super::rate_limit::RateLimitState;
 
 pub(super) type Body = Full<Bytes>;
 
-/// Braze's success body.
+/// Braze's success body of a data series: `{"message": "success", "data": [{"time": …,
+/// "<field>": …}, …]}`, counts as integers and cents as a decimal number of dollars.
+pub(super) fn series_body(field: &'static str, cents: bool, points: &[Point]) -> Vec<u8> {
+    let data: Vec<PointJson<'_>> = points
+        .iter()
+        .map(|point| PointJson {
+            point,
+            field,
+            cents,
+        })
+        .collect();
+    let body = SeriesBody {
+        message: "success",
+        data,
+    };
+    serde_json::to_vec(&body).expect("a series serializes")
+}
+
 #[derive(serde::Serialize)]
-pub(super) struct SeriesBody<'a> {
-    pub(super) message: &'static str,
-    pub(super) data: &'a [Point],
+struct SeriesBody<'a> {
+    message: &'static str,
+    data: Vec<PointJson<'a>>,
+}
+
+/// `{"time": …, "<field>": …}`, in that order.
+struct PointJson<'a> {
+    point: &'a Point,
+    field: &'static str,
+    cents: bool,
+}
+
+impl serde::Serialize for PointJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("time", &self.point.time)?;
+        if self.cents {
+            map.serialize_entry(self.field, &(self.point.units as f64 / 100.0))?;
+        } else {
+            map.serialize_entry(self.field, &self.point.units)?;
+        }
+        map.end()
+    }
 }
 
 /// Braze's error body: `{"message": "..."}`, with `errors` when given.

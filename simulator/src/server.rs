@@ -2,22 +2,30 @@
 //!
 //! Every request that reaches the handler is counted, waits the configured latency, then:
 //!
-//! 1. a path other than `/sessions/data_series` is a 404, a method other than GET a 405;
-//! 2. it is counted for its (`app_id`, `segment_id`) series;
+//! 1. a path the simulator does not serve is a 404; a served path is counted for
+//!    [`Simulator::requests_to`]; a method other than GET is a 405;
+//! 2. a request to `/sessions/data_series` is counted for its (`app_id`, `segment_id`) series;
 //! 3. a [`Fault`] for it answers instead (a [`Fault::Delay`] waits, then carries on);
 //! 4. an `api_key` query parameter, or an `Authorization` header that is not exactly
 //!    `Bearer <key>`, is a 401 that never repeats the key it received;
-//! 5. it uses one request of the rate-limit budget, or gets a 429;
-//! 6. its parameters are checked (400) and the series is answered (200).
+//! 5. a key without the endpoint's permission gets a 403;
+//! 6. it uses one request of its budget (the lists' for `/events/list` and
+//!    `/purchases/product_list`, the default one otherwise), or gets a 429;
+//! 7. its parameters are checked (400) and it is answered (200).
 //!
-//! Braze-made answers carry the `X-RateLimit-*` headers; only 5 uses up budget. Braze does not
-//! say whether refused requests count against the budget: here only authenticated ones do.
+//! Braze-made answers carry the `X-RateLimit-*` headers of the budget the path is on (the
+//! default one for unknown paths); only 6 uses up budget. Braze does not say whether refused
+//! requests count against the budget: here only authenticated and permitted ones do.
+//!
+//! The 403's message is a choice (Braze documents the status for a key lacking the permission,
+//! not its words): `{"message": "Access denied: this API key does not have the
+//! <permission> permission"}`.
 //!
 //! No header-read timeout is set: this serves loopback clients only, and a timeout would close
 //! idle keep-alive connections whenever a test advances a paused tokio clock past it, making
 //! the tests race on reused connections.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -35,17 +43,16 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::counts::SeriesShape;
+use super::endpoints::Endpoint;
 use super::faults::{Fault, Faults};
-use super::params::{Query, Workspace};
+use super::lists::Catalog;
+use super::params::{self, Query, Workspace};
 use super::rate_limit::{RateLimitState, RateLimiter};
 use super::responses::{
-    braze_error, json_response, load_balancer_error, oversized_body, Body, SeriesBody,
+    braze_error, json_response, load_balancer_error, oversized_body, series_body, Body,
 };
 use super::SimulatorConfig;
 use crate::Clock;
-
-/// The only path served.
-const ENDPOINT: &str = "/sessions/data_series";
 
 /// How long shutdown waits for connections to close.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -97,8 +104,16 @@ impl Simulator {
         self.state.requests_received.load(Ordering::Relaxed)
     }
 
-    /// GET requests to the endpoint with exactly these `app_id` and `segment_id` parameters
-    /// (`None`: absent), whatever their answer.
+    /// Requests to this served path (such as `"/events/list"`), whatever their method or
+    /// answer. Unknown paths are not counted: 0.
+    pub fn requests_to(&self, path: &str) -> u64 {
+        Endpoint::from_path(path).map_or(0, |endpoint| {
+            self.state.requests_per_path[endpoint.index()].load(Ordering::Relaxed)
+        })
+    }
+
+    /// GET requests to `/sessions/data_series` with exactly these `app_id` and `segment_id`
+    /// parameters (`None`: absent), whatever their answer.
     pub fn requests_for(&self, app_id: Option<&str>, segment_id: Option<&str>) -> u64 {
         let key = (app_id.map(str::to_owned), segment_id.map(str::to_owned));
         let counts = self.state.lock_requests_per_series();
@@ -176,26 +191,41 @@ type SeriesCounts = HashMap<(Option<String>, Option<String>), u64>;
 #[derive(Debug)]
 struct State {
     expected_authorization: Vec<u8>,
+    /// `None`: every permission.
+    permissions: Option<HashSet<String>>,
     workspace: Workspace,
+    catalog: Catalog,
     shape: SeriesShape,
     latency: Duration,
     clock: Clock,
     rate_limiter: RateLimiter,
+    list_rate_limiter: RateLimiter,
     faults: Faults,
     requests_received: AtomicU64,
+    requests_per_path: [AtomicU64; Endpoint::ALL.len()],
     requests_per_series: Mutex<SeriesCounts>,
     shutdown: watch::Receiver<bool>,
 }
 
 impl State {
     fn new(config: SimulatorConfig, shutdown: watch::Receiver<bool>) -> Self {
+        let catalog = Catalog::new(&config);
         Self {
             expected_authorization: format!("Bearer {}", config.api_key).into_bytes(),
+            permissions: config.permissions,
             workspace: Workspace {
                 time_zone: config.time_zone.clone(),
                 apps: config.apps.into_iter().collect(),
                 segments: config.segments.into_iter().collect(),
+                untracked_segments: config
+                    .untracked_segments
+                    .into_iter()
+                    .map(|(id, _)| id)
+                    .collect(),
+                events: config.events.into_iter().collect(),
+                products: config.products.into_iter().collect(),
             },
+            catalog,
             shape: SeriesShape {
                 time_zone: config.time_zone,
                 hourly_time_format: config.hourly_time_format,
@@ -204,8 +234,10 @@ impl State {
             latency: config.latency,
             clock: config.clock,
             rate_limiter: RateLimiter::new(config.rate_limit_per_hour),
+            list_rate_limiter: RateLimiter::new(config.list_rate_limit_per_hour),
             faults: Faults::new(),
             requests_received: AtomicU64::new(0),
+            requests_per_path: Default::default(),
             requests_per_series: Mutex::new(HashMap::new()),
             shutdown,
         }
@@ -227,12 +259,13 @@ impl State {
         if !self.latency.is_zero() {
             tokio::time::sleep(self.latency).await;
         }
-        if request.uri().path() != ENDPOINT {
+        let Some(endpoint) = Endpoint::from_path(request.uri().path()) else {
             let rate = self.rate_limiter.peek(self.clock.now());
             return braze_error(StatusCode::NOT_FOUND, "Not Found", None, Some(rate));
-        }
+        };
+        self.requests_per_path[endpoint.index()].fetch_add(1, Ordering::Relaxed);
         if request.method() != Method::GET {
-            let rate = self.rate_limiter.peek(self.clock.now());
+            let rate = self.limiter(endpoint).peek(self.clock.now());
             let mut response = braze_error(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "Method Not Allowed",
@@ -245,14 +278,26 @@ impl State {
             return response;
         }
         let query = Query::parse(request.uri().query());
-        let (app_id, segment_id) = (query.get("app_id"), query.get("segment_id"));
-        self.count_series(app_id, segment_id);
-        if let Some(fault) = self.faults.for_request(app_id, segment_id) {
-            if let Some(response) = self.apply_fault(fault).await {
+        let series = (endpoint == Endpoint::Sessions)
+            .then(|| (query.get("app_id"), query.get("segment_id")));
+        if let Some((app_id, segment_id)) = series {
+            self.count_series(app_id, segment_id);
+        }
+        if let Some(fault) = self.faults.for_request(endpoint.path(), series) {
+            if let Some(response) = self.apply_fault(endpoint, fault).await {
                 return response;
             }
         }
-        self.answer(&request, &query)
+        self.answer(endpoint, &request, &query)
+    }
+
+    /// The budget `endpoint` is on.
+    fn limiter(&self, endpoint: Endpoint) -> &RateLimiter {
+        if endpoint.list_limited() {
+            &self.list_rate_limiter
+        } else {
+            &self.rate_limiter
+        }
     }
 
     fn count_series(&self, app_id: Option<&str>, segment_id: Option<&str>) {
@@ -266,15 +311,29 @@ impl State {
             .unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Steps 4 to 6 of the module documentation.
-    fn answer(&self, request: &Request<Incoming>, query: &Query) -> Response<Body> {
+    /// Steps 4 to 7 of the module documentation.
+    fn answer(
+        &self,
+        endpoint: Endpoint,
+        request: &Request<Incoming>,
+        query: &Query,
+    ) -> Response<Body> {
         let now = self.clock.now();
+        let limiter = self.limiter(endpoint);
         if let Err(reason) = self.authenticate(request, query) {
-            let rate = self.rate_limiter.peek(now);
+            let rate = limiter.peek(now);
             let message = format!("Invalid API key: {reason}");
             return braze_error(StatusCode::UNAUTHORIZED, &message, None, Some(rate));
         }
-        let rate = match self.rate_limiter.acquire(now) {
+        if !self.permitted(endpoint) {
+            let rate = limiter.peek(now);
+            let message = format!(
+                "Access denied: this API key does not have the {} permission",
+                endpoint.permission()
+            );
+            return braze_error(StatusCode::FORBIDDEN, &message, None, Some(rate));
+        }
+        let rate = match limiter.acquire(now) {
             Ok(rate) => rate,
             Err(rate) => {
                 return braze_error(
@@ -285,25 +344,56 @@ impl State {
                 )
             }
         };
-        let series = self
-            .workspace
-            .validate(query)
-            .map_err(|error| error.to_string())
-            .and_then(|request| {
-                self.shape
-                    .series(&request, now)
-                    .map_err(|_| "Invalid ending_at: out of range".to_string())
-            });
-        match series {
-            Ok(points) => {
-                let body = SeriesBody {
-                    message: "success",
-                    data: &points,
-                };
-                let body = serde_json::to_vec(&body).expect("a series serializes");
-                json_response(StatusCode::OK, body, Some(rate))
-            }
+        match self.body(endpoint, query, now) {
+            Ok(body) => json_response(StatusCode::OK, body, Some(rate)),
             Err(message) => braze_error(StatusCode::BAD_REQUEST, &message, None, Some(rate)),
+        }
+    }
+
+    fn permitted(&self, endpoint: Endpoint) -> bool {
+        self.permissions
+            .as_ref()
+            .is_none_or(|permissions| permissions.contains(endpoint.permission()))
+    }
+
+    /// The body of a 200, or the message of a 400.
+    fn body(
+        &self,
+        endpoint: Endpoint,
+        query: &Query,
+        now: jiff::Timestamp,
+    ) -> Result<Vec<u8>, String> {
+        let text = |error: params::ParamError| error.to_string();
+        match endpoint {
+            Endpoint::EventsList => {
+                Ok(self.catalog.events_page(params::page(query).map_err(text)?))
+            }
+            Endpoint::ProductList => Ok(self
+                .catalog
+                .products_page(params::page(query).map_err(text)?)),
+            Endpoint::SegmentsList => {
+                let page = params::page(query).map_err(text)?;
+                let direction = params::sort_direction(query).map_err(text)?;
+                Ok(self.catalog.segments_page(page, direction))
+            }
+            _ => {
+                let request = self.workspace.validate(endpoint, query).map_err(text)?;
+                let series = request
+                    .series(endpoint)
+                    .expect("a validated data-series request names its series");
+                let points = self
+                    .shape
+                    .series(
+                        &series,
+                        request.unit,
+                        request.length,
+                        request.ending_at,
+                        now,
+                    )
+                    .map_err(|_| "Invalid ending_at: out of range".to_string())?;
+                let field = endpoint.field().expect("a data series has a field");
+                Ok(series_body(field, series.in_cents(), &points))
+            }
         }
     }
 
@@ -324,9 +414,10 @@ impl State {
     }
 
     /// The answer a fault gives instead of the normal one; `None` to carry on normally.
-    async fn apply_fault(&self, fault: Fault) -> Option<Response<Body>> {
+    async fn apply_fault(&self, endpoint: Endpoint, fault: Fault) -> Option<Response<Body>> {
         let now = self.clock.now();
-        let rate = Some(self.rate_limiter.peek(now));
+        let limiter = self.limiter(endpoint);
+        let rate = Some(limiter.peek(now));
         let response = match fault {
             Fault::Delay(delay) => {
                 tokio::time::sleep(delay).await;
@@ -347,10 +438,18 @@ impl State {
                 rate,
             ),
             Fault::WrongShape => {
-                let today = now.to_zoned(self.shape.time_zone.clone()).date();
-                let body = format!(
-                    r#"{{"message":"success","data":[{{"time":"{today}","sessions":"lots"}}]}}"#
-                );
+                let body = match (endpoint.field(), endpoint.list_key()) {
+                    (Some(field), _) => {
+                        let today = now.to_zoned(self.shape.time_zone.clone()).date();
+                        format!(
+                            r#"{{"message":"success","data":[{{"time":"{today}","{field}":"lots"}}]}}"#
+                        )
+                    }
+                    (None, key) => {
+                        let key = key.unwrap_or("data");
+                        format!(r#"{{"message":"success","{key}":"lots"}}"#)
+                    }
+                };
                 json_response(StatusCode::OK, body, rate)
             }
             Fault::Oversized(size) => json_response(StatusCode::OK, oversized_body(size), rate),
@@ -359,7 +458,7 @@ impl State {
                     i64::try_from(reset_in.as_secs() + u64::from(reset_in.subsec_nanos() > 0))
                         .unwrap_or(i64::MAX);
                 let rate = RateLimitState {
-                    limit: self.rate_limiter.peek(now).limit,
+                    limit: limiter.peek(now).limit,
                     remaining: 0,
                     reset: now.as_second().saturating_add(reset_in),
                 };

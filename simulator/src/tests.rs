@@ -14,6 +14,8 @@ use tokio::net::TcpListener;
 
 use super::*;
 
+mod kinds;
+
 const KEY: &str = "test-key";
 
 fn ts(s: &str) -> Timestamp {
@@ -219,7 +221,8 @@ async fn unknown_path_is_404_and_other_methods_405() {
     for path in [
         "/",
         "/sessions/data_series/",
-        "/kpi/dau/data_series?length=1",
+        "/kpi/wau/data_series?length=1",
+        "/events/list/",
     ] {
         let answer = Answer::of(h.request(path).bearer_auth(KEY)).await;
         assert_eq!(answer.status, 404, "{path}");
@@ -231,8 +234,15 @@ async fn unknown_path_is_404_and_other_methods_405() {
     assert_eq!(answer.status, 405);
     assert_eq!(answer.header("allow"), Some("GET"));
     assert_eq!(answer.json(), json!({"message": "Method Not Allowed"}));
-    assert_eq!(h.simulator.requests_received(), 4);
+    assert_eq!(h.simulator.requests_received(), 5);
     assert_eq!(h.simulator.requests_for(None, None), 0);
+    assert_eq!(
+        h.simulator.requests_to("/sessions/data_series"),
+        1,
+        "the POST"
+    );
+    assert_eq!(h.simulator.requests_to("/sessions/data_series/"), 0);
+    assert_eq!(h.simulator.requests_to("/events/list"), 0);
     h.simulator.shutdown().await;
 }
 
