@@ -191,7 +191,11 @@ async fn run(flags: Flags, listen: ListenAddress, shutdown: signals::Shutdown) -
         }
     }
     if flags.config_check {
-        print!("{}", describe(&flags.config_file, &config));
+        let origin = match flags.demo {
+            true => std::path::PathBuf::from("the demo's configuration"),
+            false => flags.config_file.clone(),
+        };
+        print!("{}", crate::check::describe(&origin, &config));
         return ExitCode::SUCCESS;
     }
     let listener = match crate::http::bind(&listen).await {
@@ -263,34 +267,6 @@ fn load(flags: &Flags) -> Result<Config, crate::config::ConfigError> {
         );
     }
     Ok(config)
-}
-
-/// What `--config.check` prints: the settings that matter and every series to poll.
-pub fn describe(origin: &std::path::Path, config: &Config) -> String {
-    let series = config.series();
-    let budget = config.budget();
-    let per_hour = budget.requests_per_hour();
-    let mut out = format!(
-        "{}: valid\nbraze.url: {}\nbraze.time_zone: {}\nrefresh: every {} for unit {}, length {}, delay {}, stale after {}\n\
-         requests per hour: {per_hour:.0} of braze.max_requests_per_hour {}\n{} series would be polled:\n",
-        origin.display(),
-        config.braze.url,
-        config.braze.time_zone_name,
-        Pretty(config.refresh.interval),
-        config.refresh.unit,
-        config.refresh.length,
-        Pretty(config.refresh.delay),
-        Pretty(config.refresh.stale_after),
-        config.braze.max_requests_per_hour,
-        series.len(),
-    );
-    for s in &series {
-        out.push_str(&format!("  {s}\n"));
-    }
-    if let Some(warning) = budget.warning() {
-        out.push_str(&format!("warning: {warning}\n"));
-    }
-    out
 }
 
 #[cfg(test)]

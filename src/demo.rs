@@ -8,7 +8,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use braze_simulator::{Clock, Simulator, SimulatorConfig, DEMO_APPS, DEMO_SEGMENTS};
+use braze_simulator::{
+    Clock, Simulator, SimulatorConfig, DEMO_APPS, DEMO_EVENTS, DEMO_PRODUCTS, DEMO_SEGMENTS,
+};
 
 use crate::clock::SharedClock;
 use crate::config::Config;
@@ -38,7 +40,8 @@ pub async fn start(clock: SharedClock) -> Result<(Config, Simulator), String> {
     Ok((config, simulator))
 }
 
-/// The configuration the demo runs: every simulated app and segment, hourly.
+/// The configuration the demo runs: every simulated app and segment, every kind of series;
+/// some events and products configured and the rest discovered.
 fn demo_config(url: &str, key: &str) -> Result<Config, String> {
     Config::parse(
         &demo_yaml(url),
@@ -56,12 +59,19 @@ fn demo_yaml(url: &str) -> String {
             .map(|(name, id)| format!("  - {{name: {name}, id: {id}}}\n"))
             .collect()
     };
+    let interval = DEMO_INTERVAL.as_secs();
     format!(
         "braze:\n  url: {url}\n  time_zone: UTC\nrefresh:\n  interval: {interval}s\n  unit: hour\n\
-         apps:\n{apps}segments:\n{segments}",
-        interval = DEMO_INTERVAL.as_secs(),
+         apps:\n{apps}segments:\n{segments}\
+         export:\n  sessions: {{}}\n  kpis: {{interval: {interval}s}}\n\
+         \x20 events: {{names: [{event}]}}\n  purchases: {{products: [{product}]}}\n\
+         \x20 segment_sizes: {{interval: {interval}s}}\n\
+         discover:\n  interval: 5m\n  segments: {{match: \".*\"}}\n  events: {{match: \".*\"}}\n\
+         \x20 products: {{match: \".*\"}}\n",
         apps = list(&APP_NAMES, &DEMO_APPS),
         segments = list(&SEGMENT_NAMES, &DEMO_SEGMENTS),
+        event = DEMO_EVENTS[0],
+        product = DEMO_PRODUCTS[0],
     )
 }
 
@@ -89,9 +99,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_demo_configuration_is_every_simulated_app_and_segment() {
+    fn the_demo_configuration_is_every_simulated_app_and_segment_and_every_kind() {
         let config = demo_config("http://127.0.0.1:9", "k").unwrap();
-        assert_eq!(config.series_count(), 12);
+        let kinds: std::collections::BTreeSet<_> = config.series().iter().map(|s| s.kind).collect();
+        assert_eq!(kinds.len(), crate::series::KINDS.len(), "{kinds:?}");
+        assert!(config.discover.is_some());
         assert_eq!(config.refresh.interval, DEMO_INTERVAL);
         let names: Vec<&str> = config.apps.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(names, APP_NAMES);

@@ -8,6 +8,7 @@
 mod app;
 mod braze;
 mod buckets;
+mod check;
 pub mod cli;
 mod clock;
 mod config;

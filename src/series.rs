@@ -63,6 +63,7 @@ pub enum Export {
 }
 
 impl Export {
+    #[cfg(test)]
     pub const ALL: [Export; 5] = [
         Export::Sessions,
         Export::Kpis,
@@ -163,12 +164,6 @@ pub struct KindSpec {
     /// The REST API key permission the endpoint needs.
     pub permission: &'static str,
     pub export: Export,
-}
-
-impl KindSpec {
-    pub fn has(&self, filter: Filter) -> bool {
-        self.filters.contains(&filter)
-    }
 }
 
 impl Kind {
@@ -340,6 +335,7 @@ impl Series {
     }
 
     /// A sessions series, as the first release polled them.
+    #[cfg(test)]
     pub fn sessions(app: Scope, segment: Scope) -> Self {
         Self::new(Kind::Sessions, vec![app, segment])
     }
@@ -350,6 +346,7 @@ impl Series {
     }
 
     /// The value of `filter`, if the kind has it.
+    #[cfg(test)]
     pub fn scope(&self, filter: Filter) -> Option<&Scope> {
         self.filters().find(|(f, _)| *f == filter).map(|(_, s)| s)
     }

@@ -21,7 +21,7 @@ pub use api_key::{ApiKey, API_KEY_ENV};
 pub use budget::Budget;
 pub use export::{DiscoverSettings, ExportSettings, Pattern};
 
-use crate::series::{self, Export, Kind, Lists, Scope, Series, Unit};
+use crate::series::{self, Kind, Lists, Scope, Series, Unit};
 
 /// A series that keeps failing keeps its last values for this many refreshes by default.
 pub const DEFAULT_STALE_INTERVALS: u32 = 3;
@@ -200,11 +200,6 @@ impl Config {
             events: union(&export.events, &discovered.events),
             products: union(&export.products, &discovered.products),
         }
-    }
-
-    /// Whether `export` is enabled.
-    pub fn exports_block(&self, export: Export) -> bool {
-        self.exports.iter().any(|e| e.export == export)
     }
 }
 

@@ -224,7 +224,18 @@ fn demo_config_check_needs_no_key_and_no_file() {
     );
     let printed = text(&out);
     assert_eq!(out.status.code(), Some(0), "{printed}");
-    assert!(printed.contains("12 series would be polled"), "{printed}");
+    // It says what it checked: the demo's own configuration, not a file that does not exist.
+    assert!(
+        printed.starts_with("the demo's configuration: valid"),
+        "{printed}"
+    );
+    assert!(!printed.contains("nonexistent.yml"), "{printed}");
+    // Every kind, with its cost; discovery adds what the simulator lists when it runs.
+    assert!(printed.contains("58 series would be polled"), "{printed}");
+    for block in ["sessions", "kpis", "events", "purchases", "segment_sizes"] {
+        assert!(printed.contains(&format!("export.{block}: every ")), "{printed}");
+    }
+    assert!(printed.contains("discover: segments, events, products every 5m"), "{printed}");
 }
 
 #[test]

@@ -1,0 +1,80 @@
+//! What `--config.check` prints: the settings that matter, what each export block costs in
+//! Braze requests, and every series to poll.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::config::duration::Pretty;
+use crate::config::{Config, RefreshSettings};
+
+/// The whole report for a configuration read from `origin`.
+pub fn describe(origin: &Path, config: &Config) -> String {
+    let series = config.series();
+    let budget = config.budget();
+    let mut out = String::new();
+    let _ = writeln!(out, "{}: valid", origin.display());
+    let _ = writeln!(out, "braze.url: {}", config.braze.url);
+    let _ = writeln!(out, "braze.time_zone: {}", config.braze.time_zone_name);
+    let _ = writeln!(out, "refresh: {}", schedule(&config.refresh));
+    for (export, cost) in config.exports.iter().zip(&budget.exports) {
+        let _ = writeln!(
+            out,
+            "export.{}: {}: {} series, {:.0} requests per hour",
+            export.export.as_str(),
+            schedule(&export.schedule),
+            cost.series,
+            cost.requests_per_hour(),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "requests per hour: {:.0} of braze.max_requests_per_hour {}",
+        budget.requests_per_hour(),
+        config.braze.max_requests_per_hour
+    );
+    if let Some(discover) = &config.discover {
+        let lists: Vec<&str> = [
+            ("segments", discover.segments.is_some()),
+            ("events", discover.events.is_some()),
+            ("products", discover.products.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, on)| on.then_some(name))
+        .collect();
+        let _ = writeln!(
+            out,
+            "discover: {} every {}: what Braze lists is not known here, so the series and requests \
+             it adds are not counted above; the exporter logs them and exposes braze_discovered \
+             and braze_series (at most max_series {} in all)",
+            lists.join(", "),
+            Pretty(discover.interval),
+            config.max_series,
+        );
+    }
+    let _ = writeln!(out, "{} series would be polled:", series.len());
+    let mut kind = None;
+    for s in &series {
+        if kind != Some(s.kind) {
+            kind = Some(s.kind);
+            if config.exports.len() > 1 || s.kind != crate::series::Kind::Sessions {
+                let _ = writeln!(out, "{}:", s.kind.spec().name);
+            }
+        }
+        let _ = writeln!(out, "  {s}");
+    }
+    if let Some(warning) = budget.warning() {
+        let _ = writeln!(out, "warning: {warning}");
+    }
+    out
+}
+
+fn schedule(s: &RefreshSettings) -> String {
+    format!(
+        "every {} for unit {}, length {}, delay {}, stale after {}",
+        Pretty(s.interval),
+        s.unit,
+        s.length,
+        Pretty(s.delay),
+        Pretty(s.stale_after)
+    )
+}
