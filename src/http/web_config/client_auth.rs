@@ -11,6 +11,8 @@ use tokio_rustls::rustls::{
     CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme,
 };
 
+use tracing::debug;
+
 use super::x509;
 
 /// Go's `tls.ClientAuthType` values, by the names the toolkit reads.
@@ -113,12 +115,11 @@ impl ClientCertVerifier for ClientCerts {
         if let Some(allowed) = &self.allowed_sans {
             let found = x509::subject_alt_names(end_entity);
             if !found.iter().any(|san| allowed.contains(san)) {
-                return Err(rustls::Error::InvalidCertificate(CertificateError::Other(
-                    rustls::OtherError(Arc::new(SanRefused {
-                        allowed: allowed.clone(),
-                        found,
-                    })),
-                )));
+                // bad_certificate, as the toolkit answers.
+                debug!(allowed = ?allowed, found = ?found, "client certificate has none of client_allowed_sans");
+                return Err(rustls::Error::InvalidCertificate(
+                    CertificateError::NotValidForName,
+                ));
             }
         }
         Ok(ClientCertVerified::assertion())
@@ -146,21 +147,3 @@ impl ClientCertVerifier for ClientCerts {
         self.algorithms.supported_schemes()
     }
 }
-
-#[derive(Debug)]
-struct SanRefused {
-    allowed: Vec<String>,
-    found: Vec<String>,
-}
-
-impl std::fmt::Display for SanRefused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "client certificate has none of client_allowed_sans {:?} (its SANs: {:?})",
-            self.allowed, self.found
-        )
-    }
-}
-
-impl std::error::Error for SanRefused {}
