@@ -9,3 +9,4 @@ mod hardening;
 mod reload;
 mod scrape;
 mod web;
+mod web_toolkit;
