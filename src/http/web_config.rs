@@ -28,6 +28,7 @@
 mod basic_auth;
 mod client_auth;
 mod http;
+mod names;
 mod tls;
 mod x509;
 

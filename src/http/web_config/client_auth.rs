@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
+use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, UnixTime};
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::client::danger::HandshakeSignatureValid;
-use tokio_rustls::rustls::crypto::WebPkiSupportedAlgorithms;
+use tokio_rustls::rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use tokio_rustls::rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use tokio_rustls::rustls::{
     CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme,
@@ -66,14 +67,98 @@ impl ClientAuth {
 /// `client_allowed_sans`, one of the certificate's SANs must be in that list.
 #[derive(Debug)]
 pub(super) struct ClientCerts {
-    pub auth: ClientAuth,
+    auth: ClientAuth,
     /// Chain verification, for the verifying types.
-    pub chains: Option<Arc<dyn ClientCertVerifier>>,
+    chains: Option<Arc<dyn ClientCertVerifier>>,
     /// Certificates trusted as they are (those of `client_ca_file`).
-    pub direct: Vec<CertificateDer<'static>>,
-    pub hints: Vec<DistinguishedName>,
-    pub allowed_sans: Option<Vec<String>>,
-    pub algorithms: WebPkiSupportedAlgorithms,
+    direct: Vec<CertificateDer<'static>>,
+    hints: Vec<DistinguishedName>,
+    allowed_sans: Option<Vec<String>>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ClientCerts {
+    /// The verifier for `auth`, with the client CA (where it came from, and its PEM).
+    pub(super) fn new(
+        auth: ClientAuth,
+        client_ca: Option<(String, Vec<u8>)>,
+        allowed_sans: Option<Vec<String>>,
+        provider: &Arc<CryptoProvider>,
+    ) -> Result<Self, String> {
+        if allowed_sans.as_ref().is_some_and(Vec::is_empty) {
+            return Err(
+                "tls_server_config.client_allowed_sans: is empty, so no client certificate could match"
+                    .to_string(),
+            );
+        }
+        let (direct, roots, from_system) = match client_ca {
+            Some((from, pem)) => {
+                let direct: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| {
+                        format!("tls_server_config.{from}: cannot read certificates: {e}")
+                    })?;
+                if direct.is_empty() && auth.verifies() {
+                    return Err(format!("tls_server_config.{from}: no certificate in it"));
+                }
+                let mut roots = rustls::RootCertStore::empty();
+                for ca in &direct {
+                    roots
+                        .add(ca.clone())
+                        .map_err(|e| format!("tls_server_config.{from}: {e}"))?;
+                }
+                (direct, roots, false)
+            }
+            // Without client_ca_file the toolkit (Go) verifies against the system's roots.
+            None if auth.verifies() => {
+                let found = rustls_native_certs::load_native_certs();
+                let mut roots = rustls::RootCertStore::empty();
+                roots.add_parsable_certificates(found.certs);
+                if roots.is_empty() {
+                    return Err(format!(
+                        "tls_server_config.client_auth_type: {} without client_ca_file verifies against \
+                         the system's roots, and none could be loaded ({:?}); set client_ca_file",
+                        auth.name(),
+                        found.errors
+                    ));
+                }
+                (Vec::new(), roots, true)
+            }
+            None => (Vec::new(), rustls::RootCertStore::empty(), false),
+        };
+        let hints = if from_system {
+            Vec::new()
+        } else {
+            roots.subjects()
+        };
+        let chains = if auth.verifies() {
+            let builder = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider.clone(),
+            )
+            .allow_unauthenticated();
+            let builder = if from_system {
+                builder.clear_root_hint_subjects()
+            } else {
+                builder
+            };
+            Some(
+                builder
+                    .build()
+                    .map_err(|e| format!("tls_server_config.client_ca_file: {e}"))?,
+            )
+        } else {
+            None
+        };
+        Ok(Self {
+            auth,
+            chains,
+            direct,
+            hints,
+            allowed_sans,
+            algorithms: provider.signature_verification_algorithms,
+        })
+    }
 }
 
 impl ClientCertVerifier for ClientCerts {

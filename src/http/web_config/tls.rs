@@ -1,5 +1,4 @@
-//! `tls_server_config`: a rustls acceptor from exporter-toolkit's settings, with Go's names
-//! for versions, cipher suites and curves.
+//! `tls_server_config`: a rustls acceptor from exporter-toolkit's settings.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,12 +7,11 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use serde::Deserialize;
 use tokio_rustls::rustls;
-use tokio_rustls::rustls::crypto::aws_lc_rs::{cipher_suite, kx_group};
-use tokio_rustls::rustls::crypto::{CryptoProvider, SupportedKxGroup};
-use tokio_rustls::rustls::{SupportedCipherSuite, SupportedProtocolVersion};
+use tokio_rustls::rustls::SupportedProtocolVersion;
 use tracing::warn;
 
 use super::client_auth::{ClientAuth, ClientCerts};
+use super::names::{cipher_suites, curve, version, Version};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -206,7 +204,7 @@ pub(super) fn acceptor(
         }
         builder.with_no_client_auth()
     } else {
-        builder.with_client_cert_verifier(Arc::new(client_certs(
+        builder.with_client_cert_verifier(Arc::new(ClientCerts::new(
             auth,
             client_ca,
             raw.client_allowed_sans,
@@ -225,168 +223,4 @@ pub(super) fn acceptor(
         tokio_rustls::TlsAcceptor::from(Arc::new(config)),
         files,
     )))
-}
-
-fn client_certs(
-    auth: ClientAuth,
-    client_ca: Option<(String, Vec<u8>)>,
-    allowed_sans: Option<Vec<String>>,
-    provider: &Arc<CryptoProvider>,
-) -> Result<ClientCerts, String> {
-    if allowed_sans.as_ref().is_some_and(Vec::is_empty) {
-        return Err(
-            "tls_server_config.client_allowed_sans: is empty, so no client certificate could match"
-                .to_string(),
-        );
-    }
-    let (direct, roots, from_system) = match client_ca {
-        Some((from, pem)) => {
-            let direct: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
-                .collect::<Result<_, _>>()
-                .map_err(|e| format!("tls_server_config.{from}: cannot read certificates: {e}"))?;
-            if direct.is_empty() && auth.verifies() {
-                return Err(format!("tls_server_config.{from}: no certificate in it"));
-            }
-            let mut roots = rustls::RootCertStore::empty();
-            for ca in &direct {
-                roots
-                    .add(ca.clone())
-                    .map_err(|e| format!("tls_server_config.{from}: {e}"))?;
-            }
-            (direct, roots, false)
-        }
-        // Without client_ca_file the toolkit (Go) verifies against the system's roots.
-        None if auth.verifies() => {
-            let found = rustls_native_certs::load_native_certs();
-            let mut roots = rustls::RootCertStore::empty();
-            roots.add_parsable_certificates(found.certs);
-            if roots.is_empty() {
-                return Err(format!(
-                    "tls_server_config.client_auth_type: {} without client_ca_file verifies against \
-                     the system's roots, and none could be loaded ({:?}); set client_ca_file",
-                    auth.name(),
-                    found.errors
-                ));
-            }
-            (Vec::new(), roots, true)
-        }
-        None => (Vec::new(), rustls::RootCertStore::empty(), false),
-    };
-    let hints = if from_system {
-        Vec::new()
-    } else {
-        roots.subjects()
-    };
-    let chains = if auth.verifies() {
-        let builder = rustls::server::WebPkiClientVerifier::builder_with_provider(
-            Arc::new(roots),
-            provider.clone(),
-        )
-        .allow_unauthenticated();
-        let builder = if from_system {
-            builder.clear_root_hint_subjects()
-        } else {
-            builder
-        };
-        Some(
-            builder
-                .build()
-                .map_err(|e| format!("tls_server_config.client_ca_file: {e}"))?,
-        )
-    } else {
-        None
-    };
-    Ok(ClientCerts {
-        auth,
-        chains,
-        direct,
-        hints,
-        allowed_sans,
-        algorithms: provider.signature_verification_algorithms,
-    })
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Version {
-    Tls12,
-    Tls13,
-}
-
-impl Version {
-    fn rustls(self) -> &'static SupportedProtocolVersion {
-        match self {
-            Self::Tls12 => &rustls::version::TLS12,
-            Self::Tls13 => &rustls::version::TLS13,
-        }
-    }
-}
-
-fn version(field: &str, value: Option<&str>, default: Version) -> Result<Version, String> {
-    match value {
-        None => Ok(default),
-        Some("TLS12") => Ok(Version::Tls12),
-        Some("TLS13") => Ok(Version::Tls13),
-        Some(old @ ("TLS10" | "TLS11")) => Err(format!(
-            "tls_server_config.{field}: {old} is not supported: rustls implements only TLS12 and TLS13 \
-             (TLS 1.0 and 1.1 are deprecated, RFC 8996)"
-        )),
-        Some(other) => Err(format!(
-            "tls_server_config.{field}: unknown TLS version {other:?}; use TLS12 or TLS13"
-        )),
-    }
-}
-
-/// The TLS 1.2 suites named, in order, plus every TLS 1.3 suite: as in Go, `cipher_suites`
-/// restricts TLS 1.2 only, and TLS 1.3 names are accepted and change nothing.
-fn cipher_suites(
-    names: &[String],
-    provider: &CryptoProvider,
-) -> Result<Vec<SupportedCipherSuite>, String> {
-    let mut suites: Vec<SupportedCipherSuite> = provider
-        .cipher_suites
-        .iter()
-        .copied()
-        .filter(|s| matches!(s, SupportedCipherSuite::Tls13(_)))
-        .collect();
-    for name in names {
-        let suite = match name.as_str() {
-            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" => cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" => cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" => cipher_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" => cipher_suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" => {
-                cipher_suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
-            }
-            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" => cipher_suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-            "TLS_AES_128_GCM_SHA256" | "TLS_AES_256_GCM_SHA384" | "TLS_CHACHA20_POLY1305_SHA256" => continue,
-            cbc @ ("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"
-            | "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"
-            | "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"
-            | "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA") => {
-                return Err(format!(
-                    "tls_server_config.cipher_suites: {cbc} is not supported: rustls implements no CBC \
-                     cipher suites (only AES-GCM and ChaCha20-Poly1305)"
-                ))
-            }
-            other => return Err(format!("tls_server_config.cipher_suites: unknown cipher {other:?}")),
-        };
-        if !suites.contains(&suite) {
-            suites.push(suite);
-        }
-    }
-    Ok(suites)
-}
-
-fn curve(name: &str) -> Result<&'static dyn SupportedKxGroup, String> {
-    match name {
-        "X25519" => Ok(kx_group::X25519),
-        "CurveP256" => Ok(kx_group::SECP256R1),
-        "CurveP384" => Ok(kx_group::SECP384R1),
-        "CurveP521" => Err(
-            "tls_server_config.curve_preferences: CurveP521 is not supported: rustls (with aws-lc-rs) has no \
-             P-521 key exchange; use X25519, CurveP256 or CurveP384"
-                .to_string(),
-        ),
-        other => Err(format!("tls_server_config.curve_preferences: unknown curve {other:?}")),
-    }
 }
