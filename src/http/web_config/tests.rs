@@ -393,6 +393,8 @@ fn settings_that_are_supported_now() {
         format!("tls_server_config:\n  cert_file: server.crt\n  key: |\n    {}\n  client_auth_type: RequireAndVerifyClientCert\n  \
                  client_ca: |\n    {}\n", indent(&key), indent(&cert)),
         "http_server_config:\n  http2: false\n  headers:\n    x-frame-options: sameorigin\n".to_string(),
+        // Empty lists are no lists, as in the toolkit: the defaults, HTTP/2 included.
+        format!("{SERVER}  cipher_suites: []\n  curve_preferences: []\n"),
     ] {
         assert!(load_text(dir.path(), &text).is_ok(), "{text}\n{:?}", load_text(dir.path(), &text).err());
     }

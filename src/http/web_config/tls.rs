@@ -108,25 +108,24 @@ pub(super) fn acceptor(
         .map(Version::rustls)
         .collect();
 
+    // An empty list is no list, as in the toolkit (`if len(cf) > 0`).
+    let listed = |names: &Option<Vec<String>>| names.clone().filter(|n| !n.is_empty());
+    let (suite_names, curve_names) = (listed(&raw.cipher_suites), listed(&raw.curve_preferences));
     let mut provider = rustls::crypto::aws_lc_rs::default_provider();
-    if let Some(names) = &raw.cipher_suites {
+    if let Some(names) = &suite_names {
         provider.cipher_suites = cipher_suites(names, &provider)?;
     }
-    if let Some(names) = &raw.curve_preferences {
+    if let Some(names) = &curve_names {
         provider.kx_groups = names.iter().map(|n| curve(n)).collect::<Result<_, _>>()?;
     }
     let provider = Arc::new(provider);
     if !raw.enabled() {
-        if raw.min_version.is_some()
-            || raw.cipher_suites.is_some()
-            || raw.client_allowed_sans.is_some()
-        {
+        if raw.min_version.is_some() || suite_names.is_some() || raw.client_allowed_sans.is_some() {
             warn!("tls_server_config sets no certificate, key or client auth: TLS is off, as in exporter-toolkit");
         }
         return Ok(None);
     }
-    if let Some(names) = raw
-        .cipher_suites
+    if let Some(names) = suite_names
         .as_deref()
         .filter(|_| http2 && min < Version::Tls13)
     {
