@@ -56,7 +56,8 @@ pub struct Flags {
     #[arg(long = "web.telemetry-path", default_value = "/metrics")]
     pub telemetry_path: String,
     /// TLS and basic auth, in the format of Prometheus's exporter-toolkit web-config.yml.
-    #[arg(long = "web.config.file")]
+    /// Empty (`--web.config.file=`) means none, as in the toolkit.
+    #[arg(long = "web.config.file", value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from))]
     pub web_config_file: Option<PathBuf>,
     /// Serve POST /-/reload (SIGHUP reloads either way).
     #[arg(long = "web.enable-lifecycle")]

@@ -29,7 +29,7 @@ use tracing::{debug, warn};
 
 pub use body::Chunks;
 pub use routes::{check_telemetry_path, ReloadHandler, Site};
-use web_config::WebConfigWatch;
+use web_config::{HttpSettings, WebConfigWatch};
 
 /// How long a client may take to send its request headers.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -87,6 +87,7 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let settings = web.settings();
         let site = Arc::new(site.with_auth(settings.users.clone()));
+        let http = settings.http.clone();
         let (builder, stopping) = (builder.clone(), stopping.clone());
         open.spawn(async move {
             let _permit = permit;
@@ -96,13 +97,17 @@ pub async fn serve(
                 None => match tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut [0u8; 1]))
                     .await
                 {
-                    Ok(Ok(1..)) => serve_connection(stream, site, &builder, stopping, peer).await,
+                    Ok(Ok(1..)) => {
+                        serve_connection(stream, site, http, &builder, stopping, peer).await
+                    }
                     _ => debug!(%peer, "client sent nothing; closing"),
                 },
                 Some(acceptor) => {
                     match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
                     {
-                        Ok(Ok(tls)) => serve_connection(tls, site, &builder, stopping, peer).await,
+                        Ok(Ok(tls)) => {
+                            serve_connection(tls, site, http, &builder, stopping, peer).await
+                        }
                         Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => debug!(%peer, "TLS handshake timed out"),
                     }
@@ -124,9 +129,11 @@ pub async fn serve(
 
 /// Serves one connection until the client is done, shutdown starts, or it reaches
 /// [`MAX_CONNECTION_AGE`]; the last two end it gracefully, after the response in progress.
+/// `http` is the web config's rate limit and response headers, for every response.
 async fn serve_connection<I>(
     io: I,
     site: Arc<Site>,
+    http: Arc<HttpSettings>,
     builder: &auto::Builder<TokioExecutor>,
     mut stopping: watch::Receiver<bool>,
     peer: SocketAddr,
@@ -134,8 +141,16 @@ async fn serve_connection<I>(
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let service = service_fn(move |request| {
-        let site = site.clone();
-        async move { Ok::<_, std::convert::Infallible>(site.handle(request).await) }
+        let (site, http) = (site.clone(), http.clone());
+        async move {
+            let mut response = if http.admits_request() {
+                site.handle(request).await
+            } else {
+                too_many_requests()
+            };
+            http.add_headers(response.headers_mut());
+            Ok::<_, std::convert::Infallible>(response)
+        }
     });
     let connection = builder.serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
@@ -153,6 +168,19 @@ async fn serve_connection<I>(
     if let Err(e) = result {
         debug!(%peer, error = %e, "connection ended with an error");
     }
+}
+
+/// What a request over the web config's `rate_limit` gets, as in exporter-toolkit.
+fn too_many_requests() -> hyper::Response<Chunks> {
+    let mut response = hyper::Response::new(Chunks::text(bytes::Bytes::from_static(
+        b"Too Many Requests\n",
+    )));
+    *response.status_mut() = hyper::StatusCode::TOO_MANY_REQUESTS;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
 }
 
 /// A `--web.listen-address` as the user wrote it, checked before anything binds.

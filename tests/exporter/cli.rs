@@ -233,9 +233,15 @@ fn demo_config_check_needs_no_key_and_no_file() {
     // Every kind, with its cost; discovery adds what the simulator lists when it runs.
     assert!(printed.contains("58 series would be polled"), "{printed}");
     for block in ["sessions", "kpis", "events", "purchases", "segment_sizes"] {
-        assert!(printed.contains(&format!("export.{block}: every ")), "{printed}");
+        assert!(
+            printed.contains(&format!("export.{block}: every ")),
+            "{printed}"
+        );
     }
-    assert!(printed.contains("discover: segments, events, products every 5m"), "{printed}");
+    assert!(
+        printed.contains("discover: segments, events, products every 5m"),
+        "{printed}"
+    );
 }
 
 #[test]

@@ -11,3 +11,4 @@ mod reload;
 mod scrape;
 mod startup;
 mod web;
+mod web_toolkit;
