@@ -287,6 +287,61 @@ mod tests {
         assert_eq!(matching_names(&pattern("^sign"), &items), ["signup"]);
     }
 
+    async fn braze(events: &[&str]) -> (braze_simulator::Simulator, BrazeClient) {
+        let mut config = braze_simulator::SimulatorConfig::demo("discovery-key");
+        config.events = events.iter().map(|e| e.to_string()).collect();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let simulator = braze_simulator::Simulator::start(config, listener)
+            .await
+            .unwrap();
+        let text = format!("braze:\n  url: {}\n", simulator.url());
+        let config = crate::config::Config::parse(
+            &text,
+            std::path::Path::new("t.yml"),
+            Some("discovery-key".into()),
+        )
+        .unwrap();
+        let client = BrazeClient::new(&config.braze).unwrap();
+        (simulator, client)
+    }
+
+    #[tokio::test]
+    async fn a_name_that_disappears_from_brazes_list_goes_at_the_next_listing() {
+        let (_before, client) = braze(&["signup", "level_up", "checkout"]).await;
+        let settings = DiscoverSettings {
+            interval: Duration::from_secs(300),
+            segments: None,
+            events: Some(pattern(".*")),
+            products: None,
+        };
+        let (mut discoverer, mut lists) =
+            Discoverer::new(client, settings, Vec::new(), Telemetry::new());
+        discoverer.discover_once().await;
+        assert!(lists.has_changed().unwrap());
+        assert_eq!(
+            lists.borrow_and_update().events,
+            ["checkout", "level_up", "signup"]
+        );
+        // Braze no longer lists level_up (the same workspace, listed again).
+        let (_after, client) = braze(&["signup", "checkout"]).await;
+        discoverer.client = client;
+        discoverer.discover_once().await;
+        assert_eq!(lists.borrow_and_update().events, ["checkout", "signup"]);
+        // A listing that fails keeps the list as it was.
+        let (after, client) = braze(&["signup"]).await;
+        after.faults().set(
+            braze_simulator::FaultTarget::Path("/events/list".into()),
+            braze_simulator::Fault::Status {
+                status: 403,
+                message: "no".into(),
+            },
+        );
+        discoverer.client = client;
+        discoverer.discover_once().await;
+        assert!(!lists.has_changed().unwrap(), "kept on failure");
+        assert_eq!(lists.borrow().events, ["checkout", "signup"]);
+    }
+
     #[test]
     fn only_analytics_enabled_segments_that_match_are_kept() {
         let items = [

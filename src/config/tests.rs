@@ -290,3 +290,99 @@ fn config_check_only_warns_about_a_key_it_cannot_read() {
         .to_string()
         .contains("braze.api_key_file"));
 }
+
+#[test]
+fn a_file_without_export_exports_sessions_exactly_as_before() {
+    let config = parse(&format!("{MINIMAL}apps:\n  - {{name: ios, id: a}}\n")).unwrap();
+    assert_eq!(config.exports.len(), 1);
+    assert_eq!(config.exports[0].export, crate::series::Export::Sessions);
+    assert_eq!(config.exports[0].schedule, config.refresh);
+    assert!(config.series().iter().all(|s| s.kind == Kind::Sessions));
+    assert_eq!(config.series_count(), 2);
+    assert_eq!(config.discover, None);
+    assert_eq!(config.max_series, 10_000);
+}
+
+#[test]
+fn export_blocks_have_their_own_schedules_and_day_only_defaults() {
+    let text = format!(
+        "{MINIMAL}refresh:\n  interval: 2m\n  length: 5\n\
+         export:\n  sessions: {{}}\n  kpis: {{metrics: [mau, dau]}}\n  events: {{names: [signup], interval: 10m, unit: day}}\n  \
+         purchases: {{products: [p1]}}\n  segment_sizes: {{}}\n"
+    );
+    let config = parse(&text).unwrap();
+    let block = |e: crate::series::Export| config.exports.iter().find(|x| x.export == e).unwrap();
+    use crate::series::Export;
+    let kpis = block(Export::Kpis);
+    assert_eq!(
+        kpis.kinds,
+        [Kind::Dau, Kind::Mau],
+        "table order, only the chosen ones"
+    );
+    assert_eq!(
+        kpis.schedule.interval,
+        Duration::from_secs(3600),
+        "day-only kinds default to 1h"
+    );
+    assert_eq!(kpis.schedule.unit, Unit::Day);
+    assert_eq!(kpis.schedule.length, 5, "the rest from refresh");
+    assert_eq!(kpis.schedule.stale_after, Duration::from_secs(3 * 3600));
+    let events = block(Export::Events);
+    assert_eq!(
+        (events.schedule.interval, events.schedule.unit),
+        (Duration::from_secs(600), Unit::Day)
+    );
+    assert_eq!(events.events, ["signup"]);
+    assert_eq!(block(Export::Sessions).schedule, config.refresh);
+    assert_eq!(
+        block(Export::Purchases).kinds,
+        [Kind::Purchases, Kind::PurchaseRevenue]
+    );
+    // sessions 1, dau and mau 1 each, events 1, purchases 2 products × 2 kinds, no segment.
+    assert_eq!(config.series_count(), 1 + 2 + 1 + 4);
+}
+
+#[test]
+fn export_and_discover_errors_name_the_field_and_the_value() {
+    let cases = [
+        ("export:\n  kpis: {unit: hour}\n", "export.kpis.unit: Braze serves export.kpis by day only, got \"hour\""),
+        ("export:\n  segment_sizes: {unit: hour}\n", "export.segment_sizes.unit: Braze serves"),
+        ("export:\n  kpis: {metrics: [wau]}\n", "export.kpis.metrics[0]: must be one of dau, mau, new_users, uninstalls, got \"wau\""),
+        ("export:\n  sessions: {names: [x]}\n", "export.sessions.names: is not a setting of export.sessions"),
+        ("refresh:\n  products: [x]\n", "refresh.products: is not a setting of refresh"),
+        ("export:\n  events: {names: [\"a\\tb\"]}\n", "export.events.names[0]: must be a non-empty name without control characters, got \"a\\tb\""),
+        ("export:\n  purchases: {products: [all]}\n", "export.purchases.products[0]: \"all\" is always exported"),
+        ("export:\n  events: {names: [a, a]}\n", "export.events.names[1]: \"a\" is listed twice"),
+        ("export:\n  sesions: {}\n", "unknown field `sesions`"),
+        ("discover:\n  events: {match: \"(\"}\n", "discover.events.match: is not a regular expression: \"(\""),
+        ("discover:\n  interval: 1m\n", "discover.interval: must be at least 5m"),
+        ("max_series: 0\n", "max_series: must be between 1 and 250000, got 0"),
+    ];
+    for (extra, expected) in cases {
+        let message = problem(&format!("{MINIMAL}{extra}"));
+        assert!(
+            message.contains(expected),
+            "for {extra:?}: {message:?} lacks {expected:?}"
+        );
+    }
+}
+
+#[test]
+fn discovered_series_come_after_configured_ones_and_max_series_cuts_them_first() {
+    let text = format!(
+        "{MINIMAL}max_series: 4\nsegments:\n  - {{name: paying, id: s-1}}\nexport:\n  sessions: {{}}\n  segment_sizes: {{}}\n"
+    );
+    let config = parse(&text).unwrap();
+    assert_eq!(config.plan(&Lists::default()).series.len(), 3);
+    let discovered = Lists {
+        segments: vec![Scope::named("vip", "s-9")],
+        ..Lists::default()
+    };
+    let plan = config.plan(&discovered);
+    // configured: sessions all/all, all/paying, segment size paying; discovered: all/vip and
+    // the size of vip; the last one is cut.
+    assert_eq!(plan.series.len(), 4);
+    assert_eq!(plan.dropped, 1);
+    assert_eq!(plan.series[3].scopes[1].name, "vip");
+    assert_eq!(plan.series[3].kind, Kind::Sessions);
+}
