@@ -1,5 +1,6 @@
-//! The running exporter: one refresher in the background, the HTTP server in front, and the
-//! reloads (SIGHUP, `POST /-/reload`) that swap the configuration under them.
+//! The running exporter: one refresher in the background for every workspace, the HTTP
+//! server in front, discovery beside it, and the reloads (SIGHUP, `POST /-/reload`) that swap
+//! the configuration under them.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -10,13 +11,13 @@ use tokio::sync::mpsc;
 
 use crate::braze::BrazeClient;
 use crate::clock::SharedClock;
-use crate::config::Config;
-use crate::discovery::Discoverer;
+use crate::config::Settings;
+use crate::discovery::Discoveries;
 use crate::http::{self, ReloadHandler, Site};
 use crate::refresher::{Inputs, Refresher};
-use crate::reload::{warn_if_over_budget, Reloader};
+use crate::reload::{clients, warn_if_over_budget, Reloader};
 use crate::snapshot::SnapshotCell;
-use crate::telemetry::Telemetry;
+use crate::telemetry::{Shared, Telemetry};
 
 /// How the exporter runs, beyond its configuration.
 #[derive(Debug, Clone)]
@@ -24,6 +25,8 @@ pub struct Options {
     pub telemetry_path: String,
     /// The file to read again on reload; `None` (the demo) has nothing to reload.
     pub config_file: Option<PathBuf>,
+    /// `--workspace`: only these workspaces of the file (all when empty), on reload too.
+    pub workspaces: Vec<String>,
     /// Whether `POST /-/reload` is served (`--web.enable-lifecycle`).
     pub enable_lifecycle: bool,
     /// `--web.config.file`: TLS and basic auth for every endpoint.
@@ -33,39 +36,38 @@ pub struct Options {
 /// Runs until `shutdown` completes. The first refresh starts at once; until it ends, /metrics
 /// shows only the exporter's own metrics.
 pub async fn run(
-    config: Config,
+    settings: Settings,
     listener: TcpListener,
     options: Options,
     clock: SharedClock,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), String> {
-    warn_if_over_budget(&config);
-    let telemetry = Telemetry::new();
+    warn_if_over_budget(&settings);
+    let shared = Shared::new();
     let snapshots = SnapshotCell::default();
-    let client = BrazeClient::new(&config.braze)?;
-    let (discovering, discoveries) = match config.discover.clone() {
-        Some(settings) => {
-            let (discoverer, lists) = Discoverer::new(
-                client.clone(),
-                settings,
-                config.segments.clone(),
-                telemetry.clone(),
-            );
-            (Some(tokio::spawn(discoverer.run())), Some(lists))
-        }
-        None => (None, None),
-    };
-    let refresher = Refresher::new(config, client, clock, telemetry.clone(), snapshots.clone());
+    let workspaces = clients(settings)?;
+    let (discoveries, found) = Discoveries::new();
+    discoveries.start(workspaces.iter().map(|(config, client)| (config, client)));
+    let workspaces: Vec<(_, BrazeClient, Telemetry)> = workspaces
+        .into_iter()
+        .map(|(config, client)| {
+            let telemetry = Telemetry::for_workspace(&shared, config.workspace.as_deref());
+            (config, client, telemetry)
+        })
+        .collect();
+    let refresher = Refresher::new(workspaces, clock, shared.clone(), snapshots.clone());
     let (reloads, receiver) = mpsc::channel(1);
     let inputs = Inputs {
         reloads: Some(receiver),
-        discoveries,
+        discoveries: Some(found),
     };
     let refreshing = tokio::spawn(refresher.run(inputs));
     let reloader = Arc::new(Reloader::new(
         options.config_file.clone(),
+        options.workspaces.clone(),
         reloads,
-        telemetry.clone(),
+        shared.clone(),
+        discoveries,
     ));
     let on_hangup = tokio::spawn(reloader.clone().on_hangup());
     let lifecycle = options
@@ -73,15 +75,12 @@ pub async fn run(
         .then_some(reloader as Arc<dyn ReloadHandler>);
     let site = Arc::new(Site::new(
         snapshots,
-        telemetry,
+        shared,
         options.telemetry_path.clone(),
         lifecycle,
     ));
     let served = http::serve(listener, site, options.web_config_file.clone(), shutdown).await;
     refreshing.abort();
     on_hangup.abort();
-    if let Some(discovering) = discovering {
-        discovering.abort();
-    }
     served
 }

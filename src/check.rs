@@ -5,14 +5,38 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::config::duration::Pretty;
-use crate::config::{Config, RefreshSettings};
+use crate::config::{Config, Form, RefreshSettings, Settings};
 
-/// The whole report for a configuration read from `origin`.
-pub fn describe(origin: &Path, config: &Config) -> String {
+/// The whole report for a configuration read from `origin`: each workspace, then the total.
+pub fn describe(origin: &Path, settings: &Settings) -> String {
+    let mut out = format!("{}: valid\n", origin.display());
+    for config in &settings.workspaces {
+        if let Some(name) = &config.workspace {
+            let _ = writeln!(out, "workspace {name}:");
+        }
+        out.push_str(&workspace(config));
+    }
+    if settings.form == Form::List {
+        let total: f64 = settings
+            .workspaces
+            .iter()
+            .map(|c| c.budget().requests_per_hour())
+            .sum();
+        let _ = writeln!(
+            out,
+            "total: {} workspaces, {} series, {total:.0} requests per hour (each workspace within its own Braze budget)",
+            settings.workspaces.len(),
+            settings.series_count(),
+        );
+    }
+    out
+}
+
+/// One workspace's part of the report.
+fn workspace(config: &Config) -> String {
     let series = config.series();
     let budget = config.budget();
     let mut out = String::new();
-    let _ = writeln!(out, "{}: valid", origin.display());
     let _ = writeln!(out, "braze.url: {}", config.braze.url);
     let _ = writeln!(out, "braze.time_zone: {}", config.braze.time_zone_name);
     let _ = writeln!(out, "refresh: {}", schedule(&config.refresh));

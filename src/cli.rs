@@ -15,8 +15,7 @@ use clap::Parser;
 use tracing::{error, info, Level};
 
 use crate::clock::{SharedClock, SystemClock};
-use crate::config::duration::Pretty;
-use crate::config::{Config, API_KEY_ENV, DEFAULT_CONFIG_FILE};
+use crate::config::{Settings, API_KEY_ENV, DEFAULT_CONFIG_FILE};
 use crate::http::ListenAddress;
 use crate::logging::{self, report, LogFormat, LogLevel};
 use crate::{app, demo, telemetry};
@@ -48,6 +47,10 @@ pub struct Flags {
     /// Validate the configuration, print the series that would be polled, and exit.
     #[arg(long = "config.check")]
     pub config_check: bool,
+    /// Run only this workspace of a `workspaces:` configuration (repeatable), so one
+    /// configuration can feed several shards.
+    #[arg(long = "workspace", value_name = "NAME")]
+    pub workspaces: Vec<String>,
     /// Address to listen on: host:port, [ipv6]:port, or :port for every interface (IPv4 and
     /// IPv6).
     #[arg(long = "web.listen-address", default_value = DEFAULT_LISTEN_ADDRESS)]
@@ -157,9 +160,9 @@ pub fn version_text() -> String {
 
 async fn run(flags: Flags, listen: ListenAddress, shutdown: signals::Shutdown) -> ExitCode {
     let clock: SharedClock = Arc::new(SystemClock);
-    let (config, simulator) = if flags.demo {
+    let (settings, simulator) = if flags.demo {
         match demo::start(clock.clone()).await {
-            Ok((config, simulator)) => (config, Some(simulator)),
+            Ok((settings, simulator)) => (settings, Some(simulator)),
             Err(why) => {
                 report(
                     Level::ERROR,
@@ -170,9 +173,9 @@ async fn run(flags: Flags, listen: ListenAddress, shutdown: signals::Shutdown) -
         }
     } else {
         match load(&flags) {
-            Ok(config) => (config, None),
+            Ok(settings) => (settings, None),
             Err(e) => {
-                report(Level::ERROR, &e.to_string());
+                report(Level::ERROR, &e);
                 report(
                     Level::ERROR,
                     "braze-exporter: the configuration is not valid; nothing was started",
@@ -196,7 +199,7 @@ async fn run(flags: Flags, listen: ListenAddress, shutdown: signals::Shutdown) -
             true => std::path::PathBuf::from("the demo's configuration"),
             false => flags.config_file.clone(),
         };
-        print!("{}", crate::check::describe(&origin, &config));
+        print!("{}", crate::check::describe(&origin, &settings));
         return ExitCode::SUCCESS;
     }
     let listener = match crate::http::bind(&listen).await {
@@ -223,19 +226,20 @@ async fn run(flags: Flags, listen: ListenAddress, shutdown: signals::Shutdown) -
     info!(
         address = %bound,
         url = %crate::http::url(bound, &flags.telemetry_path),
-        series = config.series_count(),
-        interval = %Pretty(config.refresh.interval),
+        workspaces = settings.workspaces.len(),
+        series = settings.series_count(),
         version = telemetry::VERSION,
         "braze-exporter started"
     );
     let options = app::Options {
         telemetry_path: flags.telemetry_path,
         config_file: (!flags.demo).then_some(flags.config_file),
+        workspaces: flags.workspaces,
         enable_lifecycle: flags.enable_lifecycle,
         web_config_file: flags.web_config_file,
     };
     shutdown.serving();
-    let result = app::run(config, listener, options, clock, shutdown.requested()).await;
+    let result = app::run(settings, listener, options, clock, shutdown.requested()).await;
     if let Some(simulator) = simulator {
         simulator.shutdown().await;
     }
@@ -251,23 +255,27 @@ async fn run(flags: Flags, listen: ListenAddress, shutdown: signals::Shutdown) -
     }
 }
 
-/// The configuration file; for `--config.check`, a key that cannot be read is only a warning.
-fn load(flags: &Flags) -> Result<Config, crate::config::ConfigError> {
+/// The configuration file, only the `--workspace`s asked for; for `--config.check`, a key that
+/// cannot be read is only a warning. The error is what to print.
+fn load(flags: &Flags) -> Result<Settings, String> {
     let env_key = std::env::var(API_KEY_ENV).ok();
-    if !flags.config_check {
-        return Config::load(&flags.config_file, env_key);
-    }
-    let (config, key_warning) = Config::load_for_check(&flags.config_file, env_key)?;
-    if let Some(warning) = key_warning {
-        report(
-            Level::WARN,
-            &format!(
-                "{}: warning: {warning} (needed where the exporter runs)",
-                flags.config_file.display()
-            ),
-        );
-    }
-    Ok(config)
+    let settings = if flags.config_check {
+        let (settings, warnings) =
+            Settings::load_for_check(&flags.config_file, env_key).map_err(|e| e.to_string())?;
+        for warning in warnings {
+            report(
+                Level::WARN,
+                &format!(
+                    "{}: warning: {warning} (needed where the exporter runs)",
+                    flags.config_file.display()
+                ),
+            );
+        }
+        settings
+    } else {
+        Settings::load(&flags.config_file, env_key).map_err(|e| e.to_string())?
+    };
+    settings.select(&flags.workspaces)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use braze_simulator::{
 };
 
 use crate::clock::SharedClock;
-use crate::config::Config;
+use crate::config::Settings;
 
 /// Exit code when the demo cannot start (its simulator cannot bind on loopback).
 pub const UNAVAILABLE_EXIT: u8 = 1;
@@ -26,7 +26,7 @@ const SEGMENT_NAMES: [&str; 2] = ["paying", "new_users"];
 const DEMO_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Starts the simulator and returns the configuration that points the exporter at it.
-pub async fn start(clock: SharedClock) -> Result<(Config, Simulator), String> {
+pub async fn start(clock: SharedClock) -> Result<(Settings, Simulator), String> {
     let key = demo_key();
     let mut sim_config = SimulatorConfig::demo(key.clone());
     sim_config.clock = Clock::from_fn(move || clock.now());
@@ -42,8 +42,8 @@ pub async fn start(clock: SharedClock) -> Result<(Config, Simulator), String> {
 
 /// The configuration the demo runs: every simulated app and segment, every kind of series;
 /// some events and products configured and the rest discovered.
-fn demo_config(url: &str, key: &str) -> Result<Config, String> {
-    Config::parse(
+fn demo_config(url: &str, key: &str) -> Result<Settings, String> {
+    Settings::parse(
         &demo_yaml(url),
         Path::new("the demo's configuration"),
         Some(key.into()),
@@ -100,7 +100,10 @@ mod tests {
 
     #[test]
     fn the_demo_configuration_is_every_simulated_app_and_segment_and_every_kind() {
-        let config = demo_config("http://127.0.0.1:9", "k").unwrap();
+        let config = demo_config("http://127.0.0.1:9", "k")
+            .unwrap()
+            .workspaces
+            .remove(0);
         let kinds: std::collections::BTreeSet<_> = config.series().iter().map(|s| s.kind).collect();
         assert_eq!(kinds.len(), crate::series::KINDS.len(), "{kinds:?}");
         assert!(config.discover.is_some());

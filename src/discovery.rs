@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::Value as Json;
-use tokio::sync::watch;
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
@@ -21,7 +21,6 @@ use crate::braze::{BrazeClient, FetchError};
 use crate::config::{DiscoverSettings, Pattern};
 use crate::pacing::Pacer;
 use crate::series::{merge_segments, Lists, Scope};
-use crate::telemetry::Telemetry;
 
 /// Requests per hour discovery allows itself on the list endpoints: 5% of the 1,000 that
 /// `/events/list` and `/purchases/product_list` share with every integration.
@@ -80,35 +79,47 @@ impl List {
     }
 }
 
-/// Reads Braze's lists and publishes what matches.
+/// What one listing found in one workspace: the lists as they now stand, and how many items
+/// each list read keeps (for `braze_discovered`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    /// The workspace's `workspace` label value.
+    pub workspace: Option<String>,
+    pub lists: Lists,
+    pub kept: Vec<(&'static str, usize)>,
+}
+
+/// Reads one workspace's lists and sends what matches.
 #[derive(Debug)]
 pub struct Discoverer {
+    workspace: Option<String>,
     client: BrazeClient,
     settings: DiscoverSettings,
     /// The configured segments, so renames of colliding names are logged.
     configured_segments: Vec<Scope>,
-    lists: watch::Sender<Lists>,
+    /// The lists as last sent.
+    lists: Lists,
+    found: mpsc::Sender<Found>,
     pacer: Pacer,
-    telemetry: Telemetry,
 }
 
 impl Discoverer {
     pub fn new(
+        workspace: Option<String>,
         client: BrazeClient,
         settings: DiscoverSettings,
         configured_segments: Vec<Scope>,
-        telemetry: Telemetry,
-    ) -> (Self, watch::Receiver<Lists>) {
-        let (lists, receiver) = watch::channel(Lists::default());
-        let discoverer = Self {
+        found: mpsc::Sender<Found>,
+    ) -> Self {
+        Self {
+            workspace,
             client,
             settings,
             configured_segments,
-            lists,
+            lists: Lists::default(),
+            found,
             pacer: Pacer::new(LIST_SHARE_PER_HOUR),
-            telemetry,
-        };
-        (discoverer, receiver)
+        }
     }
 
     /// Lists at once, then every `discover.interval`, until the task is dropped.
@@ -120,9 +131,10 @@ impl Discoverer {
         }
     }
 
-    /// One listing of every list the settings name; publishes the result if it changed.
+    /// One listing of every list the settings name; sends what it found.
     pub async fn discover_once(&mut self) {
-        let mut lists = self.lists.borrow().clone();
+        let mut lists = self.lists.clone();
+        let mut kept = Vec::new();
         let wanted = [
             (List::Segments, self.settings.segments.clone()),
             (List::Events, self.settings.events.clone()),
@@ -131,15 +143,20 @@ impl Discoverer {
         for (list, pattern) in wanted {
             let Some(pattern) = pattern else { continue };
             match self.read(list).await {
-                Ok(items) => self.keep(list, &pattern, &items, &mut lists),
+                Ok(items) => {
+                    kept.push((list.name(), self.keep(list, &pattern, &items, &mut lists)))
+                }
                 Err(error) => self.failed(list, &error),
             }
         }
-        self.lists.send_if_modified(|current| {
-            let changed = *current != lists;
-            *current = lists;
-            changed
-        });
+        self.lists = lists.clone();
+        let found = Found {
+            workspace: self.workspace.clone(),
+            lists,
+            kept,
+        };
+        // The refresher is gone only when the exporter stops.
+        let _ = self.found.send(found).await;
     }
 
     /// Every page of `list`, until a short page (Braze's last) or [`MAX_PAGES`].
@@ -170,8 +187,8 @@ impl Discoverer {
         Ok(items)
     }
 
-    /// Keeps what matches in `lists`, and says what changed.
-    fn keep(&self, list: List, pattern: &Pattern, items: &[Json], lists: &mut Lists) {
+    /// Keeps what matches in `lists`, says what changed, and returns how many it keeps.
+    fn keep(&self, list: List, pattern: &Pattern, items: &[Json], lists: &mut Lists) -> usize {
         let before = names(list, lists);
         match list {
             List::Segments => lists.segments = matching_segments(pattern, items),
@@ -179,7 +196,6 @@ impl Discoverer {
             List::Products => lists.products = matching_names(pattern, items),
         }
         let after = names(list, lists);
-        self.telemetry.discovered(list.name(), after.len());
         if before != after {
             let added = after.difference(&before).count();
             let removed = before.difference(&after).count();
@@ -199,6 +215,7 @@ impl Discoverer {
                 );
             }
         }
+        after.len()
     }
 
     fn failed(&self, list: List, error: &FetchError) {
@@ -213,6 +230,62 @@ impl Discoverer {
             _ => {
                 warn!(list = list.name(), error = %error, "discovery failed; the list stays as it was")
             }
+        }
+    }
+}
+
+/// The discoverers of every workspace that has `discover:`; started again on each reload.
+#[derive(Debug)]
+pub struct Discoveries {
+    tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    found: mpsc::Sender<Found>,
+}
+
+impl Discoveries {
+    /// With the receiving end for the refresher.
+    pub fn new() -> (Self, mpsc::Receiver<Found>) {
+        let (found, receiver) = mpsc::channel(16);
+        let discoveries = Self {
+            tasks: std::sync::Mutex::new(Vec::new()),
+            found,
+        };
+        (discoveries, receiver)
+    }
+
+    /// Stops the running discoverers and starts one per workspace that discovers.
+    pub fn start<'a>(
+        &self,
+        workspaces: impl IntoIterator<Item = (&'a crate::config::Config, &'a BrazeClient)>,
+    ) {
+        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        for task in tasks.drain(..) {
+            task.abort();
+        }
+        for (config, client) in workspaces {
+            let Some(settings) = config.discover.clone() else {
+                continue;
+            };
+            let discoverer = Discoverer::new(
+                config.workspace.clone(),
+                client.clone(),
+                settings,
+                config.segments.clone(),
+                self.found.clone(),
+            );
+            tasks.push(tokio::spawn(discoverer.run()));
+        }
+    }
+}
+
+impl Drop for Discoveries {
+    fn drop(&mut self) {
+        for task in self
+            .tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+        {
+            task.abort();
         }
     }
 }
@@ -314,19 +387,22 @@ mod tests {
             events: Some(pattern(".*")),
             products: None,
         };
-        let (mut discoverer, mut lists) =
-            Discoverer::new(client, settings, Vec::new(), Telemetry::new());
+        let (sender, mut found) = mpsc::channel(4);
+        let mut discoverer =
+            Discoverer::new(Some("eu".into()), client, settings, Vec::new(), sender);
         discoverer.discover_once().await;
-        assert!(lists.has_changed().unwrap());
-        assert_eq!(
-            lists.borrow_and_update().events,
-            ["checkout", "level_up", "signup"]
-        );
+        let first = found.recv().await.unwrap();
+        assert_eq!(first.workspace.as_deref(), Some("eu"));
+        assert_eq!(first.lists.events, ["checkout", "level_up", "signup"]);
+        assert_eq!(first.kept, [("events", 3)]);
         // Braze no longer lists level_up (the same workspace, listed again).
         let (_after, client) = braze(&["signup", "checkout"]).await;
         discoverer.client = client;
         discoverer.discover_once().await;
-        assert_eq!(lists.borrow_and_update().events, ["checkout", "signup"]);
+        assert_eq!(
+            found.recv().await.unwrap().lists.events,
+            ["checkout", "signup"]
+        );
         // A listing that fails keeps the list as it was.
         let (after, client) = braze(&["signup"]).await;
         after.faults().set(
@@ -338,8 +414,13 @@ mod tests {
         );
         discoverer.client = client;
         discoverer.discover_once().await;
-        assert!(!lists.has_changed().unwrap(), "kept on failure");
-        assert_eq!(lists.borrow().events, ["checkout", "signup"]);
+        let failed = found.recv().await.unwrap();
+        assert_eq!(
+            failed.lists.events,
+            ["checkout", "signup"],
+            "kept on failure"
+        );
+        assert!(failed.kept.is_empty());
     }
 
     #[test]

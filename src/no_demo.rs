@@ -14,7 +14,9 @@ impl Never {
     }
 }
 
-pub async fn start(_: crate::clock::SharedClock) -> Result<(crate::config::Config, Never), String> {
+pub async fn start(
+    _: crate::clock::SharedClock,
+) -> Result<(crate::config::Settings, Never), String> {
     Err(
         "this build has no Braze simulator (it was built without the `demo` feature); \
          use a default build, or run with --config.file"

@@ -12,17 +12,21 @@ use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
 use crate::braze::BrazeClient;
-use crate::config::{Config, API_KEY_ENV};
+use crate::config::{Config, Settings, API_KEY_ENV};
+use crate::discovery::Discoveries;
 use crate::http::ReloadHandler;
 use crate::refresher::Reload;
-use crate::telemetry::Telemetry;
+use crate::telemetry::Shared;
 
 /// Reads the configuration file again and hands it to the refresher.
 #[derive(Debug)]
 pub struct Reloader {
     config_file: Option<PathBuf>,
+    /// `--workspace`: the workspaces this process runs (all when empty).
+    selection: Vec<String>,
     reloads: mpsc::Sender<Reload<BrazeClient>>,
-    telemetry: Telemetry,
+    shared: Arc<Shared>,
+    discoveries: Discoveries,
     /// One reload at a time, so two cannot interleave.
     lock: tokio::sync::Mutex<()>,
 }
@@ -31,13 +35,17 @@ impl Reloader {
     /// `config_file` `None` (the demo) has nothing to reload.
     pub fn new(
         config_file: Option<PathBuf>,
+        selection: Vec<String>,
         reloads: mpsc::Sender<Reload<BrazeClient>>,
-        telemetry: Telemetry,
+        shared: Arc<Shared>,
+        discoveries: Discoveries,
     ) -> Self {
         Self {
             config_file,
+            selection,
             reloads,
-            telemetry,
+            shared,
+            discoveries,
             lock: tokio::sync::Mutex::new(()),
         }
     }
@@ -46,33 +54,36 @@ impl Reloader {
     /// is logged and counted, and the reason returned.
     pub async fn reload(&self) -> Result<(), String> {
         let _one_at_a_time = self.lock.lock().await;
-        let result = self.load_and_send().await;
+        let Some(path) = self.config_file.clone() else {
+            info!("the demo's configuration is built in: there is nothing to reload");
+            return Ok(());
+        };
+        let result = self.load_and_send(path).await;
         match &result {
             Ok(series) => info!(series, "configuration reloaded"),
             Err(why) => {
-                self.telemetry.config_reload_failed();
+                self.shared.config_reload_failed();
                 error!(error = %why, "configuration reload failed; keeping the running configuration");
             }
         }
         result.map(|_| ())
     }
 
-    async fn load_and_send(&self) -> Result<usize, String> {
-        let path = self
-            .config_file
-            .clone()
-            .ok_or("the demo has no configuration file to reload")?;
-        let config = tokio::task::spawn_blocking(move || {
-            Config::load(&path, std::env::var(API_KEY_ENV).ok())
+    async fn load_and_send(&self, path: PathBuf) -> Result<usize, String> {
+        let settings = tokio::task::spawn_blocking(move || {
+            Settings::load(&path, std::env::var(API_KEY_ENV).ok())
         })
         .await
         .map_err(|e| format!("reading the configuration failed: {e}"))?
-        .map_err(|e| e.to_string())?;
-        let source = BrazeClient::new(&config.braze)?;
-        warn_if_over_budget(&config);
-        let series = config.series_count();
+        .map_err(|e| e.to_string())?
+        .select(&self.selection)?;
+        warn_if_over_budget(&settings);
+        let series = settings.series_count();
+        let workspaces = clients(settings)?;
+        self.discoveries
+            .start(workspaces.iter().map(|(config, client)| (config, client)));
         self.reloads
-            .send(Reload { config, source })
+            .send(Reload { workspaces })
             .await
             .map_err(|_| "the refresher has stopped".to_string())?;
         Ok(series)
@@ -101,9 +112,30 @@ impl ReloadHandler for Reloader {
     }
 }
 
-/// Logs the budget's warning, if the configuration has one.
-pub fn warn_if_over_budget(config: &Config) {
-    if let Some(warning) = config.budget().warning() {
-        warn!("{warning}");
+/// Every workspace with the client built for it.
+pub fn clients(settings: Settings) -> Result<Vec<(Config, BrazeClient)>, String> {
+    settings
+        .workspaces
+        .into_iter()
+        .map(|config| {
+            let client =
+                BrazeClient::new(&config.braze).map_err(|why| match &config.workspace {
+                    Some(name) => format!("workspace {name}: {why}"),
+                    None => why,
+                })?;
+            Ok((config, client))
+        })
+        .collect()
+}
+
+/// Logs each workspace's budget warning, if it has one.
+pub fn warn_if_over_budget(settings: &Settings) {
+    for config in &settings.workspaces {
+        if let Some(warning) = config.budget().warning() {
+            warn!(
+                workspace = config.workspace.as_deref().unwrap_or_default(),
+                "{warning}"
+            );
+        }
     }
 }

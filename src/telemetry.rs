@@ -32,11 +32,146 @@ pub const BUILD_USER: &str = env!("BRAZE_EXPORTER_BUILD_USER");
 pub const BUILD_DATE: &str = env!("BRAZE_EXPORTER_BUILD_DATE");
 pub const RUST_VERSION: &str = env!("BRAZE_EXPORTER_RUST_VERSION");
 
+/// The process's self-metrics: build info, reloads and process metrics, beside each
+/// workspace's registry, encoded together so that every family is written once.
+pub struct Shared {
+    global: Registry,
+    reload_successful: IntGauge,
+    reload_success_time: Gauge,
+    /// Each workspace's registry, by its `workspace` label value (`None`: the single form).
+    workspaces: Mutex<Vec<(Option<String>, Registry)>>,
+    /// The last encoding and when it was made: scrapes within [`ENCODE_EVERY`] share it.
+    encoded: Mutex<Option<(Instant, Bytes)>>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Shared")
+    }
+}
+
+impl Shared {
+    pub fn new() -> Arc<Self> {
+        let global = Registry::new();
+        let build_info = register(
+            &global,
+            IntGauge::with_opts(
+                Opts::new(
+                    "braze_exporter_build_info",
+                    "A metric with a constant '1' value labeled by version, revision, branch, \
+                     and rustversion from which braze-exporter was built.",
+                )
+                .const_label("version", VERSION)
+                .const_label("revision", REVISION)
+                .const_label("branch", BRANCH)
+                .const_label("rustversion", RUST_VERSION),
+            )
+            .expect("valid metric"),
+        );
+        build_info.set(1);
+        #[cfg(target_os = "linux")]
+        global
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
+            .expect("process metrics register once");
+        let int_gauge = |name: &str, help: &str| {
+            register(&global, IntGauge::new(name, help).expect("valid metric"))
+        };
+        let reload_successful = int_gauge(
+            "braze_config_last_reload_successful",
+            "1 if the latest configuration load succeeded, else 0.",
+        );
+        let reload_success_time = register(
+            &global,
+            Gauge::new(
+                "braze_config_last_reload_success_timestamp_seconds",
+                "Unix time of the latest successful configuration load.",
+            )
+            .expect("valid metric"),
+        );
+        Arc::new(Self {
+            global,
+            reload_successful,
+            reload_success_time,
+            workspaces: Mutex::new(Vec::new()),
+            encoded: Mutex::new(None),
+        })
+    }
+
+    /// A configuration was loaded (at start or by a reload).
+    pub fn config_loaded(&self, at: Timestamp) {
+        self.reload_successful.set(1);
+        self.reload_success_time.set(at.as_second() as f64);
+        self.expire_encoding();
+    }
+
+    pub fn config_reload_failed(&self) {
+        self.reload_successful.set(0);
+        self.expire_encoding();
+    }
+
+    /// A workspace a reload removed: its self-metrics go with it.
+    pub fn forget_workspace(&self, workspace: Option<&str>) {
+        self.workspaces
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(name, _)| name.as_deref() != workspace);
+        self.expire_encoding();
+    }
+
+    /// The exposition text for the end of a scrape, encoded at most every [`ENCODE_EVERY`]:
+    /// the process metrics read /proc, which cost a busy scrape path more than the rest of it.
+    pub fn encode_shared(&self) -> Bytes {
+        let mut encoded = self.encoded.lock().unwrap_or_else(|e| e.into_inner());
+        match encoded.as_ref() {
+            Some((at, bytes)) if at.elapsed() < ENCODE_EVERY => bytes.clone(),
+            _ => {
+                let bytes = Bytes::from(self.encode());
+                *encoded = Some((Instant::now(), bytes.clone()));
+                bytes
+            }
+        }
+    }
+
+    /// A reload's outcome shows on the very next scrape, not up to [`ENCODE_EVERY`] later.
+    fn expire_encoding(&self) {
+        *self.encoded.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// The exposition text of every self-metric: families of the same name from several
+    /// workspaces are merged into one.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut families: std::collections::BTreeMap<String, prometheus::proto::MetricFamily> =
+            Default::default();
+        let registries = self.workspaces.lock().unwrap_or_else(|e| e.into_inner());
+        let gathered =
+            std::iter::once(self.global.gather()).chain(registries.iter().map(|(_, r)| r.gather()));
+        for family in gathered.flatten() {
+            match families.get_mut(family.name()) {
+                Some(kept) => {
+                    let mut family = family;
+                    kept.mut_metric().extend(family.take_metric());
+                }
+                None => {
+                    families.insert(family.name().to_string(), family);
+                }
+            }
+        }
+        let families: Vec<_> = families.into_values().collect();
+        let mut out = Vec::with_capacity(4096);
+        TextEncoder::new()
+            .encode(&families, &mut out)
+            .expect("encoding to a Vec cannot fail");
+        out
+    }
+}
+
+/// One workspace's self-metrics (in the single form, the only ones): requests, failures, the
+/// rate limit, refreshes and budget, with the `workspace` label in the `workspaces:` form.
 #[derive(Clone)]
 pub struct Telemetry {
-    registry: Registry,
-    /// The last encoding and when it was made: scrapes within [`ENCODE_EVERY`] share it.
-    encoded: Arc<Mutex<Option<(Instant, Bytes)>>>,
+    shared: Arc<Shared>,
     requests: IntCounter,
     request_duration: Histogram,
     hold_off_until: GaugeVec,
@@ -56,19 +191,11 @@ pub struct Telemetry {
     requests_per_hour_needed: Gauge,
     max_requests_per_hour: Gauge,
     budget_exceeded: IntGauge,
-    reload_successful: IntGauge,
-    reload_success_time: Gauge,
 }
 
 impl std::fmt::Debug for Telemetry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Telemetry")
-    }
-}
-
-impl Default for Telemetry {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -79,104 +206,102 @@ fn register<C: prometheus::core::Collector + Clone + 'static>(registry: &Registr
     c
 }
 
-/// A gauge that has no value until it is first set: a family with no labels and no child yet.
-fn lazy_gauge(registry: &Registry, name: &str, help: &str) -> GaugeVec {
-    labeled_gauge(registry, name, help, &[])
-}
-
-/// A gauge with a child per value of `labels`, each absent until first set.
-fn labeled_gauge(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
-    register(
-        registry,
-        GaugeVec::new(Opts::new(name, help), labels).expect("valid metric"),
-    )
-}
-
-/// A counter per value of `labels`.
-fn labeled_counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
-    register(
-        registry,
-        IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric"),
-    )
-}
-
 impl Telemetry {
+    /// The self-metrics of a process with one workspace and no `workspace` label.
+    #[cfg(test)]
     pub fn new() -> Self {
+        Self::for_workspace(&Shared::new(), None)
+    }
+
+    /// The process's part, for tests that build a refresher around these.
+    #[cfg(test)]
+    pub fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
+    }
+
+    /// A workspace's self-metrics, registered with the process's; `Some(name)` labels every
+    /// one of them `workspace="name"`.
+    pub fn for_workspace(shared: &Arc<Shared>, workspace: Option<&str>) -> Self {
         let r = Registry::new();
-        let counter = |name: &str, help: &str| {
-            register(&r, IntCounter::new(name, help).expect("valid metric"))
+        let opts = |name: &str, help: &str| match workspace {
+            Some(w) => Opts::new(name, help).const_label("workspace", w),
+            None => Opts::new(name, help),
         };
-        let gauge =
-            |name: &str, help: &str| register(&r, Gauge::new(name, help).expect("valid metric"));
-        let int_gauge =
-            |name: &str, help: &str| register(&r, IntGauge::new(name, help).expect("valid metric"));
-        let failures = register(
-            &r,
-            IntCounterVec::new(
-                Opts::new(
-                    "braze_api_request_failures_total",
-                    "Requests to Braze that failed, by reason.",
-                ),
-                &["reason"],
+        let counter = |name: &str, help: &str| {
+            register(
+                &r,
+                IntCounter::with_opts(opts(name, help)).expect("valid metric"),
             )
-            .expect("valid metric"),
+        };
+        let gauge = |name: &str, help: &str| {
+            register(
+                &r,
+                Gauge::with_opts(opts(name, help)).expect("valid metric"),
+            )
+        };
+        let int_gauge = |name: &str, help: &str| {
+            register(
+                &r,
+                IntGauge::with_opts(opts(name, help)).expect("valid metric"),
+            )
+        };
+        let gauge_vec = |name: &str, help: &str, labels: &[&str]| {
+            register(
+                &r,
+                GaugeVec::new(opts(name, help), labels).expect("valid metric"),
+            )
+        };
+        let counter_vec = |name: &str, help: &str, labels: &[&str]| {
+            register(
+                &r,
+                IntCounterVec::new(opts(name, help), labels).expect("valid metric"),
+            )
+        };
+        let failures = counter_vec(
+            "braze_api_request_failures_total",
+            "Requests to Braze that failed, by reason.",
+            &["reason"],
         );
         for reason in FailureReason::ALL {
             failures.with_label_values(&[reason.as_str()]);
         }
-        let build_info = register(
-            &r,
-            IntGauge::with_opts(
-                Opts::new(
-                    "braze_exporter_build_info",
-                    "A metric with a constant '1' value labeled by version, revision, branch, \
-                     and rustversion from which braze-exporter was built.",
-                )
-                .const_label("version", VERSION)
-                .const_label("revision", REVISION)
-                .const_label("branch", BRANCH)
-                .const_label("rustversion", RUST_VERSION),
-            )
-            .expect("valid metric"),
-        );
-        build_info.set(1);
-        #[cfg(target_os = "linux")]
-        r.register(Box::new(
-            prometheus::process_collector::ProcessCollector::for_self(),
-        ))
-        .expect("process metrics register once");
-        Self {
+        let histogram_opts = HistogramOpts::new(
+            "braze_api_request_duration_seconds",
+            "Time from sending a request to Braze to having its whole answer (or failure).",
+        )
+        .buckets(vec![0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]);
+        let histogram_opts = match workspace {
+            Some(w) => histogram_opts.const_label("workspace", w),
+            None => histogram_opts,
+        };
+        let telemetry = Self {
+            shared: shared.clone(),
             requests: counter("braze_api_requests_total", "Requests sent to Braze's data series endpoints."),
-            request_duration: register(
-                &r,
-                Histogram::with_opts(
-                    HistogramOpts::new("braze_api_request_duration_seconds", "Time from sending a request to Braze to having its whole answer (or failure).")
-                        .buckets(vec![0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
-                )
-                .expect("valid metric"),
-            ),
-            hold_off_until: lazy_gauge(&r, "braze_api_hold_off_until_timestamp_seconds", "Unix time until which the exporter sends Braze nothing, after a 429 or an exhausted rate limit."),
+            request_duration: register(&r, Histogram::with_opts(histogram_opts).expect("valid metric")),
+            hold_off_until: gauge_vec("braze_api_hold_off_until_timestamp_seconds", "Unix time until which the exporter sends Braze nothing, after a 429 or an exhausted rate limit.", &[]),
             failures,
-            rate_limit_limit: lazy_gauge(&r, "braze_api_rate_limit_limit", "Braze's request budget per window for the workspace (X-RateLimit-Limit), from the latest response that had it."),
-            rate_limit_remaining: lazy_gauge(&r, "braze_api_rate_limit_remaining", "Requests left in the workspace's current Braze window (X-RateLimit-Remaining); shared with every other integration of the workspace."),
-            rate_limit_reset: lazy_gauge(&r, "braze_api_rate_limit_reset_timestamp_seconds", "Unix time at which Braze's rate-limit window resets (X-RateLimit-Reset)."),
-            refreshes: labeled_counter(&r, "braze_refreshes_total", "Refreshes of every series of an export block completed.", &["export"]),
-            refreshes_skipped: labeled_counter(&r, "braze_refreshes_skipped_total", "Refreshes of an export block not started because its previous one was still running when they were due.", &["export"]),
-            refresh_duration: labeled_gauge(&r, "braze_refresh_duration_seconds", "How long the latest complete refresh of an export block's series took.", &["export"]),
-            refresh_completed: labeled_gauge(&r, "braze_refresh_last_completed_timestamp_seconds", "Unix time at which the latest refresh of an export block completed.", &["export"]),
-            refresh_interval: labeled_gauge(&r, "braze_refresh_interval_seconds", "The interval of an export block (refresh.interval unless the block sets its own).", &["export"]),
+            rate_limit_limit: gauge_vec("braze_api_rate_limit_limit", "Braze's request budget per window for the workspace (X-RateLimit-Limit), from the latest response that had it.", &[]),
+            rate_limit_remaining: gauge_vec("braze_api_rate_limit_remaining", "Requests left in the workspace's current Braze window (X-RateLimit-Remaining); shared with every other integration of the workspace.", &[]),
+            rate_limit_reset: gauge_vec("braze_api_rate_limit_reset_timestamp_seconds", "Unix time at which Braze's rate-limit window resets (X-RateLimit-Reset).", &[]),
+            refreshes: counter_vec("braze_refreshes_total", "Refreshes of every series of an export block completed.", &["export"]),
+            refreshes_skipped: counter_vec("braze_refreshes_skipped_total", "Refreshes of an export block not started because its previous one was still running when they were due.", &["export"]),
+            refresh_duration: gauge_vec("braze_refresh_duration_seconds", "How long the latest complete refresh of an export block's series took.", &["export"]),
+            refresh_completed: gauge_vec("braze_refresh_last_completed_timestamp_seconds", "Unix time at which the latest refresh of an export block completed.", &["export"]),
+            refresh_interval: gauge_vec("braze_refresh_interval_seconds", "The interval of an export block (refresh.interval unless the block sets its own).", &["export"]),
             series: int_gauge("braze_series", "Series polled, configured and discovered, after max_series."),
             series_limited: int_gauge("braze_series_limited", "1 if configuration and discovery together ask for more than max_series series and the excess is dropped, else 0."),
-            discovered: register(&r, IntGaugeVec::new(Opts::new("braze_discovered", "Items of a Braze list (segments, events, products) that discovery keeps: listed, matching, and for segments analytics-enabled."), &["list"]).expect("valid metric")),
+            discovered: register(&r, IntGaugeVec::new(opts("braze_discovered", "Items of a Braze list (segments, events, products) that discovery keeps: listed, matching, and for segments analytics-enabled."), &["list"]).expect("valid metric")),
             retries: counter("braze_api_retries_total", "Requests to Braze retried after a transient failure (5xx, timeout, connection, 429)."),
-            requests_per_hour_needed: gauge("braze_refresh_requests_per_hour", "Requests per hour that refreshing every series once per refresh.interval takes."),
+            requests_per_hour_needed: gauge("braze_refresh_requests_per_hour", "Requests per hour that refreshing every series once per its interval takes."),
             max_requests_per_hour: gauge("braze_api_max_requests_per_hour", "The exporter's own budget of Braze requests per hour (braze.max_requests_per_hour)."),
-            budget_exceeded: int_gauge("braze_refresh_budget_exceeded", "1 if the configured series cannot all be refreshed within refresh.interval under braze.max_requests_per_hour, else 0."),
-            reload_successful: int_gauge("braze_config_last_reload_successful", "1 if the latest configuration load succeeded, else 0."),
-            reload_success_time: gauge("braze_config_last_reload_success_timestamp_seconds", "Unix time of the latest successful configuration load."),
-            registry: r,
-            encoded: Arc::default(),
-        }
+            budget_exceeded: int_gauge("braze_refresh_budget_exceeded", "1 if the configured series cannot all be refreshed within their intervals under braze.max_requests_per_hour, else 0."),
+        };
+        let mut registries = shared.workspaces.lock().unwrap_or_else(|e| e.into_inner());
+        registries.retain(|(name, _)| name.as_deref() != workspace);
+        registries.push((workspace.map(str::to_string), r));
+        drop(registries);
+        shared.expire_encoding();
+        telemetry
     }
 
     pub fn request_sent(&self) {
@@ -255,8 +380,8 @@ impl Telemetry {
             .sum()
     }
 
-    /// A configuration took effect (at start or by a reload): its blocks and the reload's
-    /// success.
+    /// A configuration took effect (at start or by a reload): its blocks, its budget, and the
+    /// reload's success.
     pub fn config_loaded(&self, config: &Config, at: Timestamp) {
         self.refresh_interval.reset();
         for export in &config.exports {
@@ -269,9 +394,7 @@ impl Telemetry {
         }
         self.max_requests_per_hour
             .set(config.braze.max_requests_per_hour as f64);
-        self.reload_successful.set(1);
-        self.reload_success_time.set(at.as_second() as f64);
-        self.expire_encoding();
+        self.shared.config_loaded(at);
     }
 
     /// The series to poll changed (a configuration, or discovery): how many, what they cost,
@@ -282,13 +405,13 @@ impl Telemetry {
             .set(budget.requests_per_hour());
         self.budget_exceeded.set(i64::from(budget.exceeded()));
         self.series_limited.set(i64::from(dropped > 0));
-        self.expire_encoding();
+        self.shared.expire_encoding();
     }
 
     /// What discovery keeps of one list.
     pub fn discovered(&self, list: &str, items: usize) {
         self.discovered.with_label_values(&[list]).set(items as i64);
-        self.expire_encoding();
+        self.shared.expire_encoding();
     }
 
     pub fn retry_scheduled(&self) {
@@ -300,38 +423,10 @@ impl Telemetry {
         self.retries.get()
     }
 
-    pub fn config_reload_failed(&self) {
-        self.reload_successful.set(0);
-        self.expire_encoding();
-    }
-
-    /// The exposition text for the end of a scrape, encoded at most every [`ENCODE_EVERY`]:
-    /// the process metrics read /proc, which cost a busy scrape path more than the rest of it.
-    pub fn encode_shared(&self) -> Bytes {
-        let mut encoded = self.encoded.lock().unwrap_or_else(|e| e.into_inner());
-        match encoded.as_ref() {
-            Some((at, bytes)) if at.elapsed() < ENCODE_EVERY => bytes.clone(),
-            _ => {
-                let bytes = Bytes::from(self.encode());
-                *encoded = Some((Instant::now(), bytes.clone()));
-                bytes
-            }
-        }
-    }
-
-    /// A reload's outcome shows on the very next scrape, not up to [`ENCODE_EVERY`] later.
-    fn expire_encoding(&self) {
-        *self.encoded.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    }
-
-    /// The exposition text of these metrics.
+    /// The exposition text of every self-metric of the process.
+    #[cfg(test)]
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(4096);
-        let families = self.registry.gather();
-        TextEncoder::new()
-            .encode(&families, &mut out)
-            .expect("encoding to a Vec cannot fail");
-        out
+        self.shared.encode()
     }
 }
 
@@ -365,11 +460,15 @@ mod tests {
     #[test]
     fn scrapes_share_an_encoding_until_it_expires_or_a_reload_happens() {
         let t = Telemetry::new();
-        let first = t.encode_shared();
+        let first = t.shared().encode_shared();
         t.request_sent();
-        assert_eq!(t.encode_shared(), first, "shared within ENCODE_EVERY");
-        t.config_reload_failed();
-        let after_reload = t.encode_shared();
+        assert_eq!(
+            t.shared().encode_shared(),
+            first,
+            "shared within ENCODE_EVERY"
+        );
+        t.shared().config_reload_failed();
+        let after_reload = t.shared().encode_shared();
         assert!(String::from_utf8_lossy(&after_reload).contains("braze_api_requests_total 1"));
         assert!(String::from_utf8_lossy(&after_reload)
             .contains("braze_config_last_reload_successful 0"));
@@ -441,7 +540,7 @@ mod tests {
         ] {
             assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");
         }
-        t.config_reload_failed();
+        t.shared().config_reload_failed();
         assert!(text(&t).contains("braze_config_last_reload_successful 0"));
     }
 }

@@ -10,9 +10,10 @@ pub mod duration;
 mod export;
 mod raw;
 mod validate;
+mod workspaces;
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use jiff::tz::TimeZone;
@@ -20,6 +21,7 @@ use jiff::tz::TimeZone;
 pub use api_key::{ApiKey, API_KEY_ENV};
 pub use budget::Budget;
 pub use export::{DiscoverSettings, ExportSettings, Pattern};
+pub use workspaces::{Form, Settings};
 
 use crate::series::{self, Kind, Lists, Scope, Series, Unit};
 
@@ -42,6 +44,9 @@ pub(crate) enum KeyNeed {
 /// A checked configuration: every value here is valid.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The `workspace` label value: the workspace's name in the `workspaces:` form, `None` in
+    /// the single-workspace form, whose series carry no `workspace` label.
+    pub workspace: Option<String>,
     pub braze: BrazeSettings,
     pub refresh: RefreshSettings,
     pub apps: Vec<Scope>,
@@ -85,53 +90,20 @@ pub struct RefreshSettings {
 }
 
 impl Config {
-    /// Reads and checks the file at `path`; the key comes from the file it names or `env_key`.
-    pub fn load(path: &Path, env_key: Option<String>) -> Result<Config, ConfigError> {
-        Self::read(path, env_key, KeyNeed::Required).map(|(config, _)| config)
-    }
-
-    /// As [`Config::load`], for `--config.check`: a key that cannot be read (its Secret is
-    /// mounted only where the exporter runs) is returned as a warning, not an error.
-    pub fn load_for_check(
-        path: &Path,
-        env_key: Option<String>,
-    ) -> Result<(Config, Option<Problem>), ConfigError> {
-        Self::read(path, env_key, KeyNeed::WarnIfUnreadable)
-    }
-
-    /// Checks `text` as if read from `origin` (named in errors).
+    /// Checks `text` as if read from `origin` (named in errors); its first workspace (the only
+    /// one of a single-workspace file).
+    #[cfg(test)]
     pub fn parse(
         text: &str,
-        origin: &Path,
+        origin: &std::path::Path,
         env_key: Option<String>,
     ) -> Result<Config, ConfigError> {
-        Self::check_text(text, origin, env_key, KeyNeed::Required).map(|(config, _)| config)
-    }
-
-    fn read(
-        path: &Path,
-        env_key: Option<String>,
-        key_need: KeyNeed,
-    ) -> Result<(Config, Option<Problem>), ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            origin: path.to_path_buf(),
-            problems: vec![Problem::new("", format!("cannot read the file: {e}"))],
-        })?;
-        Self::check_text(&text, path, env_key, key_need)
-    }
-
-    fn check_text(
-        text: &str,
-        origin: &Path,
-        env_key: Option<String>,
-        key_need: KeyNeed,
-    ) -> Result<(Config, Option<Problem>), ConfigError> {
-        let error = |problems| ConfigError {
-            origin: origin.to_path_buf(),
-            problems,
-        };
-        let raw = raw::parse(text).map_err(|e| error(vec![Problem::new("", e)]))?;
-        validate::validate(raw, env_key, key_need).map_err(error)
+        let settings = Settings::parse(text, origin, env_key)?;
+        Ok(settings
+            .workspaces
+            .into_iter()
+            .next()
+            .expect("one workspace at least"))
     }
 
     /// What the configured series cost in requests, and what the budget achieves.

@@ -21,6 +21,25 @@ pub struct RawConfig {
     pub export: Option<RawExport>,
     pub discover: Option<RawDiscover>,
     pub max_series: Option<i64>,
+    /// Several Braze workspaces, each with its own `braze`, `apps`, `segments`, `export` and
+    /// `discover` (which the top level then must not have); `refresh` stays the shared default.
+    pub workspaces: Option<Vec<RawWorkspace>>,
+}
+
+/// One entry of `workspaces:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkspace {
+    pub name: Option<String>,
+    pub braze: Option<RawBraze>,
+    /// Overrides the top-level `refresh`, field by field.
+    pub refresh: Option<RawRefresh>,
+    #[serde(default)]
+    pub apps: Vec<RawNamed>,
+    #[serde(default)]
+    pub segments: Vec<RawNamed>,
+    pub export: Option<RawExport>,
+    pub discover: Option<RawDiscover>,
 }
 
 /// `export:`: which kinds of series, each block with its own schedule.

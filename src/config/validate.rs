@@ -35,7 +35,7 @@ pub const STALE_AFTER_RANGE: DurationRange =
 
 /// Collects problems so that one run of `--config.check` reports all of them.
 #[derive(Default)]
-pub(super) struct Problems(Vec<Problem>);
+pub(super) struct Problems(pub(super) Vec<Problem>);
 
 impl Problems {
     pub(super) fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
@@ -48,9 +48,10 @@ impl Problems {
     }
 }
 
-/// Checks every value. With [`KeyNeed::WarnIfUnreadable`] a key that cannot be read is returned
-/// as a warning instead, and a placeholder stands in for it.
-pub fn validate(
+/// Checks every value of one workspace (the file's top level, or one entry of `workspaces`).
+/// With [`KeyNeed::WarnIfUnreadable`] a key that cannot be read is returned as a warning
+/// instead, and a placeholder stands in for it.
+pub(super) fn validate(
     raw: RawConfig,
     env_key: Option<String>,
     key_need: KeyNeed,
@@ -70,6 +71,7 @@ pub fn validate(
     match (braze, refresh, exports, problems.0.is_empty()) {
         (Some(braze), Some(refresh), Some(exports), true) => Ok((
             Config {
+                workspace: None,
                 braze,
                 refresh,
                 apps,

@@ -44,15 +44,23 @@ async fn everything_scraped() -> String {
             in_progress: Some(bucket),
         },
     };
-    let labels = Labels::new(&Series::sessions(Scope::all(), Scope::all()), Unit::Hour);
+    let labels = Labels::new(
+        &Series::sessions(Scope::all(), Scope::all()),
+        Unit::Hour,
+        None,
+    );
     let snapshots = SnapshotCell::default();
     snapshots.publish(Snapshot::render(
-        [(&labels, &state)].into_iter(),
+        [(&labels, &state, std::time::Duration::from_secs(60))].into_iter(),
         now,
-        |_| std::time::Duration::from_secs(60),
         0,
     ));
-    let site = Arc::new(Site::new(snapshots, telemetry, "/metrics".into(), None));
+    let site = Arc::new(Site::new(
+        snapshots,
+        telemetry.shared(),
+        "/metrics".into(),
+        None,
+    ));
     let request = hyper::Request::get("/metrics").body(()).unwrap();
     let body = site.handle(request).await.into_body().collect().await;
     String::from_utf8(body.unwrap().to_bytes().to_vec()).unwrap()

@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 use super::web_config::BasicAuth;
 use super::Chunks;
 use crate::snapshot::SnapshotCell;
-use crate::telemetry::{Telemetry, VERSION};
+use crate::telemetry::{Shared, VERSION};
 
 /// Scrapes served at once; more get 503 rather than queueing without bound.
 pub const MAX_CONCURRENT_SCRAPES: usize = 64;
@@ -63,7 +63,7 @@ pub trait ReloadHandler: Send + Sync + std::fmt::Debug {
 #[derive(Debug, Clone)]
 pub struct Site {
     pub snapshots: SnapshotCell,
-    pub telemetry: Telemetry,
+    pub telemetry: Arc<Shared>,
     pub telemetry_path: String,
     /// Serves `POST /-/reload` when set (`--web.enable-lifecycle`).
     pub reloader: Option<Arc<dyn ReloadHandler>>,
@@ -74,7 +74,7 @@ pub struct Site {
 impl Site {
     pub fn new(
         snapshots: SnapshotCell,
-        telemetry: Telemetry,
+        telemetry: Arc<Shared>,
         telemetry_path: String,
         reloader: Option<Arc<dyn ReloadHandler>>,
     ) -> Self {

@@ -39,7 +39,7 @@ impl Entries {
     /// Entries for `series`, each in its unit, taking over what `old` knew of the same series in
     /// the same unit (the caller passes `old` only when its data is still comparable: same
     /// endpoint and time zone).
-    pub fn new(series: Vec<(Series, Unit)>, old: Option<Entries>) -> Self {
+    pub fn new(series: Vec<(Series, Unit)>, old: Option<Entries>, workspace: Option<&str>) -> Self {
         let mut kept: HashMap<Series, Entry> = old
             .map(|o| o.list.into_iter().map(|e| (e.series.clone(), e)).collect())
             .unwrap_or_default();
@@ -49,7 +49,7 @@ impl Entries {
                 kept.remove(&s)
                     .filter(|e| e.unit == unit)
                     .unwrap_or_else(|| Entry {
-                        labels: Labels::new(&s, unit),
+                        labels: Labels::new(&s, unit, workspace),
                         series: s,
                         unit,
                         state: SeriesState::default(),

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use super::*;
 use crate::braze::{FetchError, Point, RateLimit};
 use crate::clock::ManualClock;
+use crate::series::Series;
 use crate::series::{Scope, Unit};
 
 const NOW: &str = "2026-11-28T10:20:00Z";
@@ -178,10 +179,9 @@ fn start_with_clock(
 ) -> Running {
     let (telemetry, snapshots) = (Telemetry::new(), SnapshotCell::default());
     let refresher = Refresher::new(
-        config,
-        source.clone(),
+        vec![(config, source.clone(), telemetry.clone())],
         clock,
-        telemetry.clone(),
+        telemetry.shared(),
         snapshots.clone(),
     );
     let (reloads, receiver) = mpsc::channel(1);
@@ -377,8 +377,7 @@ async fn a_reload_applies_atomically_and_keeps_unchanged_series() {
     running
         .reloads
         .send(Reload {
-            config: reloaded,
-            source: source.clone(),
+            workspaces: vec![(reloaded, source.clone())],
         })
         .await
         .unwrap();

@@ -80,10 +80,9 @@ async fn harness(setup: Setup) -> Harness {
     let snapshots = SnapshotCell::default();
     let client = BrazeClient::new(&config.braze).unwrap();
     let refresher = Refresher::new(
-        config,
-        client,
+        vec![(config, client, telemetry.clone())],
         Arc::new(clock.clone()),
-        telemetry.clone(),
+        telemetry.shared(),
         snapshots.clone(),
     );
     Harness {
@@ -121,7 +120,7 @@ impl Harness {
     /// ends, started now and burst like a first refresh, so the test need not wait out the
     /// interval or the spreading on the real clock that real HTTP needs.
     async fn refresh(&mut self) {
-        for group in &mut self.refresher.schedule.groups {
+        for group in &mut self.refresher.workspaces[0].groups {
             group.next_round = Instant::now();
             group.rounds_started = 0;
         }
@@ -299,7 +298,7 @@ async fn one_failing_series_keeps_its_last_values_and_spares_the_others() {
 #[tokio::test]
 async fn a_wrong_key_marks_every_series_down_with_reason_unauthorized() {
     let mut h = harness(Setup::default()).await;
-    h.refresher.source = BrazeClient::new(&BrazeSettings {
+    h.refresher.workspaces[0].source = BrazeClient::new(&BrazeSettings {
         api_key: ApiKey::new("not-the-key").unwrap(),
         ..test_settings(&h)
     })

@@ -42,8 +42,14 @@ pub struct Labels {
 }
 
 impl Labels {
-    pub fn new(series: &Series, unit: Unit) -> Self {
+    /// `workspace` (the list form's name) comes first, then the series' filters and `unit`.
+    pub fn new(series: &Series, unit: Unit, workspace: Option<&str>) -> Self {
         let mut text = String::new();
+        if let Some(workspace) = workspace {
+            text.push_str("workspace=\"");
+            escape_into(&mut text, workspace);
+            text.push_str("\",");
+        }
         for (filter, scope) in series.filters() {
             text.push_str(filter.label());
             text.push_str("=\"");
@@ -57,6 +63,10 @@ impl Labels {
             kind: series.kind,
             text,
         }
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.kind
     }
 }
 
@@ -88,29 +98,27 @@ impl Snapshot {
 
     /// Renders every series: each kind's data gauges, then `braze_up` and
     /// `braze_last_success_timestamp_seconds` for all. Data gauges of a series whose last
-    /// success is older than its kind's `stale_after` (or that never succeeded) are left out;
-    /// its `braze_up` stays. `size_hint` (the previous snapshot's length) sizes the buffer at
+    /// success is older than the `stale_after` given with it (or that never succeeded) are
+    /// left out; its `braze_up` stays. `size_hint` (the previous snapshot's length) sizes the buffer at
     /// once, so rendering does not grow it by doubling, which left the allocator holding several
     /// copies' worth.
     pub fn render<'a>(
-        series: impl Iterator<Item = (&'a Labels, &'a SeriesState)> + Clone,
+        series: impl Iterator<Item = (&'a Labels, &'a SeriesState, Duration)> + Clone,
         now: Timestamp,
-        stale_after: impl Fn(Kind) -> Duration,
         size_hint: usize,
     ) -> Self {
-        let fresh = |labels: &Labels, state: &SeriesState| {
-            let stale_after = stale_after(labels.kind);
+        let fresh = |state: &SeriesState, stale_after: Duration| {
             state
                 .last_success
                 .is_some_and(|t| now.duration_since(t).unsigned_abs() <= stale_after || t > now)
         };
         let mut text = String::with_capacity(size_hint + size_hint / 16 + 1024);
-        let attempted = || series.clone().filter(|(_, s)| s.attempted);
+        let attempted = || series.clone().filter(|(_, s, _)| s.attempted);
         for spec in &KINDS {
             for gauge in &DATA_GAUGES {
                 let mut family = FamilyWriter::new(&mut text, gauge.name(spec), gauge.help(spec));
-                for (labels, state) in attempted().filter(|(l, _)| l.kind == spec.kind) {
-                    if let Some(value) = (gauge.value)(state).filter(|_| fresh(labels, state)) {
+                for (labels, state, stale) in attempted().filter(|(l, _, _)| l.kind == spec.kind) {
+                    if let Some(value) = (gauge.value)(state).filter(|_| fresh(state, stale)) {
                         family.sample(&labels.text, value);
                     }
                 }
@@ -118,7 +126,7 @@ impl Snapshot {
         }
         for gauge in &SERIES_GAUGES {
             let mut family = FamilyWriter::new(&mut text, gauge.name.into(), gauge.help.into());
-            for (labels, state) in attempted() {
+            for (labels, state, _) in attempted() {
                 if let Some(value) = (gauge.value)(state) {
                     let kind = labels.kind.spec().name;
                     family.sample(&format!("kind=\"{kind}\",{}", labels.text), value);

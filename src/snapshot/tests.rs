@@ -37,12 +37,12 @@ fn renders_every_gauge_with_its_labels() {
     let labels = Labels::new(
         &Series::sessions(Scope::named("ios", "a"), Scope::all()),
         Unit::Hour,
+        None,
     );
     let state = good_state();
     let snapshot = Snapshot::render(
-        [(&labels, &state)].into_iter(),
+        [(&labels, &state, Duration::from_secs(900))].into_iter(),
         at("2026-11-28T10:06:00Z"),
-        |_| Duration::from_secs(900),
         0,
     );
     let text = text(&snapshot);
@@ -67,13 +67,16 @@ fn renders_every_gauge_with_its_labels() {
 
 #[test]
 fn stale_series_lose_data_gauges_but_keep_up() {
-    let labels = Labels::new(&Series::sessions(Scope::all(), Scope::all()), Unit::Hour);
+    let labels = Labels::new(
+        &Series::sessions(Scope::all(), Scope::all()),
+        Unit::Hour,
+        None,
+    );
     let mut state = good_state();
     state.up = false;
     let within = Snapshot::render(
-        [(&labels, &state)].into_iter(),
+        [(&labels, &state, Duration::from_secs(900))].into_iter(),
         at("2026-11-28T10:20:00Z"),
-        |_| Duration::from_secs(900),
         0,
     );
     assert!(
@@ -84,9 +87,8 @@ fn stale_series_lose_data_gauges_but_keep_up() {
         "braze_up{kind=\"sessions\",app_name=\"all\",segment_name=\"all\",unit=\"hour\"} 0"
     ));
     let after = Snapshot::render(
-        [(&labels, &state)].into_iter(),
+        [(&labels, &state, Duration::from_secs(900))].into_iter(),
         at("2026-11-28T10:20:01Z"),
-        |_| Duration::from_secs(900),
         0,
     );
     let after = text(&after);
@@ -100,15 +102,18 @@ fn stale_series_lose_data_gauges_but_keep_up() {
 
 #[test]
 fn never_answered_series_shows_only_up_zero() {
-    let labels = Labels::new(&Series::sessions(Scope::all(), Scope::all()), Unit::Day);
+    let labels = Labels::new(
+        &Series::sessions(Scope::all(), Scope::all()),
+        Unit::Day,
+        None,
+    );
     let state = SeriesState {
         attempted: true,
         ..SeriesState::default()
     };
     let text = text(&Snapshot::render(
-        [(&labels, &state)].into_iter(),
+        [(&labels, &state, Duration::from_secs(900))].into_iter(),
         at("2026-11-28T10:00:00Z"),
-        |_| Duration::from_secs(900),
         0,
     ));
     assert_eq!(
@@ -121,7 +126,7 @@ fn never_answered_series_shows_only_up_zero() {
 fn label_values_are_escaped() {
     let series = Series::sessions(Scope::named("a\"b\\c\nd", "x"), Scope::all());
     assert_eq!(
-        Labels::new(&series, Unit::Hour).text,
+        Labels::new(&series, Unit::Hour, None).text,
         r#"app_name="a\"b\\c\nd",segment_name="all",unit="hour""#
     );
 }
@@ -143,12 +148,15 @@ fn published_snapshot_replaces_the_old_one_whole() {
 
 #[test]
 fn series_not_yet_asked_for_are_not_shown() {
-    let labels = Labels::new(&Series::sessions(Scope::all(), Scope::all()), Unit::Hour);
+    let labels = Labels::new(
+        &Series::sessions(Scope::all(), Scope::all()),
+        Unit::Hour,
+        None,
+    );
     let state = SeriesState::default();
     let snapshot = Snapshot::render(
-        [(&labels, &state)].into_iter(),
+        [(&labels, &state, Duration::from_secs(900))].into_iter(),
         at("2026-11-28T10:00:00Z"),
-        |_| Duration::from_secs(900),
         0,
     );
     assert!(snapshot.encoded.text.is_empty());
