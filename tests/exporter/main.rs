@@ -13,3 +13,4 @@ mod scrape;
 mod startup;
 mod web;
 mod web_toolkit;
+mod workspaces;
