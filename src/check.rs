@@ -86,7 +86,7 @@ fn workspace(config: &Config) -> String {
         }
         let _ = writeln!(out, "  {s}");
     }
-    if let Some(warning) = budget.warning() {
+    for warning in budget.warning().into_iter().chain(config.data_warnings()) {
         let _ = writeln!(out, "warning: {warning}");
     }
     out

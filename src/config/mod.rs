@@ -89,6 +89,59 @@ pub struct RefreshSettings {
     pub stale_after: Duration,
 }
 
+impl RefreshSettings {
+    /// One bucket, as Braze counts `length` (days counted as 24 hours here).
+    fn unit_length(&self) -> Duration {
+        match self.unit {
+            Unit::Hour => Duration::from_secs(3600),
+            Unit::Day => Duration::from_secs(86_400),
+        }
+    }
+
+    /// Why no complete bucket can ever come back, naming the field to change: Braze's answer
+    /// ends with the bucket in progress, so of `length` buckets the newest complete one has
+    /// ended between 0 and one unit ago, and it shows only once `delay` has passed.
+    pub fn never_complete(&self) -> Option<(&'static str, String)> {
+        let unit = self.unit_length();
+        if self.length < 2 {
+            return Some((
+                "length",
+                format!(
+                    "{} {} bucket is only the one in progress: no complete bucket can ever come back; use at least 2",
+                    self.length, self.unit
+                ),
+            ));
+        }
+        let oldest_end = unit * (self.length - 1);
+        (self.delay >= oldest_end).then(|| {
+            (
+                "delay",
+                format!(
+                    "{} is not shorter than length - 1 = {} {}s: every bucket Braze returns is still settling, so none is ever shown; lengthen length or shorten delay",
+                    duration::Pretty(self.delay),
+                    self.length - 1,
+                    self.unit
+                ),
+            )
+        })
+    }
+
+    /// Why a complete bucket is shown only part of the time: the newest complete one can be
+    /// younger than `delay`, and the one before it is not asked for.
+    pub fn sometimes_empty(&self) -> Option<String> {
+        let unit = self.unit_length();
+        let needed = 2 + self.delay.as_secs().div_ceil(unit.as_secs()) as u32;
+        (self.never_complete().is_none() && self.length < needed).then(|| {
+            format!(
+                "with delay {} and length {}, some refreshes find no settled bucket and the data gauges go missing for part of each {}; use length {needed} or more",
+                duration::Pretty(self.delay),
+                self.length,
+                self.unit
+            )
+        })
+    }
+}
+
 impl Config {
     /// Checks `text` as if read from `origin` (named in errors); its first workspace (the only
     /// one of a single-workspace file).
@@ -104,6 +157,21 @@ impl Config {
             .into_iter()
             .next()
             .expect("one workspace at least"))
+    }
+
+    /// Warnings about settings that give data only part of the time, naming the block.
+    pub fn data_warnings(&self) -> Vec<String> {
+        std::iter::once(("refresh".to_string(), &self.refresh))
+            .chain(
+                self.exports
+                    .iter()
+                    .filter(|e| e.schedule != self.refresh)
+                    .map(|e| (format!("export.{}", e.export.as_str()), &e.schedule)),
+            )
+            .filter_map(|(at, schedule)| {
+                schedule.sometimes_empty().map(|why| format!("{at}: {why}"))
+            })
+            .collect()
     }
 
     /// What the configured series cost in requests, and what the budget achieves.

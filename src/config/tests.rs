@@ -387,3 +387,38 @@ fn discovered_series_come_after_configured_ones_and_max_series_cuts_them_first()
     assert_eq!(plan.series[3].scopes[1].name, "vip");
     assert_eq!(plan.series[3].kind, Kind::Sessions);
 }
+
+#[test]
+fn settings_that_can_never_yield_a_complete_bucket_are_refused_saying_why() {
+    let length_one = problem(&format!("{MINIMAL}refresh:\n  length: 1\n"));
+    assert!(
+        length_one.contains("refresh.length: 1 hour bucket is only the one in progress"),
+        "{length_one}"
+    );
+    let delay = problem(&format!("{MINIMAL}refresh:\n  length: 3\n  delay: 2h\n"));
+    assert!(
+        delay.contains("refresh.delay: 2h is not shorter than length - 1 = 2 hours"),
+        "{delay}"
+    );
+    let block = problem(&format!(
+        "{MINIMAL}export:\n  kpis: {{length: 2, delay: 1d}}\n"
+    ));
+    assert!(
+        block.contains("export.kpis.delay: 1d is not shorter than"),
+        "{block}"
+    );
+    // Just inside: a bucket shows part of the time, which is a warning, not an error.
+    let config = parse(&format!("{MINIMAL}refresh:\n  length: 3\n  delay: 90m\n")).unwrap();
+    let warnings = config.data_warnings();
+    assert_eq!(
+        warnings.len(),
+        1,
+        "once, not again for the sessions block: {warnings:?}"
+    );
+    assert!(
+        warnings[0].starts_with("refresh: with delay 1h30m and length 3"),
+        "{warnings:?}"
+    );
+    assert!(warnings[0].contains("use length 4 or more"), "{warnings:?}");
+    assert!(parse(MINIMAL).unwrap().data_warnings().is_empty());
+}

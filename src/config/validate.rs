@@ -243,13 +243,21 @@ pub(super) fn schedule(
             ),
         );
     }
-    Some(RefreshSettings {
+    let settings = RefreshSettings {
         interval,
         unit: unit?,
         length: length? as u32,
         delay: delay?,
         stale_after: stale_after?,
-    })
+    };
+    // A block that only inherits refresh's unit, length and delay was checked there.
+    let inherited = defaults.stale_after.is_some()
+        && (settings.unit, settings.length, settings.delay)
+            == (defaults.unit, defaults.length, defaults.delay);
+    if let Some((field_name, why)) = settings.never_complete().filter(|_| !inherited) {
+        problems.add(field(field_name), why);
+    }
+    Some(settings)
 }
 
 /// Refuses the list fields (`metrics`, `names`, `products`) that the block `at` does not take.
@@ -383,6 +391,8 @@ mod tests {
     fn problems_for(section: &str, field: &str, value: &str) -> Vec<Problem> {
         let text = match section {
             "braze" => format!("braze:\n  url: https://x.braze.com\n  {field}: {value:?}\n"),
+            // A week's delay needs more than three hours of buckets to ever show one.
+            _ if field == "delay" => format!("braze:\n  url: https://x.braze.com\n{section}:\n  unit: day\n  length: 10\n  {field}: {value:?}\n"),
             _ => format!("braze:\n  url: https://x.braze.com\n{section}:\n  {field}: {value:?}\n"),
         };
         let raw = super::super::raw::parse(&text).unwrap();
