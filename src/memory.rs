@@ -16,3 +16,25 @@ pub fn tune_allocator() {
         }
     }
 }
+
+/// Returns freed heap pages to the system, after a burst of connections has closed: their
+/// buffers would otherwise stay resident. At most every few seconds, so a stream of short
+/// connections does not pay for it each time.
+pub fn give_back() {
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+    static LAST: Mutex<Option<Instant>> = Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    if last.is_some_and(|t| t.elapsed() < Duration::from_secs(5)) {
+        return;
+    }
+    *last = Some(Instant::now());
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: malloc_trim only releases free memory at the top of the heap and in unused
+        // pages; it is safe to call from any thread at any time.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+}

@@ -40,6 +40,9 @@ pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_CONNECTION_AGE: Duration = Duration::from_secs(300);
 /// Open connections at most; further clients wait in the listen backlog.
 pub const MAX_CONNECTIONS: usize = 512;
+/// Open connections from one IP address at most: one client that opens and holds many (silent
+/// ones take [`HEADER_READ_TIMEOUT`] to close) leaves the rest for scrapes from other peers.
+pub const MAX_CONNECTIONS_PER_PEER: usize = 64;
 /// How long open connections get to finish once shutdown starts.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
@@ -66,6 +69,7 @@ pub async fn serve(
     let (stop, stopping) = watch::channel(false);
     let mut open = JoinSet::new();
     let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let peers = PeerCounts::default();
     tokio::pin!(shutdown);
     loop {
         while open.try_join_next().is_some() {}
@@ -84,13 +88,17 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let Some(peer_slot) = peers.admit(peer.ip()) else {
+            debug!(%peer, limit = MAX_CONNECTIONS_PER_PEER, "too many connections from this peer; closing");
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let settings = web.settings();
         let site = Arc::new(site.with_auth(settings.users.clone()));
         let http = settings.http.clone();
         let (builder, stopping) = (builder.clone(), stopping.clone());
         open.spawn(async move {
-            let _permit = permit;
+            let _permit = (permit, peer_slot);
             match settings.tls {
                 // hyper's header timeout starts with the first byte: a client that connects
                 // and says nothing is closed here instead of holding a connection forever.
@@ -117,6 +125,7 @@ pub async fn serve(
     }
     drop(listener);
     let _ = stop.send(true);
+    crate::memory::give_back();
     let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
         while open.join_next().await.is_some() {}
     });
@@ -127,8 +136,52 @@ pub async fn serve(
     Ok(())
 }
 
+/// Open connections per peer address; a slot frees itself when dropped, and an address with
+/// none left is forgotten.
+#[derive(Debug, Clone, Default)]
+struct PeerCounts(Arc<std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>>);
+
+struct PeerSlot {
+    counts: PeerCounts,
+    ip: IpAddr,
+}
+
+impl PeerCounts {
+    fn admit(&self, ip: IpAddr) -> Option<PeerSlot> {
+        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let open = counts.entry(ip).or_default();
+        if *open >= MAX_CONNECTIONS_PER_PEER {
+            return None;
+        }
+        *open += 1;
+        Some(PeerSlot {
+            counts: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut counts = self.counts.0.lock().unwrap_or_else(|e| e.into_inner());
+        let emptied = counts.get_mut(&self.ip).is_some_and(|n| {
+            *n -= 1;
+            *n == 0
+        });
+        if emptied {
+            counts.remove(&self.ip);
+            // The last connection of a burst from this peer: return its buffers to the system.
+            if counts.is_empty() {
+                crate::memory::give_back();
+            }
+        }
+    }
+}
+
 /// Serves one connection until the client is done, shutdown starts, or it reaches
 /// [`MAX_CONNECTION_AGE`]; the last two end it gracefully, after the response in progress.
+/// From that age on every response says `Connection: close`, so a client never sends a new
+/// request on a connection the server is about to close.
 /// `http` is the web config's rate limit and response headers, for every response.
 async fn serve_connection<I>(
     io: I,
@@ -140,6 +193,7 @@ async fn serve_connection<I>(
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let opened = tokio::time::Instant::now();
     let service = service_fn(move |request| {
         let (site, http) = (site.clone(), http.clone());
         async move {
@@ -149,6 +203,12 @@ async fn serve_connection<I>(
                 too_many_requests()
             };
             http.add_headers(response.headers_mut());
+            if opened.elapsed() >= MAX_CONNECTION_AGE {
+                response.headers_mut().insert(
+                    hyper::header::CONNECTION,
+                    hyper::header::HeaderValue::from_static("close"),
+                );
+            }
             Ok::<_, std::convert::Infallible>(response)
         }
     });
@@ -160,7 +220,9 @@ async fn serve_connection<I>(
             connection.as_mut().graceful_shutdown();
             connection.await
         }
-        () = tokio::time::sleep(MAX_CONNECTION_AGE) => {
+        // Idle past the age and a header timeout more: a client that kept it open meanwhile
+        // was told to close it on its last response.
+        () = tokio::time::sleep(MAX_CONNECTION_AGE + HEADER_READ_TIMEOUT) => {
             connection.as_mut().graceful_shutdown();
             connection.await
         }
@@ -355,6 +417,51 @@ fn bind_socket(addr: SocketAddr, v6_only: bool) -> std::io::Result<TcpListener> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn read_response(client: &mut tokio::io::DuplexStream) -> String {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 4096];
+        let n = client.read(&mut buf).await.unwrap();
+        String::from_utf8_lossy(&buf[..n]).to_lowercase()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn past_its_age_a_connection_answers_in_full_and_says_close() {
+        use tokio::io::AsyncWriteExt;
+        let site = Arc::new(Site::new(
+            crate::snapshot::SnapshotCell::default(),
+            crate::telemetry::Shared::new(),
+            "/metrics".into(),
+            None,
+        ));
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder.http1().timer(TokioTimer::new()).keep_alive(true);
+        let (_stop, stopping) = watch::channel(false);
+        let peer = SocketAddr::from(([127, 0, 0, 1], 1));
+        let serving = tokio::spawn(async move {
+            let http = Arc::new(HttpSettings::default());
+            serve_connection(server, site, http, &builder, stopping, peer).await
+        });
+        let request = b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n";
+        client.write_all(request).await.unwrap();
+        let young = read_response(&mut client).await;
+        assert!(
+            young.starts_with("http/1.1 200") && young.ends_with("healthy\n"),
+            "{young}"
+        );
+        assert!(!young.contains("connection: close"), "{young}");
+        // Just past the age, a request on the kept-alive connection is answered whole.
+        tokio::time::advance(MAX_CONNECTION_AGE + Duration::from_secs(1)).await;
+        client.write_all(request).await.unwrap();
+        let old = read_response(&mut client).await;
+        assert!(
+            old.starts_with("http/1.1 200") && old.ends_with("healthy\n"),
+            "{old}"
+        );
+        assert!(old.contains("connection: close"), "{old}");
+        serving.await.unwrap();
+    }
 
     #[test]
     fn listen_addresses_as_prometheus_exporters_write_them() {

@@ -228,17 +228,29 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Chunks> {
 
 /// Whether an `Accept-Encoding` value allows gzip: `gzip` or `*` with a q-value above zero.
 pub fn accepts_gzip(header: &str) -> bool {
-    header.split(',').any(|coding| {
+    // RFC 9110 12.5.3: an explicit `gzip` decides by its own q-value; otherwise `*` does.
+    let mut gzip = None;
+    let mut any = None;
+    for coding in header.split(',') {
         let mut parts = coding.split(';');
         let name = parts.next().unwrap_or_default().trim();
-        let refused = parts.any(|p| {
-            p.trim()
-                .strip_prefix("q=")
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .is_some_and(|q| q <= 0.0)
-        });
-        (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-    })
+        let q = parts
+            .filter_map(|p| {
+                let (key, value) = p.split_once('=')?;
+                key.trim()
+                    .eq_ignore_ascii_case("q")
+                    .then(|| value.trim().parse::<f32>().ok())
+                    .flatten()
+            })
+            .next()
+            .unwrap_or(1.0);
+        if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") {
+            gzip = Some(q);
+        } else if name == "*" {
+            any = Some(q);
+        }
+    }
+    gzip.or(any).is_some_and(|q| q > 0.0)
 }
 
 fn html_escape(text: &str) -> String {
@@ -262,6 +274,14 @@ mod tests {
         assert!(!accepts_gzip("identity"));
         assert!(!accepts_gzip("br, deflate"));
         assert!(!accepts_gzip("x-gzip2"));
+        // An explicit refusal wins over the wildcard, and q is read case-insensitively.
+        assert!(!accepts_gzip("gzip;q=0, *"));
+        assert!(!accepts_gzip("*, gzip;Q=0"));
+        assert!(!accepts_gzip("GZIP ; Q=0.0"));
+        assert!(accepts_gzip("gzip;Q=0.5"));
+        assert!(accepts_gzip("identity;q=1, *;q=0.1"));
+        assert!(!accepts_gzip("identity, *;q=0"));
+        assert!(accepts_gzip("x-gzip"));
     }
 
     #[test]

@@ -155,3 +155,45 @@ async fn memory_stays_flat_over_many_refreshes_and_reloads() {
     );
     exporter.terminate().await;
 }
+
+#[tokio::test]
+async fn one_peer_holding_every_connection_cannot_starve_scrapes_from_others() {
+    let sim = simulator(|_| {}).await;
+    let ws = Workspace::new(&sim.url(), "");
+    let exporter = Exporter::start(&ws.config(), &[]).await;
+    let addr: std::net::SocketAddr = exporter.base.trim_start_matches("http://").parse().unwrap();
+    // One client (127.0.0.1) opens as many silent connections as the exporter's whole limit;
+    // silent ones would each hold a slot until the 10 s header timeout.
+    let mut silent = Vec::new();
+    for _ in 0..512 {
+        silent.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    // Another peer (127.0.0.2, also loopback) is still served, well before those time out.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let mut other = tokio::time::timeout(Duration::from_secs(5), socket.connect(addr))
+        .await
+        .expect("connected")
+        .unwrap();
+    use tokio::io::AsyncWriteExt;
+    other
+        .write_all(b"GET /-/healthy HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(5), other.read_to_string(&mut answer))
+        .await
+        .expect("answered while the silent connections are still open")
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // The peer that holds too many sees its extra connections closed at once.
+    let mut extra = silent.pop().unwrap();
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(Duration::from_secs(5), extra.read(&mut byte)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "closed, not held: {read:?}"
+    );
+    drop(silent);
+    exporter.terminate().await;
+}

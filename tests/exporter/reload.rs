@@ -101,3 +101,26 @@ async fn sighup_reloads_and_post_needs_the_lifecycle_flag() {
     let (code, _) = exporter.terminate().await;
     assert_eq!(code, Some(0));
 }
+
+#[tokio::test]
+async fn the_demos_lifecycle_reload_is_not_a_failure() {
+    let exporter = Exporter::start(
+        std::path::Path::new("/nonexistent/braze-exporter.yml"),
+        &["--demo", "--web.enable-lifecycle"],
+    )
+    .await;
+    let response = exporter.post("/-/reload").await;
+    assert_eq!(response.status(), 200);
+    let text = exporter
+        .wait_for_metrics("the reload's outcome", |t| {
+            t.contains("braze_config_last_reload_successful")
+        })
+        .await;
+    assert!(
+        text.contains("braze_config_last_reload_successful 1"),
+        "{text}"
+    );
+    let (_, log) = exporter.terminate().await;
+    assert!(!log.contains("level=error"), "{log}");
+    assert!(log.contains("nothing to reload"), "{log}");
+}
