@@ -13,11 +13,14 @@ use tokio::sync::Semaphore;
 use super::web_config::BasicAuth;
 use super::Chunks;
 use crate::app::Reloader;
-use crate::snapshot::SnapshotCell;
+use crate::snapshot::{SnapshotCell, PLAIN_RENDERS, PLAIN_WAITING};
 use crate::telemetry::{Telemetry, VERSION};
 
 /// Scrapes served at once; more get 503 rather than queueing without bound.
 pub const MAX_CONCURRENT_SCRAPES: usize = 64;
+
+// A plain scrape waiting for its turn holds a scrape's place: they never take half of them.
+const _: () = assert!(PLAIN_RENDERS + PLAIN_WAITING <= MAX_CONCURRENT_SCRAPES / 2);
 
 /// The text exposition format, version 0.0.4 (Prometheus 3 refuses a scrape without it).
 pub const CONTENT_TYPE_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -94,7 +97,15 @@ impl Site {
             // Braze, so a Braze outage cannot take a host pod out of its Service.
             "/-/ready" => plain(StatusCode::OK, "Ready\n"),
             "/" => self.landing_page(),
-            _ => self.metrics(&request),
+            _ => {
+                let gzip = request
+                    .headers()
+                    .get_all(ACCEPT_ENCODING)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .any(accepts_gzip);
+                self.metrics(gzip, request.method() == Method::HEAD).await
+            }
         }
     }
 
@@ -123,25 +134,34 @@ impl Site {
         }
     }
 
-    fn metrics<B>(&self, request: &Request<B>) -> Response<Chunks> {
+    /// The series (gzip shared by scrapes, or plain decompressed as it is sent, a few at a
+    /// time: [`crate::snapshot::SnapshotCell`]) followed by the self-metrics.
+    async fn metrics(&self, gzip: bool, head: bool) -> Response<Chunks> {
         let Ok(_permit) = self.scrapes.try_acquire() else {
             return plain(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Too many concurrent scrapes.\n",
             );
         };
-        let snapshot = self.snapshots.current();
         let live = self.telemetry.encode_shared();
-        let gzip = request
-            .headers()
-            .get_all(ACCEPT_ENCODING)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(accepts_gzip);
         let body = if gzip {
-            Chunks::new(snapshot.encoded.gzip_with(&live))
+            Chunks::new([self.snapshots.gzip_with(live).await])
+        } else if head {
+            Chunks::unsent(self.snapshots.plain_unsent(live).len())
         } else {
-            Chunks::new(snapshot.encoded.plain_with(live))
+            match self.snapshots.plain_with(live).await {
+                Ok(body) => Chunks::made(body),
+                Err(_) => {
+                    let mut response = plain(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "Too many concurrent uncompressed scrapes; ask for gzip (Accept-Encoding: gzip).\n",
+                    );
+                    response
+                        .headers_mut()
+                        .insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+                    return response;
+                }
+            }
         };
         let mut response = Response::new(body);
         let headers = response.headers_mut();

@@ -3,18 +3,23 @@
 //! The refresher renders one [`Snapshot`] after each refresh and swaps it in whole
 //! ([`SnapshotCell`]), so a scrape always sees one consistent refresh, never waits on Braze,
 //! and a series removed from the configuration disappears by construction. The text is
-//! encoded (and compressed) once here, not per scrape.
+//! rendered straight into gzip once here ([`encoded`]); what a scrape gets is in [`serve`].
 
 mod encoded;
+mod serve;
 
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use bytes::Bytes;
 use jiff::Timestamp;
 
-pub use encoded::Encoded;
+pub use encoded::{Encoded, GzipText};
+pub use serve::{Busy, PlainBody, PLAIN_CHUNK, PLAIN_RENDERS, PLAIN_WAIT, PLAIN_WAITING};
+
+use encoded::TextWriter;
 
 use crate::buckets::Latest;
 use crate::series::{Series, Unit};
@@ -71,14 +76,14 @@ impl Snapshot {
     /// Nothing fetched yet: no series gauges at all.
     pub fn empty() -> Self {
         Self {
-            encoded: Encoded::new(Vec::new()),
+            encoded: Encoded::default(),
         }
     }
 
     /// Renders every series. Data gauges of a series whose last success is older than
     /// `stale_after` (or that never succeeded) are left out; its `braze_up` stays.
-    /// `size_hint` (the previous snapshot's length) sizes the buffer at once, so rendering does
-    /// not grow it by doubling, which left the allocator holding several copies' worth.
+    /// The text is compressed as it is written, a few kB at a time, so it never exists whole;
+    /// `size_hint` (the previous snapshot's text length) sizes the compressed buffer.
     pub fn render<'a>(
         series: impl Iterator<Item = (&'a Labels, &'a SeriesState)> + Clone,
         now: Timestamp,
@@ -90,7 +95,7 @@ impl Snapshot {
                 .last_success
                 .is_some_and(|t| now.duration_since(t).unsigned_abs() <= stale_after || t > now)
         };
-        let mut text = String::with_capacity(size_hint + size_hint / 16 + 1024);
+        let mut text = TextWriter::new(size_hint);
         for family in FAMILIES {
             let mut header_written = false;
             for (labels, state) in series.clone().filter(|(_, s)| s.attempted) {
@@ -110,7 +115,9 @@ impl Snapshot {
             }
         }
         Self {
-            encoded: Encoded::new(text.into_bytes()),
+            encoded: Encoded {
+                text: text.finish(),
+            },
         }
     }
 }
@@ -165,21 +172,45 @@ const FAMILIES: [Family; 6] = [
 
 /// The snapshot currently served; replaced whole, read without locks.
 #[derive(Debug, Clone)]
-pub struct SnapshotCell(Arc<ArcSwap<Snapshot>>);
+pub struct SnapshotCell {
+    current: Arc<ArcSwap<Snapshot>>,
+    serving: Arc<serve::Serving>,
+}
 
 impl Default for SnapshotCell {
     fn default() -> Self {
-        Self(Arc::new(ArcSwap::from_pointee(Snapshot::empty())))
+        Self {
+            current: Arc::new(ArcSwap::from_pointee(Snapshot::empty())),
+            serving: Arc::default(),
+        }
     }
 }
 
 impl SnapshotCell {
     pub fn publish(&self, snapshot: Snapshot) {
-        self.0.store(Arc::new(snapshot));
+        self.current.store(Arc::new(snapshot));
     }
 
     pub fn current(&self) -> Arc<Snapshot> {
-        self.0.load_full()
+        self.current.load_full()
+    }
+
+    /// The gzip body of a scrape: the current snapshot's text, then `tail` (the self-metrics),
+    /// as one gzip member shared by the scrapes until either changes ([`serve`]).
+    pub async fn gzip_with(&self, tail: Bytes) -> Bytes {
+        self.serving.gzip_with(&self.current, tail).await
+    }
+
+    /// The plain body of a scrape, decompressed as it is sent, once a turn is free
+    /// ([`PLAIN_RENDERS`] at a time); refused when [`PLAIN_WAITING`] are waiting already or
+    /// after [`PLAIN_WAIT`].
+    pub async fn plain_with(&self, tail: Bytes) -> Result<PlainBody, Busy> {
+        self.serving.plain_with(&self.current, tail).await
+    }
+
+    /// The plain body of a HEAD request, never sent: no turn needed.
+    pub fn plain_unsent(&self, tail: Bytes) -> PlainBody {
+        self.serving.plain_unsent(&self.current, tail)
     }
 }
 
