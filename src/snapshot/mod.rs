@@ -187,8 +187,10 @@ impl Default for SnapshotCell {
 }
 
 impl SnapshotCell {
+    /// Serves `snapshot` from now on. The previous one is freed once no scrape holds it.
     pub fn publish(&self, snapshot: Snapshot) {
         self.current.store(Arc::new(snapshot));
+        crate::memory::release_freed();
     }
 
     pub fn current(&self) -> Arc<Snapshot> {
