@@ -1,9 +1,12 @@
 //! Allocator settings that keep resident memory near what the exporter holds.
 //!
-//! Each publish builds a new snapshot of several MB while the old one is still served. With
-//! glibc's defaults the freed buffers stay in per-thread arenas and resident memory creeps up;
-//! `bench/memory_steady.py` measured, at 10,000 series, a steady median of 35.5 MiB with the
+//! Each publish builds a new snapshot while the old one is still served, and a refresh
+//! allocates and frees per answer. With glibc's defaults the freed buffers stay in per-thread
+//! arenas and resident memory creeps up; `bench/memory_steady.py` measured, at 10,000 series
+//! (when a snapshot still held its 5.6 MB plain text), a steady median of 35.5 MiB with the
 //! defaults and 23.4 MiB with one arena and buffers over 256 KiB mapped (and returned) directly.
+//! A snapshot is now its gzip only (0.3 MB), so the buffers over 256 KiB are the few large
+//! tables of the refresher and the gzip bodies.
 
 /// Applies the settings; call once at start, before other threads run.
 pub fn tune_allocator() {
