@@ -18,10 +18,11 @@
 //! refused, so a burst of them holds a bounded amount of memory and leaves gzip scrapes alone.
 
 use std::io::{Cursor, Read};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use bytes::Bytes;
 use flate2::bufread::GzDecoder;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
@@ -49,7 +50,10 @@ pub enum Busy {
 /// The scrape side of a [`super::SnapshotCell`]: the shared gzip body and the plain bound.
 #[derive(Debug)]
 pub(super) struct Serving {
-    gzip: Mutex<GzipState>,
+    /// The latest gzip body, read without a lock by every gzip scrape.
+    gzip: ArcSwapOption<GzipBody>,
+    /// Whether a gzip body is being built; one at a time.
+    gzip_building: AtomicBool,
     gzip_built: Notify,
     /// Plain scrapes admitted: sending or waiting.
     plain_admitted: Arc<Semaphore>,
@@ -59,18 +63,13 @@ pub(super) struct Serving {
 impl Default for Serving {
     fn default() -> Self {
         Self {
-            gzip: Mutex::default(),
+            gzip: ArcSwapOption::empty(),
+            gzip_building: AtomicBool::new(false),
             gzip_built: Notify::new(),
             plain_admitted: Arc::new(Semaphore::new(PLAIN_RENDERS + PLAIN_WAITING)),
             plain_renders: Arc::new(Semaphore::new(PLAIN_RENDERS)),
         }
     }
-}
-
-#[derive(Debug, Default)]
-struct GzipState {
-    latest: Option<GzipBody>,
-    building: bool,
 }
 
 #[derive(Debug)]
@@ -95,26 +94,32 @@ impl Serving {
         tail: Bytes,
     ) -> Bytes {
         loop {
-            // Created before the state is read, so a build that ends in between is not missed.
+            let snapshot = current.load();
+            if let Some(latest) = &*self.gzip.load() {
+                if latest.is_of(&snapshot, &tail) {
+                    return latest.body.clone();
+                }
+            }
+            // Created before the state is read again, so a build that ends in between is not
+            // missed.
             let built = self.gzip_built.notified();
-            let snapshot = {
-                let mut state = self.lock();
-                let snapshot = current.load_full();
-                match &state.latest {
-                    Some(latest) if latest.is_of(&snapshot, &tail) => return latest.body.clone(),
-                    Some(latest) if state.building => return latest.body.clone(),
-                    _ if state.building => None,
-                    _ => {
-                        state.building = true;
-                        Some(snapshot)
+            let start = self.gzip_building.compare_exchange(
+                false,
+                true,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+            if start.is_err() {
+                match &*self.gzip.load() {
+                    Some(latest) => return latest.body.clone(),
+                    None => {
+                        built.await;
+                        continue;
                     }
                 }
-            };
-            let Some(snapshot) = snapshot else {
-                built.await;
-                continue;
-            };
+            }
             let serving = self.clone();
+            let snapshot = arc_swap::Guard::into_inner(snapshot);
             // Dropping the handle (a client gone) does not cancel the build.
             return tokio::task::spawn_blocking(move || serving.build(snapshot, tail))
                 .await
@@ -124,30 +129,21 @@ impl Serving {
 
     fn build(&self, snapshot: Arc<Snapshot>, tail: Bytes) -> Bytes {
         /// Ends the build even if encoding panicked, so that a later scrape builds again.
-        struct Done<'a>(&'a Serving, Option<GzipBody>);
+        struct Done<'a>(&'a Serving);
         impl Drop for Done<'_> {
             fn drop(&mut self) {
-                let mut state = self.0.lock();
-                state.building = false;
-                if let Some(body) = self.1.take() {
-                    state.latest = Some(body);
-                }
-                drop(state);
+                self.0.gzip_building.store(false, Ordering::Release);
                 self.0.gzip_built.notify_waiters();
             }
         }
-        let mut done = Done(self, None);
+        let _done = Done(self);
         let body = encoded::gzip_with(&snapshot.encoded.text, &tail);
-        done.1 = Some(GzipBody {
+        self.gzip.store(Some(Arc::new(GzipBody {
             snapshot: Arc::downgrade(&snapshot),
             tail,
             body: body.clone(),
-        });
+        })));
         body
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, GzipState> {
-        self.gzip.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The plain text of the current snapshot followed by `tail`, once it is this scrape's

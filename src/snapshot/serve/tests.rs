@@ -151,10 +151,10 @@ async fn the_gzip_body_is_shared_until_the_snapshot_or_the_tail_changes() {
 async fn while_a_gzip_body_is_built_scrapes_get_the_previous_one() {
     let cell = cell_with(b"a 1\n");
     let previous = cell.gzip_with(Bytes::from_static(b"live 1\n")).await;
-    cell.serving.lock().building = true;
+    cell.serving.gzip_building.store(true, Ordering::Release);
     let during = cell.gzip_with(Bytes::from_static(b"live 2\n")).await;
     assert_eq!(during.as_ptr(), previous.as_ptr());
-    cell.serving.lock().building = false;
+    cell.serving.gzip_building.store(false, Ordering::Release);
     let after = cell.gzip_with(Bytes::from_static(b"live 2\n")).await;
     assert_eq!(gunzip(&after), b"a 1\nlive 2\n");
 }
@@ -162,7 +162,7 @@ async fn while_a_gzip_body_is_built_scrapes_get_the_previous_one() {
 #[tokio::test]
 async fn the_first_gzip_scrapes_wait_for_the_first_body() {
     let cell = cell_with(b"a 1\n");
-    cell.serving.lock().building = true;
+    cell.serving.gzip_building.store(true, Ordering::Release);
     let waiting = {
         let cell = cell.clone();
         tokio::spawn(async move { cell.gzip_with(Bytes::from_static(b"live 1\n")).await })
@@ -171,7 +171,7 @@ async fn the_first_gzip_scrapes_wait_for_the_first_body() {
     assert!(!waiting.is_finished());
     // The build in progress ends (as `build` ends one) without a body for this tail: the
     // waiting scrape then builds its own.
-    cell.serving.lock().building = false;
+    cell.serving.gzip_building.store(false, Ordering::Release);
     cell.serving.gzip_built.notify_waiters();
     assert_eq!(gunzip(&waiting.await.unwrap()), b"a 1\nlive 1\n");
 }
