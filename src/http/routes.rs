@@ -12,11 +12,14 @@ use tokio::sync::Semaphore;
 
 use super::web_config::BasicAuth;
 use super::Chunks;
-use crate::snapshot::SnapshotCell;
+use crate::snapshot::{SnapshotCell, PLAIN_RENDERS, PLAIN_WAITING};
 use crate::telemetry::{Shared, VERSION};
 
 /// Scrapes served at once; more get 503 rather than queueing without bound.
 pub const MAX_CONCURRENT_SCRAPES: usize = 64;
+
+// A plain scrape waiting for its turn holds a scrape's place: they never take half of them.
+const _: () = assert!(PLAIN_RENDERS + PLAIN_WAITING <= MAX_CONCURRENT_SCRAPES / 2);
 
 /// The text exposition format, version 0.0.4 (Prometheus 3 refuses a scrape without it).
 pub const CONTENT_TYPE_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -130,7 +133,15 @@ impl Site {
             // Braze, so a Braze outage cannot take a host pod out of its Service.
             READY => plain(StatusCode::OK, "Ready\n"),
             LANDING => self.landing_page(),
-            _ => self.metrics(&request),
+            _ => {
+                let gzip = request
+                    .headers()
+                    .get_all(ACCEPT_ENCODING)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .any(accepts_gzip);
+                self.metrics(gzip, request.method() == Method::HEAD).await
+            }
         }
     }
 
@@ -159,25 +170,34 @@ impl Site {
         }
     }
 
-    fn metrics<B>(&self, request: &Request<B>) -> Response<Chunks> {
+    /// The series (gzip shared by scrapes, or plain decompressed as it is sent, a few at a
+    /// time: [`crate::snapshot::SnapshotCell`]) followed by the self-metrics.
+    async fn metrics(&self, gzip: bool, head: bool) -> Response<Chunks> {
         let Ok(_permit) = self.scrapes.try_acquire() else {
             return plain(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Too many concurrent scrapes.\n",
             );
         };
-        let snapshot = self.snapshots.current();
         let live = self.telemetry.encode_shared();
-        let gzip = request
-            .headers()
-            .get_all(ACCEPT_ENCODING)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(accepts_gzip);
         let body = if gzip {
-            Chunks::new(snapshot.encoded.gzip_with(&live))
+            Chunks::new([self.snapshots.gzip_with(live).await])
+        } else if head {
+            Chunks::unsent(self.snapshots.plain_unsent(live).len())
         } else {
-            Chunks::new(snapshot.encoded.plain_with(live))
+            match self.snapshots.plain_with(live).await {
+                Ok(body) => Chunks::made(body),
+                Err(_) => {
+                    let mut response = plain(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "Too many concurrent uncompressed scrapes; ask for gzip (Accept-Encoding: gzip).\n",
+                    );
+                    response
+                        .headers_mut()
+                        .insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+                    return response;
+                }
+            }
         };
         let mut response = Response::new(body);
         let headers = response.headers_mut();
@@ -263,6 +283,118 @@ fn html_escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::snapshot::{Encoded, Snapshot};
+    use http_body_util::BodyExt;
+    use hyper::body::Body;
+
+    fn site_with(text: &[u8]) -> Site {
+        let snapshots = SnapshotCell::default();
+        snapshots.publish(Snapshot {
+            encoded: Encoded::new(text.to_vec()),
+        });
+        Site::new(snapshots, Shared::new(), "/metrics".into(), None)
+    }
+
+    fn request(method: Method, gzip: bool) -> Request<()> {
+        let mut request = Request::builder().method(method).uri("/metrics");
+        if gzip {
+            request = request.header(ACCEPT_ENCODING, "gzip");
+        }
+        request.body(()).unwrap()
+    }
+
+    async fn body_of(response: Response<Chunks>) -> Vec<u8> {
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec()
+    }
+
+    #[tokio::test]
+    async fn metrics_plain_and_gzip_carry_the_same_text_and_headers() {
+        let text: Vec<u8> = (0..20_000)
+            .flat_map(|i| format!("braze_up{{i=\"{i}\"}} 1\n").into_bytes())
+            .collect();
+        let site = site_with(&text);
+        let plain = site.handle(request(Method::GET, false)).await;
+        assert_eq!(plain.status(), StatusCode::OK);
+        assert_eq!(plain.headers()[CONTENT_TYPE], CONTENT_TYPE_TEXT);
+        assert_eq!(plain.headers()[VARY], "Accept-Encoding");
+        assert!(plain.headers().get(CONTENT_ENCODING).is_none());
+        let length = plain.body().size_hint().exact().unwrap();
+        let plain = body_of(plain).await;
+        assert_eq!(plain.len() as u64, length);
+        assert!(plain.starts_with(&text));
+        assert!(String::from_utf8_lossy(&plain[text.len()..]).contains("braze_exporter_build_info"));
+
+        let gzip = site.handle(request(Method::GET, true)).await;
+        assert_eq!(gzip.headers()[CONTENT_TYPE], CONTENT_TYPE_TEXT);
+        assert_eq!(gzip.headers()[VARY], "Accept-Encoding");
+        assert_eq!(gzip.headers()[CONTENT_ENCODING], "gzip");
+        let mut decoded = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(&body_of(gzip).await[..]),
+            &mut decoded,
+        )
+        .unwrap();
+        assert!(decoded.starts_with(&text));
+        assert!(
+            String::from_utf8_lossy(&decoded[text.len()..]).contains("braze_exporter_build_info")
+        );
+    }
+
+    /// hyper sends a HEAD response's `Content-Length` from the body's exact size and no bytes.
+    #[tokio::test]
+    async fn metrics_head_has_the_length_and_headers_of_a_get() {
+        let site = site_with(b"braze_up 1\n");
+        for gzip in [false, true] {
+            let live = site.telemetry.encode_shared();
+            let head = site.handle(request(Method::HEAD, gzip)).await;
+            assert_eq!(head.status(), StatusCode::OK);
+            assert_eq!(head.headers()[CONTENT_TYPE], CONTENT_TYPE_TEXT);
+            assert_eq!(head.headers()[VARY], "Accept-Encoding");
+            assert_eq!(head.headers().contains_key(CONTENT_ENCODING), gzip);
+            let length = head.body().size_hint().exact().unwrap();
+            let get = site.handle(request(Method::GET, gzip)).await;
+            let get_length = get.body().size_hint().exact().unwrap();
+            // The self-metrics are re-encoded once a second: compare within one encoding.
+            if site.telemetry.encode_shared() == live {
+                assert_eq!(get_length, length, "gzip: {gzip}");
+                assert_eq!(body_of(get).await.len() as u64, length);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn plain_scrapes_beyond_the_bound_are_refused_and_gzip_ones_served() {
+        let site = site_with(b"braze_up 1\n");
+        // Plain bodies not yet sent hold their turns.
+        let mut held = Vec::new();
+        for _ in 0..PLAIN_RENDERS {
+            held.push(site.handle(request(Method::GET, false)).await);
+        }
+        let waiting: Vec<_> = (0..PLAIN_WAITING)
+            .map(|_| {
+                let site = site.clone();
+                tokio::spawn(async move { site.handle(request(Method::GET, false)).await })
+            })
+            .collect();
+        for _ in 0..PLAIN_WAITING * 4 {
+            tokio::task::yield_now().await;
+        }
+        let refused = site.handle(request(Method::GET, false)).await;
+        assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let gzip = site.handle(request(Method::GET, true)).await;
+        assert_eq!(gzip.status(), StatusCode::OK);
+        assert_eq!(gzip.headers()[CONTENT_ENCODING], "gzip");
+        drop(held);
+        for w in waiting {
+            assert_eq!(w.await.unwrap().status(), StatusCode::OK);
+        }
+    }
 
     #[test]
     fn gzip_negotiation() {

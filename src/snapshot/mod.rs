@@ -3,18 +3,22 @@
 //! The refresher renders one [`Snapshot`] after each refresh and swaps it in whole
 //! ([`SnapshotCell`]), so a scrape always sees one consistent refresh, never waits on Braze,
 //! and a series removed from the configuration disappears by construction. The text is
-//! encoded (and compressed) once here, not per scrape.
+//! rendered straight into gzip once here ([`encoded`]); what a scrape gets is in [`serve`].
 
 mod encoded;
+mod serve;
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use bytes::Bytes;
 use jiff::Timestamp;
 
 pub use encoded::Encoded;
+pub use serve::{Busy, PlainBody, PLAIN_RENDERS, PLAIN_WAITING};
+
+use encoded::TextWriter;
 
 use crate::buckets::Latest;
 use crate::series::{Kind, KindSpec, Series, Unit, KINDS};
@@ -92,16 +96,16 @@ impl Snapshot {
     /// Nothing fetched yet: no series gauges at all.
     pub fn empty() -> Self {
         Self {
-            encoded: Encoded::new(Vec::new()),
+            encoded: Encoded::default(),
         }
     }
 
     /// Renders every series: each kind's data gauges, then `braze_up` and
     /// `braze_last_success_timestamp_seconds` for all. Data gauges of a series whose last
     /// success is older than the `stale_after` given with it (or that never succeeded) are
-    /// left out; its `braze_up` stays. `size_hint` (the previous snapshot's length) sizes the buffer at
-    /// once, so rendering does not grow it by doubling, which left the allocator holding several
-    /// copies' worth.
+    /// left out; its `braze_up` stays. The text is compressed as it is written, a few kB at a
+    /// time, so it never exists whole; `size_hint` (the previous snapshot's text length) sizes
+    /// the compressed buffer.
     pub fn render<'a>(
         series: impl Iterator<Item = (&'a Labels, &'a SeriesState, Duration)> + Clone,
         now: Timestamp,
@@ -112,7 +116,7 @@ impl Snapshot {
                 .last_success
                 .is_some_and(|t| now.duration_since(t).unsigned_abs() <= stale_after || t > now)
         };
-        let mut text = String::with_capacity(size_hint + size_hint / 16 + 1024);
+        let mut text = TextWriter::new(size_hint);
         let attempted = || series.clone().filter(|(_, s, _)| s.attempted);
         for spec in &KINDS {
             for gauge in &DATA_GAUGES {
@@ -134,21 +138,23 @@ impl Snapshot {
             }
         }
         Self {
-            encoded: Encoded::new(text.into_bytes()),
+            encoded: Encoded {
+                text: text.finish(),
+            },
         }
     }
 }
 
 /// Writes one family: its header before its first sample, none if it has no sample.
-struct FamilyWriter<'t> {
-    text: &'t mut String,
+struct FamilyWriter<'t, W: std::fmt::Write> {
+    text: &'t mut W,
     name: String,
     help: String,
     header_written: bool,
 }
 
-impl<'t> FamilyWriter<'t> {
-    fn new(text: &'t mut String, name: String, help: String) -> Self {
+impl<'t, W: std::fmt::Write> FamilyWriter<'t, W> {
+    fn new(text: &'t mut W, name: String, help: String) -> Self {
         Self {
             text,
             name,
@@ -253,21 +259,47 @@ const SERIES_GAUGES: [SeriesGauge; 2] = [
 
 /// The snapshot currently served; replaced whole, read without locks.
 #[derive(Debug, Clone)]
-pub struct SnapshotCell(Arc<ArcSwap<Snapshot>>);
+pub struct SnapshotCell {
+    current: Arc<ArcSwap<Snapshot>>,
+    serving: Arc<serve::Serving>,
+}
 
 impl Default for SnapshotCell {
     fn default() -> Self {
-        Self(Arc::new(ArcSwap::from_pointee(Snapshot::empty())))
+        Self {
+            current: Arc::new(ArcSwap::from_pointee(Snapshot::empty())),
+            serving: Arc::default(),
+        }
     }
 }
 
 impl SnapshotCell {
+    /// Serves `snapshot` from now on. The previous one is freed once no scrape holds it.
     pub fn publish(&self, snapshot: Snapshot) {
-        self.0.store(Arc::new(snapshot));
+        self.current.store(Arc::new(snapshot));
+        crate::memory::release_freed();
     }
 
     pub fn current(&self) -> Arc<Snapshot> {
-        self.0.load_full()
+        self.current.load_full()
+    }
+
+    /// The gzip body of a scrape: the current snapshot's text, then `tail` (the self-metrics),
+    /// as one gzip member shared by the scrapes until either changes ([`serve`]).
+    pub async fn gzip_with(&self, tail: Bytes) -> Bytes {
+        self.serving.gzip_with(&self.current, tail).await
+    }
+
+    /// The plain body of a scrape, decompressed as it is sent, once a turn is free
+    /// ([`PLAIN_RENDERS`] at a time); refused when [`PLAIN_WAITING`] are waiting already or
+    /// after [`PLAIN_WAIT`].
+    pub async fn plain_with(&self, tail: Bytes) -> Result<PlainBody, Busy> {
+        self.serving.plain_with(&self.current, tail).await
+    }
+
+    /// The plain body of a HEAD request, never sent: no turn needed.
+    pub fn plain_unsent(&self, tail: Bytes) -> PlainBody {
+        self.serving.plain_unsent(&self.current, tail)
     }
 }
 
