@@ -40,9 +40,12 @@ pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_CONNECTION_AGE: Duration = Duration::from_secs(300);
 /// Open connections at most; further clients wait in the listen backlog.
 pub const MAX_CONNECTIONS: usize = 512;
-/// Open connections from one IP address at most: one client that opens and holds many (silent
-/// ones take [`HEADER_READ_TIMEOUT`] to close) leaves the rest for scrapes from other peers.
-pub const MAX_CONNECTIONS_PER_PEER: usize = 64;
+/// Connections kept for other peers: one IP address may hold at most the rest, so a client
+/// that opens and holds many (silent ones take [`HEADER_READ_TIMEOUT`] to close) leaves room
+/// for scrapes from everyone else.
+pub const RESERVED_FOR_OTHER_PEERS: usize = 64;
+/// Open connections from one IP address at most.
+pub const MAX_CONNECTIONS_PER_PEER: usize = MAX_CONNECTIONS - RESERVED_FOR_OTHER_PEERS;
 /// How long open connections get to finish once shutdown starts.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 

@@ -326,7 +326,9 @@ async fn max_series_cuts_the_plan_and_says_so() {
     let exporter = Exporter::start(&config, &[]).await;
     let text = exporter
         .wait_for_metrics("three series", |t| {
-            t.contains("braze_series 3") && t.contains("braze_series_limited 1")
+            t.contains("braze_series 3")
+                && t.contains("braze_series_limited 1")
+                && t.matches("\nbraze_up{").count() == 3
         })
         .await;
     let up = samples(&text)
