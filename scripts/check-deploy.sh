@@ -6,14 +6,16 @@
 # Installs what it lacks through scripts/install-test-deps.sh (kubectl; kubernetes-validate and
 # prometheus-operator's CRD models from PyPI), then:
 #   - renders every kustomization under deploy/kubernetes with `kubectl kustomize`, plus one
-#     build per opt-in component that no overlay includes;
+#     build per opt-in component that no overlay includes; a part of an overlay (a kustomization
+#     in a subdirectory that the overlay lists as a resource, like overlays/sharded/shard-eu) must
+#     render, and is checked through the overlay;
 #   - validates every rendered object, and the Secret example, against Kubernetes' schemas in
 #     strict mode, for the oldest and the newest Kubernetes version named below;
 #   - validates every ServiceMonitor and PodMonitor against prometheus-operator's CRD schemas;
 #   - asserts restricted Pod Security and the exporter's hardening, probes, resources, config and
 #     key wiring, scrape objects and network policies on every rendered workload;
 #   - runs `braze-exporter --config.check` on every config shipped in a ConfigMap and on
-#     deploy/braze-exporter.example.yml;
+#     deploy/braze-exporter.example.yml, and on every shard's config with its --workspace flags;
 #   - compiles the Docker build context as .dockerignore admits it;
 #   - reads the Dockerfile and .dockerignore, and checks the binary's shared libraries against
 #     the distroless image;
@@ -39,6 +41,10 @@ BIN="${BRAZE_EXPORTER_BIN:-target/debug/braze-exporter}"
 PY="$(command -v python3)"
 KUSTOMIZE_DIR=deploy/kubernetes
 SECRET_EXAMPLE="$KUSTOMIZE_DIR/base/secret.example.yaml"
+# An overlay whose keys come from other Secrets ships its own secret.example.yaml beside it.
+secret_example_of() { # DIR
+  if [ -f "$1/secret.example.yaml" ]; then echo "$1/secret.example.yaml"; else echo "$SECRET_EXAMPLE"; fi
+}
 EXAMPLE_CONFIG=deploy/braze-exporter.example.yml
 # Opt-in components that no overlay includes, and the overlay each is rendered on top of.
 declare -A OPT_IN=([components/sidecar-networkpolicy]=overlays/sidecar-native)
@@ -105,8 +111,14 @@ CHECK=("$PY" scripts/check_deploy.py)
 
 echo "== render"
 renders=()
+declare -A SECRETS_OF=()
 render() { # NAME DIR
   kubectl kustomize "$2" >"$WORK/render-$1.yaml"
+}
+"${CHECK[@]}" includes "$KUSTOMIZE_DIR" >"$WORK/includes.tsv"
+# The kustomization in an ancestor directory that lists DIR as a resource, if any.
+part_of() { # DIR
+  awk -F'\t' -v d="$1" '$3 == "resources" && $4 == d && index(d, $2 "/") == 1 { print $2; exit }' "$WORK/includes.tsv"
 }
 while IFS= read -r k; do
   dir="$(dirname "$k")"
@@ -115,8 +127,15 @@ while IFS= read -r k; do
     continue # rendered through the kustomizations that include it
   fi
   name="${rel//\//-}"
+  parent="$(part_of "$dir")"
+  if [ -n "$parent" ]; then
+    # Not applicable alone (a shard without the shared ConfigMap, say): checked through it.
+    check "kubectl kustomize $dir (a part of $parent)" render "part-$name" "$dir"
+    continue
+  fi
   check "kubectl kustomize $dir" render "$name" "$dir"
   [ -s "$WORK/render-$name.yaml" ] && renders+=("$name")
+  SECRETS_OF[$name]="$(secret_example_of "$dir")"
 done < <(find "$KUSTOMIZE_DIR" -name kustomization.yaml | sort)
 
 for component in "${!OPT_IN[@]}"; do
@@ -135,15 +154,16 @@ EOF
   name="${overlay//\//-}+${component##*/}"
   check "kubectl kustomize $overlay + $component" render "$name" "$tmp"
   [ -s "$WORK/render-$name.yaml" ] && renders+=("$name")
+  SECRETS_OF[$name]="$(secret_example_of "$KUSTOMIZE_DIR/$overlay")"
 done
 
-# Every component is used by some render.
+# Every component is used by some render (its path resolved from each kustomization that lists it).
 components_used() {
   local missing=0 c
   for c in $(grep -l '^kind: Component' -r "$KUSTOMIZE_DIR" --include=kustomization.yaml | xargs -n1 dirname); do
     local rel="${c#"$KUSTOMIZE_DIR"/}"
     if [ -z "${OPT_IN[$rel]:-}" ] &&
-      ! grep -rqs -- "- \.\./\.\./$rel\$\|- \.\./$rel\$" "$KUSTOMIZE_DIR" --include=kustomization.yaml; then
+      ! awk -F'\t' -v d="$c" '$3 == "components" && $4 == d { found = 1 } END { exit !found }' "$WORK/includes.tsv"; then
       echo "$rel is included by no kustomization and is not listed as opt-in"
       missing=1
     fi
@@ -160,7 +180,9 @@ for v in $KUBE_VERSIONS; do
   for r in "${renders[@]}"; do
     check "$r: strict schemas of Kubernetes $v" "${CHECK[@]}" k8s-schema "$WORK/render-$r.yaml" "$v"
   done
-  check "$SECRET_EXAMPLE: strict schemas of Kubernetes $v" "${CHECK[@]}" k8s-schema "$SECRET_EXAMPLE" "$v"
+  while IFS= read -r example; do
+    check "$example: strict schemas of Kubernetes $v" "${CHECK[@]}" k8s-schema "$example" "$v"
+  done < <(find "$KUSTOMIZE_DIR" -name secret.example.yaml | sort)
 done
 
 echo "== prometheus-operator CRD schemas"
@@ -177,10 +199,10 @@ for r in "${renders[@]}"; do
   case "$r" in
   examples-*) # a stand-in host workload: restricted Pod Security, no exporter in it
     check "$r: restricted Pod Security" \
-      "${CHECK[@]}" hardening "$WORK/render-$r.yaml" "$SECRET_EXAMPLE" --host-only ;;
+      "${CHECK[@]}" hardening "$WORK/render-$r.yaml" "${SECRETS_OF[$r]}" --host-only ;;
   *)
     check "$r: restricted Pod Security, exporter hardening and wiring" \
-      "${CHECK[@]}" hardening "$WORK/render-$r.yaml" "$SECRET_EXAMPLE" ;;
+      "${CHECK[@]}" hardening "$WORK/render-$r.yaml" "${SECRETS_OF[$r]}" ;;
   esac
 done
 
@@ -213,6 +235,34 @@ rejects_bad_config() {
 }
 check "--config.check rejects a config with an unknown field (negative control)" rejects_bad_config
 
+# Shards: exporters of one render that run --workspace NAME of a shared workspaces: config.
+echo "== shards ($BIN --config.check --workspace)"
+shard_check() { # CONFIG NAMES(comma-separated)
+  local flags=() n
+  IFS=, read -ra names <<<"$2"
+  for n in "${names[@]}"; do flags+=("--workspace=$n"); done
+  "$BIN" --config.check --config.file "$1" "${flags[@]}"
+}
+rejects_unknown_workspace() { # CONFIG
+  ! "$BIN" --config.check --config.file "$1" --workspace=not-a-workspace-of-it >/dev/null 2>&1
+}
+shard_renders=0
+for r in "${renders[@]}"; do
+  mkdir -p "$WORK/shards/$r"
+  "${CHECK[@]}" shards "$WORK/render-$r.yaml" "$WORK/shards/$r" >"$WORK/shards-$r.tsv" 2>/dev/null || true
+  [ -s "$WORK/shards-$r.tsv" ] || continue
+  shard_renders=$((shard_renders + 1))
+  check "$r: the shards' --workspace values are distinct and each names a workspace of the config" \
+    "${CHECK[@]}" shards "$WORK/render-$r.yaml" "$WORK/shards/$r"
+  while IFS=$'\t' read -r where config names; do
+    check "$r: --config.check --workspace=${names//,/ --workspace=} ($where)" shard_check "$config" "$names"
+  done <"$WORK/shards-$r.tsv"
+  check "$r: --config.check rejects a --workspace the config lacks (negative control)" \
+    rejects_unknown_workspace "$(cut -f2 "$WORK/shards-$r.tsv" | head -n1)"
+done
+has_shards() { [ "$shard_renders" -gt 0 ]; }
+check "some render runs shards of one config" has_shards
+
 # ---------------------------------------------------------------------------------------------
 # Container file
 
@@ -240,8 +290,8 @@ check "the Docker build context compiles (cargo check --locked --workspace)" con
 
 echo "== negative controls"
 selftest_inputs=()
-for r in base overlays-sidecar-native overlays-sidecar-classic overlays-standalone-podmonitor; do
-  [ -s "$WORK/render-$r.yaml" ] && selftest_inputs+=("$WORK/render-$r.yaml")
+for r in base overlays-sidecar-native overlays-sidecar-classic overlays-standalone-podmonitor overlays-sharded; do
+  [ -s "$WORK/render-$r.yaml" ] && selftest_inputs+=("$WORK/render-$r.yaml=${SECRETS_OF[$r]}")
 done
 first_version="${KUBE_VERSIONS%% *}"
 check "known-bad variants of ${#selftest_inputs[@]} renders fail the checks" \

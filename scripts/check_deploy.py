@@ -10,16 +10,26 @@ Each subcommand checks one thing, prints what is wrong, and exits 1 when anythin
   crd-schema FILE           ServiceMonitor and PodMonitor objects against schemas derived from
                             prometheus-operator's CRDs (PyPI cloudcoil-models-prometheus-operator),
                             closed: unknown fields are errors there too
-  hardening FILE SECRET [--host-only]
+  hardening FILE SECRETS [--host-only]
                             restricted Pod Security on every container of every pod template, and
                             on every braze-exporter container: probes, resources, the config and
-                            key wiring, the scrape objects and network policies that cover it;
-                            the render must run the exporter unless --host-only
+                            key wiring (SECRETS: the example Secrets the keys come from), the
+                            scrape objects and network policies that cover it; no workload
+                            selecting another's pods; with a workspaces: config, every workspace
+                            run by exactly one exporter (--workspace); the render must run the
+                            exporter unless --host-only
   configs FILE OUTDIR       writes the exporter configurations found in ConfigMaps to OUTDIR
+  shards FILE OUTDIR        for every exporter that runs --workspace: writes its config to OUTDIR
+                            and prints `WHERE<TAB>CONFIG<TAB>NAME[,NAME...]`; fails unless the
+                            workspaces are distinct across the exporters of a config and each
+                            names one of its workspaces
+  includes ROOT             every kustomization under ROOT with the directories it lists as
+                            resources and components, resolved: `KIND<TAB>DIR<TAB>FIELD<TAB>DIR`
   dockerfile ROOT           the container file and .dockerignore, read statically
   libs BINARY               the binary's shared libraries all exist in the distroless/cc image
-  selftest FILE...          negative controls: known-bad variants of rendered objects must fail
-                            each of the checks above
+  selftest SECRETS VERSION FILE[=SECRETS]...
+                            negative controls: known-bad variants of rendered objects must fail
+                            each of the checks above (SECRETS: the example Secrets of the render)
 """
 
 import copy
@@ -179,12 +189,38 @@ def selector_matches(selector, labels, where):
 
 
 def arg_value(args, flag):
+    values = arg_values(args, flag)
+    return values[0] if values else None
+
+
+def arg_values(args, flag):
+    """Every value of a flag, in order (--flag=V and --flag V)."""
+    out = []
     for i, a in enumerate(args):
         if a.startswith(flag + "="):
-            return a.split("=", 1)[1]
-        if a == flag and i + 1 < len(args):
-            return args[i + 1]
-    return None
+            out.append(a.split("=", 1)[1])
+        elif a == flag and i + 1 < len(args):
+            out.append(args[i + 1])
+    return out
+
+
+def config_workspaces(config):
+    """The workspace names of a `workspaces:` config, in order; None for the single form."""
+    if not isinstance(config, dict) or "workspaces" not in config:
+        return None
+    return [(w or {}).get("name") for w in config.get("workspaces") or []]
+
+
+def run_workspaces(c, config):
+    """The workspaces (name, its block) that an exporter container runs with this config:
+    those its --workspace flags name, or all; [(None, config)] for the single form. Names that
+    are not in the config come with block None."""
+    names = config_workspaces(config)
+    if names is None:
+        return [(None, config)]
+    blocks = {(w or {}).get("name"): (w or {}) for w in config.get("workspaces") or []}
+    wanted = arg_values(c.get("args") or [], "--workspace") or names
+    return [(n, blocks.get(n)) for n in wanted]
 
 
 def port_of(container, name_or_number):
@@ -243,7 +279,7 @@ def restricted_errors(where, pod_spec):
     return errors
 
 
-def exporter_container_errors(at, field, c, pod_spec, configmaps, secret_example):
+def exporter_container_errors(at, field, c, pod_spec, configmaps, secret_examples):
     """What every container that runs the exporter must have, beyond restricted Pod Security."""
     errors = []
     sc = c.get("securityContext") or {}
@@ -330,37 +366,131 @@ def exporter_container_errors(at, field, c, pod_spec, configmaps, secret_example
                 errors.append("%s: ConfigMap %s has no content hash in its name: a config change "
                               "would not roll the pods out" % (at, cm_ref["name"]))
 
-    # Key: braze.api_key_file lies on a read-only mount of the Secret the example shows.
+    # Key: braze.api_key_file (of every workspace the container runs) lies on a read-only mount
+    # of a Secret that an example shows, with a key of that example.
     if config is not None:
-        key_file = (config.get("braze") or {}).get("api_key_file")
-        if not key_file:
-            errors.append("%s: the config sets no braze.api_key_file: the key must come from a mounted file" % at)
-        else:
-            mount = next((m for m in mounts.values()
-                          if m.get("mountPath") == posixpath.dirname(key_file) and not m.get("subPath")), None)
-            secret = ((volumes.get(mount.get("name")) or {}).get("secret") or {}) if mount else {}
-            if not secret.get("secretName"):
-                errors.append("%s: %s is not on a Secret volume mounted at %s" % (at, key_file, posixpath.dirname(key_file)))
-            else:
-                if not mount.get("readOnly"):
-                    errors.append("%s: the key mount is not readOnly" % at)
-                items = secret.get("items")
-                key = posixpath.basename(key_file)
-                if items is not None:
-                    item = next((i for i in items if i.get("path") == key), None)
-                    key = item.get("key") if item else None
-                    if key is None:
-                        errors.append("%s: Secret volume has no item at %s" % (at, posixpath.basename(key_file)))
-                sname = (secret_example.get("metadata") or {}).get("name")
-                skeys = set(secret_example.get("stringData") or {}) | set(secret_example.get("data") or {})
-                if secret["secretName"] != sname:
-                    errors.append("%s: mounts Secret %s, the example is %s" % (at, secret["secretName"], sname))
-                if key is not None and key not in skeys:
-                    errors.append("%s: Secret key %s is not in the example %s" % (at, key, sorted(skeys)))
+        if arg_values(args, "--workspace") and config_workspaces(config) is None:
+            errors.append("%s: --workspace with a config that has no workspaces: list" % at)
+        for name, block in run_workspaces(c, config):
+            what = "the config" if name is None else "workspace %s" % name
+            if block is None:
+                errors.append("%s: --workspace=%s is not a workspace of the config (it has %s)"
+                              % (at, name, ", ".join(map(str, config_workspaces(config)))))
+                continue
+            errors += key_errors(at, what, (block.get("braze") or {}).get("api_key_file"),
+                                 mounts, volumes, secret_examples)
     return errors
 
 
-def hardening_errors(docs, secret_example, exporter_required=True):
+def key_errors(at, what, key_file, mounts, volumes, secret_examples):
+    errors = []
+    if not key_file:
+        return ["%s: %s sets no braze.api_key_file: the key must come from a mounted file" % (at, what)]
+    mount = next((m for m in mounts.values()
+                  if m.get("mountPath") == posixpath.dirname(key_file) and not m.get("subPath")), None)
+    secret = ((volumes.get(mount.get("name")) or {}).get("secret") or {}) if mount else {}
+    if not secret.get("secretName"):
+        return ["%s: %s: %s is not on a Secret volume mounted at %s" % (at, what, key_file, posixpath.dirname(key_file))]
+    if not mount.get("readOnly"):
+        errors.append("%s: the key mount is not readOnly" % at)
+    items = secret.get("items")
+    key = posixpath.basename(key_file)
+    if items is not None:
+        item = next((i for i in items if i.get("path") == key), None)
+        key = item.get("key") if item else None
+        if key is None:
+            errors.append("%s: %s: Secret volume has no item at %s" % (at, what, posixpath.basename(key_file)))
+    examples = {(e.get("metadata") or {}).get("name"): e for e in secret_examples}
+    example = examples.get(secret["secretName"])
+    if example is None:
+        errors.append("%s: mounts Secret %s, the example%s %s" % (
+            at, secret["secretName"], "s are" if len(examples) > 1 else " is", ", ".join(sorted(map(str, examples)))))
+    else:
+        skeys = set(example.get("stringData") or {}) | set(example.get("data") or {})
+        if key is not None and key not in skeys:
+            errors.append("%s: Secret key %s is not in the example %s" % (at, key, sorted(skeys)))
+    return errors
+
+
+def workload_selector_errors(docs):
+    """No workload's selector matches another workload's pods: a Deployment would count, and
+    fight over, the other's pods."""
+    errors = []
+    workloads = [(w, m) for w, m, _ in pod_templates(docs) if w.get("kind") != "Pod"]
+    for w, _ in workloads:
+        selector = (w.get("spec") or {}).get("selector")
+        if w.get("kind") in ("Job", "CronJob") or not selector:
+            continue
+        for other, other_meta in workloads:
+            if other is w or other.get("kind") in ("Job", "CronJob"):
+                continue
+            try:
+                if selector_matches(selector, other_meta.get("labels") or {}, name_of(w)):
+                    errors.append("%s: its selector matches the pods of %s" % (name_of(w), name_of(other)))
+            except ValueError as e:
+                errors.append(str(e))
+    return errors
+
+
+def exporter_configs(docs):
+    """(where, container, ConfigMap name, config key, parsed config) of every exporter container
+    whose --config.file lies on a ConfigMap of the render."""
+    configmaps = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "ConfigMap"}
+    out = []
+    for workload, _, pod_spec in pod_templates(docs):
+        volumes = {v.get("name"): v for v in pod_spec.get("volumes") or []}
+        for field, c in all_containers(pod_spec):
+            if not is_exporter(c):
+                continue
+            config_file = arg_value(c.get("args") or [], "--config.file")
+            if not config_file:
+                continue
+            for m in c.get("volumeMounts") or []:
+                if m.get("mountPath") != posixpath.dirname(config_file) or m.get("subPath"):
+                    continue
+                cm_name = ((volumes.get(m.get("name")) or {}).get("configMap") or {}).get("name")
+                key = posixpath.basename(config_file)
+                text = ((configmaps.get(cm_name) or {}).get("data") or {}).get(key)
+                if text is not None:
+                    out.append(("%s %s[%s]" % (name_of(workload), field, c.get("name")), c, cm_name, key,
+                                yaml.safe_load(text) or {}))
+    return out
+
+
+def shard_errors(docs):
+    """With a workspaces: config, every workspace is run by exactly one exporter workload, and
+    every --workspace names one of the config's workspaces."""
+    errors = []
+    runs = {}  # (ConfigMap, key) -> {workspace: [where]}
+    names_of = {}
+    for where, c, cm, key, config in exporter_configs(docs):
+        names = config_workspaces(config)
+        if names is None:
+            continue
+        names_of[(cm, key)] = names
+        seen = runs.setdefault((cm, key), {})
+        given = arg_values(c.get("args") or [], "--workspace")
+        if len(given) != len(set(given)):
+            errors.append("%s: a --workspace repeated: %s" % (where, ", ".join(given)))
+        for name, block in run_workspaces(c, config):
+            if block is None:
+                errors.append("%s: --workspace=%s is not a workspace of %s (it has %s)"
+                              % (where, name, cm, ", ".join(map(str, names))))
+                continue
+            if where not in seen.setdefault(name, []):
+                seen[name].append(where)
+    for (cm, key), seen in sorted(runs.items()):
+        for name in names_of[(cm, key)]:
+            by = seen.get(name) or []
+            if not by:
+                errors.append("ConfigMap %s: workspace %s is run by no exporter: nothing polls it" % (cm, name))
+            elif len(by) > 1:
+                errors.append("ConfigMap %s: workspace %s is run by %d exporters (%s): twice the Braze "
+                              "calls and every series twice" % (cm, name, len(by), ", ".join(by)))
+    return errors
+
+
+def hardening_errors(docs, secret_examples, exporter_required=True):
     errors = []
     configmaps = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "ConfigMap"}
     exporter_pods = []  # (where, pod labels, exporter container, standalone?)
@@ -373,7 +503,7 @@ def hardening_errors(docs, secret_example, exporter_required=True):
             errors.append("%s: %d exporter containers in one pod" % (where, len(exporters)))
         for field, c in exporters:
             errors += exporter_container_errors("%s %s[%s]" % (where, field, c.get("name")),
-                                                field, c, pod_spec, configmaps, secret_example)
+                                                field, c, pod_spec, configmaps, secret_examples)
         if not exporters:
             continue
         standalone = all(is_exporter(c) for _, c in containers)
@@ -390,6 +520,8 @@ def hardening_errors(docs, secret_example, exporter_required=True):
         errors.append("no container runs the image %s" % EXPORTER_IMAGE)
     errors += scrape_errors(docs, exporter_pods)
     errors += network_errors(docs, exporter_pods)
+    errors += workload_selector_errors(docs)
+    errors += shard_errors(docs)
     return errors
 
 
@@ -695,7 +827,31 @@ def _first(docs, kind):
     return next(d for d in docs if d.get("kind") == kind)
 
 
-def selftest(files, secret_example, version):
+def _shard_containers(docs):
+    """The exporter containers that run --workspace, in render order."""
+    return [c for _, c, _, _, _ in exporter_configs(docs) if arg_values(c.get("args") or [], "--workspace")]
+
+
+def _set_workspace(c, names):
+    c["args"] = [a for a in c["args"] if not a.startswith("--workspace")] + ["--workspace=%s" % n for n in names]
+
+
+def _drop_label(docs, label):
+    for w, meta, _ in pod_templates(docs):
+        (w["spec"]["selector"].get("matchLabels") or {}).pop(label, None)
+        (meta.get("labels") or {}).pop(label, None)
+
+
+def _add_workspace(docs):
+    """A third workspace in the shards' config, which no shard runs."""
+    _, _, cm, key, config = next(x for x in exporter_configs(docs) if config_workspaces(x[4]))
+    extra = copy.deepcopy(config["workspaces"][0])
+    extra["name"] = "not-run"
+    config["workspaces"].append(extra)
+    next(d for d in docs if d.get("kind") == "ConfigMap" and d["metadata"]["name"] == cm)["data"][key] = yaml.safe_dump(config)
+
+
+def selftest(files, version):
     """Each check must fail on a known-bad variant of good input; returns the failures to fail."""
     failures = []
     if not files:
@@ -708,7 +864,7 @@ def selftest(files, secret_example, version):
             failures.append(name)
             print("  MISSED: %s" % name)
 
-    for f in files:
+    for f, secret_example in files:
         good = load_docs(f)
         base = os.path.basename(f)
         if hardening_errors(good, secret_example) or k8s_schema_errors(good, version) or crd_schema_errors(good):
@@ -758,12 +914,37 @@ def selftest(files, secret_example, version):
                             ps["containers"].remove(c)
                             ps.setdefault("initContainers", []).append(c)
             case("classic sidecar moved to initContainers as is", to_init, hard)
+        shards = _shard_containers(good)
+        if len(shards) >= 2:
+            first = arg_values(shards[0]["args"], "--workspace")
+            case("two shards run the same workspace", lambda d: _set_workspace(_shard_containers(d)[1], first), shard_errors)
+            case("a shard names no workspace of the config", lambda d: _set_workspace(_shard_containers(d)[0], ["not-a-workspace"]), shard_errors)
+            case("a shard without --workspace runs them all", lambda d: _set_workspace(_shard_containers(d)[0], []), shard_errors)
+            case("a workspace run by no shard", _add_workspace, shard_errors)
+            case("the shards' selectors match each other's pods", lambda d: _drop_label(d, "braze-exporter/workspace"), workload_selector_errors)
+        else:
+            case("--workspace with a config without workspaces:", lambda d: _set_workspace(_exporter_container(d), ["eu"]), hard)
         for name, errs in cases:
             expect(name, errs)
     return failures
 
 
 # ------------------------------------------------------------------------------------------------
+
+
+def includes(root):
+    """KIND DIR FIELD TARGET for every directory a kustomization lists as a resource or a
+    component, resolved against the kustomization's own directory (files are left out)."""
+    for dirpath, _, filenames in sorted(os.walk(root)):
+        if "kustomization.yaml" not in filenames:
+            continue
+        doc = load_docs(os.path.join(dirpath, "kustomization.yaml"))[0]
+        for field in ("resources", "components"):
+            for entry in doc.get(field) or []:
+                target = os.path.normpath(os.path.join(dirpath, entry))
+                if os.path.isdir(target):
+                    print("%s\t%s\t%s\t%s" % (doc.get("kind"), os.path.normpath(dirpath), field, target))
+    return 0
 
 
 def report(errors):
@@ -788,7 +969,7 @@ def main(argv):
         # --host-only: an example host workload, checked for restricted Pod Security alone.
         required = "--host-only" not in args
         args = [a for a in args if a != "--host-only"]
-        return report(hardening_errors(load_docs(args[0]), load_docs(args[1])[0], required))
+        return report(hardening_errors(load_docs(args[0]), load_docs(args[1]), required))
     if cmd == "configs":
         for p in extract_configs(load_docs(args[0]), args[1]):
             print(p)
@@ -797,9 +978,27 @@ def main(argv):
         return report(dockerfile_errors(args[0]))
     if cmd == "libs":
         return report(libs_errors(args[0]))
+    if cmd == "shards":
+        docs, outdir = load_docs(args[0]), args[1]
+        for where, c, cm, key, config in exporter_configs(docs):
+            names = arg_values(c.get("args") or [], "--workspace")
+            if not names:
+                continue
+            path = os.path.join(outdir, "%s__%s" % (cm, key))
+            with open(path, "w") as f:
+                f.write(((next(d for d in docs if d.get("kind") == "ConfigMap" and d["metadata"]["name"] == cm)
+                          .get("data") or {})[key]))
+            print("%s\t%s\t%s" % (where, path, ",".join(names)))
+        errors = shard_errors(docs)
+        for e in errors:
+            print("  " + e, file=sys.stderr)
+        return 1 if errors else 0
+    if cmd == "includes":
+        return includes(args[0])
     if cmd == "selftest":
-        secret, version, files = args[0], args[1], args[2:]
-        failed = selftest(files, load_docs(secret)[0], version)
+        secret, version, specs = args[0], args[1], args[2:]
+        files = [(f, load_docs(sec or secret)) for f, _, sec in (x.partition("=") for x in specs)]
+        failed = selftest(files, version)
         return report(["not caught: " + f for f in failed])
     print("unknown subcommand %s" % cmd)
     return 2
