@@ -47,10 +47,19 @@ pub enum Fault {
     /// JSON (`{"message":"success","data":[],"padding":"xxx…"}`) when it is at least 44 bytes,
     /// spaces otherwise.
     Oversized(usize),
+    /// 200 with valid JSON whose `message` is this text instead of `"success"` (Braze "returns
+    /// 'success' when completed without errors"), and numbers no reader must use: for a data
+    /// series, `data` holds one point of today (in the company time zone) whose value is
+    /// [`UNSUCCESSFUL_VALUE`]; for a list, the list holds one item, `"unsuccessful-424242"`.
+    Unsuccessful(String),
     /// 429 `{"message":"Too Many Requests"}` with `X-RateLimit-Remaining: 0` and
     /// `X-RateLimit-Reset` = now + `reset_in` (rounded up to a whole second).
     RateLimited { reset_in: Duration },
 }
+
+/// The value in the data of a [`Fault::Unsuccessful`] answer: a reader that shows it used
+/// numbers from an export that did not succeed.
+pub const UNSUCCESSFUL_VALUE: u64 = 424_242;
 
 /// The faults in force: a cheap, clonable handle shared with the server.
 #[derive(Debug, Clone, Default)]

@@ -52,7 +52,7 @@ pub use counts::{
     sessions_in_bucket, sessions_in_partial_bucket, value_in_bucket, value_in_partial_bucket, Kpi,
     Series,
 };
-pub use faults::{Fault, FaultTarget, Faults};
+pub use faults::{Fault, FaultTarget, Faults, UNSUCCESSFUL_VALUE};
 pub use server::Simulator;
 
 /// Braze's default budget: 250,000 requests per hour per workspace.

@@ -44,7 +44,7 @@ use tokio::task::JoinHandle;
 
 use super::counts::SeriesShape;
 use super::endpoints::Endpoint;
-use super::faults::{Fault, Faults};
+use super::faults::{Fault, Faults, UNSUCCESSFUL_VALUE};
 use super::lists::Catalog;
 use super::params::{self, Query, Workspace};
 use super::rate_limit::{RateLimitState, RateLimiter};
@@ -453,6 +453,22 @@ impl State {
                 json_response(StatusCode::OK, body, rate)
             }
             Fault::Oversized(size) => json_response(StatusCode::OK, oversized_body(size), rate),
+            Fault::Unsuccessful(message) => {
+                let body = match (endpoint.field(), endpoint.list_key()) {
+                    (Some(field), _) => {
+                        let today = now.to_zoned(self.shape.time_zone.clone()).date();
+                        serde_json::json!({
+                            "message": message,
+                            "data": [{"time": today.to_string(), field: UNSUCCESSFUL_VALUE}],
+                        })
+                    }
+                    (None, key) => serde_json::json!({
+                        "message": message,
+                        key.unwrap_or("data"): [format!("unsuccessful-{UNSUCCESSFUL_VALUE}")],
+                    }),
+                };
+                json_response(StatusCode::OK, body.to_string(), rate)
+            }
             Fault::RateLimited { reset_in } => {
                 let reset_in =
                     i64::try_from(reset_in.as_secs() + u64::from(reset_in.subsec_nanos() > 0))

@@ -612,6 +612,14 @@ async fn body_faults_break_the_json() {
         json!({"message": "success", "data": [{"time": "2026-11-28", "sessions": "lots"}]})
     );
 
+    faults.set(FaultTarget::All, Fault::Unsuccessful("partial".into()));
+    let answer = h.series("length=1").await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        answer.json(),
+        json!({"message": "partial", "data": [{"time": "2026-11-28", "sessions": UNSUCCESSFUL_VALUE}]})
+    );
+
     for size in [0, 10, 44, 45, 3_000_000] {
         faults.set(FaultTarget::All, Fault::Oversized(size));
         let answer = h.series("length=1").await;

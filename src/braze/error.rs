@@ -18,6 +18,10 @@ pub enum FetchError {
     Malformed(String),
     /// A body over the exporter's size cap, not read further.
     TooLarge { limit: usize },
+    /// A 2xx answer whose `message` is not `success`: Braze's reference says it "returns
+    /// 'success' when completed without errors", so anything else is a failed export and none
+    /// of its numbers are used. Holds Braze's message, clipped and with the key redacted.
+    Unsuccessful(String),
 }
 
 /// The `reason` label of `braze_api_request_failures_total`.
@@ -34,10 +38,11 @@ pub enum FailureReason {
     HttpOther,
     MalformedResponse,
     BodyTooLarge,
+    UnsuccessfulExport,
 }
 
 impl FailureReason {
-    pub const ALL: [FailureReason; 11] = [
+    pub const ALL: [FailureReason; 12] = [
         Self::Timeout,
         Self::Connection,
         Self::BadRequest,
@@ -49,6 +54,7 @@ impl FailureReason {
         Self::HttpOther,
         Self::MalformedResponse,
         Self::BodyTooLarge,
+        Self::UnsuccessfulExport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +70,7 @@ impl FailureReason {
             Self::HttpOther => "http_other",
             Self::MalformedResponse => "malformed_response",
             Self::BodyTooLarge => "body_too_large",
+            Self::UnsuccessfulExport => "unsuccessful",
         }
     }
 }
@@ -84,6 +91,7 @@ impl FetchError {
             Self::Connection(_) => FailureReason::Connection,
             Self::Malformed(_) => FailureReason::MalformedResponse,
             Self::TooLarge { .. } => FailureReason::BodyTooLarge,
+            Self::Unsuccessful(_) => FailureReason::UnsuccessfulExport,
         }
     }
 
@@ -120,6 +128,10 @@ impl fmt::Display for FetchError {
             Self::Connection(why) => write!(f, "connection failed: {why}"),
             Self::Malformed(why) => write!(f, "malformed response: {why}"),
             Self::TooLarge { limit } => write!(f, "response body over {limit} bytes"),
+            Self::Unsuccessful(message) => write!(
+                f,
+                "the export did not succeed: Braze answered 200 with message {message:?}, not \"success\""
+            ),
         }
     }
 }

@@ -153,6 +153,9 @@ impl BrazeClient {
                 message,
             });
         }
+        if let Some(message) = response::unsuccessful_message(&body) {
+            return Err(FetchError::Unsuccessful(self.redact(&message)));
+        }
         parse(&body).map_err(|why| FetchError::Malformed(self.redact(&why)))
     }
 

@@ -128,3 +128,47 @@ async fn a_wrong_app_id_is_logged_once_with_brazes_message() {
         "{lines:?}"
     );
 }
+
+#[tokio::test]
+async fn a_200_whose_message_is_not_success_is_a_failed_export() {
+    let sim = simulator(|_| {}).await;
+    let ws = Workspace::new(&sim.url(), "refresh:\n  interval: 1s\n  stale_after: 1h\n");
+    let exporter = Exporter::start(&ws.config(), &[]).await;
+    let value = r#"braze_sessions{app_name="ios",segment_name="all",unit="hour"}"#;
+    exporter
+        .wait_for_metrics("a good value", |t| {
+            up(t, "ios", "all") == Some(1.0) && sample(t, value).is_some()
+        })
+        .await;
+    sim.faults().set(
+        target(Some("demo-app-ios"), None),
+        Fault::Unsuccessful("partial results, try again later".into()),
+    );
+    let failed = exporter
+        .wait_for_metrics("two unsuccessful exports", |t| {
+            failures(t, "unsuccessful") >= 2.0
+        })
+        .await;
+    let later = exporter
+        .wait_for_metrics("one more", |t| {
+            failures(t, "unsuccessful") > failures(&failed, "unsuccessful")
+        })
+        .await;
+    for text in [&failed, &later] {
+        assert_eq!(up(text, "ios", "all"), Some(0.0));
+        assert_eq!(up(text, "android", "all"), Some(1.0), "others unaffected");
+        assert_eq!(failures(text, "malformed_response"), 0.0, "its own reason");
+        assert!(
+            !text.contains(&simulator::UNSUCCESSFUL_VALUE.to_string()),
+            "a number of the unsuccessful export was published:\n{text}"
+        );
+    }
+    let kept = sample(&failed, value).expect("the last good value is kept");
+    assert_eq!(sample(&later, value), Some(kept));
+    let (_, output) = exporter.terminate().await;
+    assert!(
+        output.contains("reason=unsuccessful")
+            && output.contains("partial results, try again later"),
+        "{output}"
+    );
+}
