@@ -98,27 +98,32 @@ impl BrazeClient {
             value: spec.value,
         };
         let time_zone = &self.time_zone;
-        self.get(self.url(series, unit, length), |body| {
+        self.get(self.url(series, unit, length), spec.permission, |body| {
             response::parse_points(body, field, time_zone)
         })
         .await
     }
 
     /// One page of one of Braze's lists (`/events/list`…): the items under `key`, as JSON.
+    /// `permission` is the one the list needs, named in the error of a 403.
     pub async fn list_page(
         &self,
         path: &str,
         key: &str,
+        permission: &'static str,
         page: u32,
     ) -> Fetch<Vec<serde_json::Value>> {
         let mut url = self.endpoint(path);
         url.query_pairs_mut().append_pair("page", &page.to_string());
-        self.get(url, |body| response::parse_list(body, key)).await
+        self.get(url, permission, |body| response::parse_list(body, key))
+            .await
     }
 
+    /// `permission`: what the request needs, for the error of a 403.
     async fn get<T>(
         &self,
         url: reqwest::Url,
+        permission: &'static str,
         parse: impl FnOnce(&[u8]) -> Result<T, String>,
     ) -> Fetch<T> {
         let request = self
@@ -135,19 +140,26 @@ impl BrazeClient {
             }
         };
         let rate_limit = RateLimit::from_headers(response.headers());
-        let result = self.read(response, parse).await;
+        let result = self.read(response, permission, parse).await;
         Fetch { result, rate_limit }
     }
 
     async fn read<T>(
         &self,
         response: reqwest::Response,
+        permission: &'static str,
         parse: impl FnOnce(&[u8]) -> Result<T, String>,
     ) -> Result<T, FetchError> {
         let status = response.status();
         let body = self.read_capped(response).await?;
         if !status.is_success() {
             let message = response::error_message(&body).map(|m| self.redact(&m));
+            if status == reqwest::StatusCode::FORBIDDEN {
+                return Err(FetchError::Forbidden {
+                    message,
+                    permission,
+                });
+            }
             return Err(FetchError::Status {
                 status: status.as_u16(),
                 message,

@@ -172,3 +172,51 @@ async fn a_200_whose_message_is_not_success_is_a_failed_export() {
         "{output}"
     );
 }
+
+#[tokio::test]
+async fn a_403_names_the_permission_and_a_401_says_to_check_the_key_and_url() {
+    let sim = simulator(|c| {
+        c.permissions = Some(["sessions.data_series".to_string()].into());
+    })
+    .await;
+    let ws = Workspace::new(
+        &sim.url(),
+        "export:\n  sessions: {}\n  kpis: {metrics: [dau]}\n",
+    );
+    let exporter = Exporter::start(&ws.config(), &[]).await;
+    exporter
+        .wait_for_metrics("a 403", |t| failures(t, "forbidden") >= 1.0)
+        .await;
+    let (_, output) = exporter.terminate().await;
+    let forbidden = output
+        .lines()
+        .find(|l| l.contains("reason=forbidden"))
+        .unwrap_or_else(|| panic!("no 403 logged:\n{output}"));
+    let error = forbidden
+        .split("error=")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{forbidden}"));
+    assert!(
+        error.contains("HTTP 403") && error.contains("lacks the permission kpi.dau.data_series"),
+        "the error itself names the permission: {forbidden}"
+    );
+
+    let wrong = simulator(|c| c.api_key = "another-workspace-key".into()).await;
+    let ws = Workspace::new(&wrong.url(), "");
+    let exporter = Exporter::start(&ws.config(), &[]).await;
+    exporter
+        .wait_for_metrics("a 401", |t| failures(t, "unauthorized") >= 1.0)
+        .await;
+    let (_, output) = exporter.terminate().await;
+    let unauthorized = output
+        .lines()
+        .find(|l| l.contains("reason=unauthorized"))
+        .unwrap_or_else(|| panic!("no 401 logged:\n{output}"));
+    assert!(
+        unauthorized.contains("HTTP 401")
+            && unauthorized.contains("check the API key")
+            && unauthorized.contains("braze.url is the instance"),
+        "{unauthorized}"
+    );
+    assert!(!output.contains(crate::support::KEY), "the key leaked");
+}
