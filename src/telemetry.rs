@@ -383,6 +383,7 @@ mod tests {
             limit: Some(250_000),
             remaining: Some(12),
             reset: None,
+            retry_after: None,
         });
         let out = text(&t);
         assert!(out.contains("braze_api_rate_limit_remaining 12"), "{out}");
@@ -392,6 +393,7 @@ mod tests {
             limit: None,
             remaining: Some(11),
             reset: None,
+            retry_after: None,
         });
         assert!(
             text(&t).contains("braze_api_rate_limit_limit 250000"),

@@ -55,6 +55,14 @@ pub enum Fault {
     /// 429 `{"message":"Too Many Requests"}` with `X-RateLimit-Remaining: 0` and
     /// `X-RateLimit-Reset` = now + `reset_in` (rounded up to a whole second).
     RateLimited { reset_in: Duration },
+    /// 429 `{"message":"Too Many Requests"}` with `Retry-After: <retry_after>`, written as
+    /// given (seconds, or an HTTP-date), as a gateway in front of Braze answers. With
+    /// `reset_in`, also the headers of [`Fault::RateLimited`] (remaining 0, the reset then);
+    /// without, no `X-RateLimit-*` header at all. Braze itself documents only the reset header.
+    RetryAfter {
+        retry_after: String,
+        reset_in: Option<Duration>,
+    },
 }
 
 /// The value in the data of a [`Fault::Unsuccessful`] answer: a reader that shows it used

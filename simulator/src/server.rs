@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, AUTHORIZATION};
+use hyper::header::{HeaderValue, ALLOW, AUTHORIZATION, RETRY_AFTER};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -469,23 +469,41 @@ impl State {
                 };
                 json_response(StatusCode::OK, body.to_string(), rate)
             }
-            Fault::RateLimited { reset_in } => {
-                let reset_in =
-                    i64::try_from(reset_in.as_secs() + u64::from(reset_in.subsec_nanos() > 0))
-                        .unwrap_or(i64::MAX);
-                let rate = RateLimitState {
-                    limit: limiter.peek(now).limit,
-                    remaining: 0,
-                    reset: now.as_second().saturating_add(reset_in),
-                };
-                braze_error(
+            Fault::RateLimited { reset_in } => braze_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too Many Requests",
+                None,
+                Some(exhausted(limiter, now, reset_in)),
+            ),
+            Fault::RetryAfter {
+                retry_after,
+                reset_in,
+            } => {
+                let rate = reset_in.map(|reset_in| exhausted(limiter, now, reset_in));
+                let mut response = braze_error(
                     StatusCode::TOO_MANY_REQUESTS,
                     "Too Many Requests",
                     None,
-                    Some(rate),
-                )
+                    rate,
+                );
+                if let Ok(value) = HeaderValue::from_str(&retry_after) {
+                    response.headers_mut().insert(RETRY_AFTER, value);
+                }
+                response
             }
         };
         Some(response)
+    }
+}
+
+/// The budget of a 429 fault: none left, and the window resets `reset_in` from `now` (rounded
+/// up to a whole second).
+fn exhausted(limiter: &RateLimiter, now: jiff::Timestamp, reset_in: Duration) -> RateLimitState {
+    let reset_in = i64::try_from(reset_in.as_secs() + u64::from(reset_in.subsec_nanos() > 0))
+        .unwrap_or(i64::MAX);
+    RateLimitState {
+        limit: limiter.peek(now).limit,
+        remaining: 0,
+        reset: now.as_second().saturating_add(reset_in),
     }
 }

@@ -641,6 +641,31 @@ async fn body_faults_break_the_json() {
     assert_eq!(answer.json(), json!({"message": "Too Many Requests"}));
     let reset = ts("2026-11-28T10:21:30Z").as_second();
     assert_eq!(answer.rate_limit(), (250_000, 0, reset));
+
+    faults.set(
+        FaultTarget::All,
+        Fault::RetryAfter {
+            retry_after: "120".into(),
+            reset_in: None,
+        },
+    );
+    let answer = h.series("length=1").await;
+    assert_eq!(answer.status, 429);
+    assert_eq!(answer.header("retry-after"), Some("120"));
+    assert_eq!(answer.header("x-ratelimit-reset"), None, "a gateway's 429");
+    faults.set(
+        FaultTarget::All,
+        Fault::RetryAfter {
+            retry_after: "Sat, 28 Nov 2026 10:30:00 GMT".into(),
+            reset_in: Some(Duration::from_secs(90)),
+        },
+    );
+    let answer = h.series("length=1").await;
+    assert_eq!(
+        answer.header("retry-after"),
+        Some("Sat, 28 Nov 2026 10:30:00 GMT")
+    );
+    assert_eq!(answer.rate_limit(), (250_000, 0, reset));
     h.simulator.shutdown().await;
 }
 

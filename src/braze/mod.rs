@@ -16,6 +16,8 @@ use reqwest::header::{HeaderValue, AUTHORIZATION};
 
 pub use error::{FailureReason, FetchError};
 pub use rate_limit::RateLimit;
+#[cfg(test)]
+pub use rate_limit::RetryAfter;
 pub use response::Point;
 
 use crate::config::{ApiKey, BrazeSettings};

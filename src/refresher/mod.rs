@@ -471,14 +471,19 @@ impl<S: Source> Refresher<S> {
         }
     }
 
-    /// How long to send nothing: after a 429 until the reset (a default without one), or
-    /// until the reset when Braze says no requests remain.
+    /// How long to send nothing: after a 429 until the reset or `Retry-After`, whichever is
+    /// later (a default without either), or until the reset when Braze says no requests
+    /// remain.
     fn hold_off_wait(&self, limit: Option<&RateLimit>, rate_limited: bool) -> Option<Duration> {
+        let now = self.clock.now();
         let until_reset = limit
             .and_then(|l| l.reset)
-            .map(|reset| self.clock.now().duration_until(reset).unsigned_abs());
+            .map(|reset| now.duration_until(reset).unsigned_abs());
+        let retry_after = limit
+            .filter(|_| rate_limited)
+            .and_then(|l| l.retry_after_from(now));
         let exhausted = limit.and_then(|l| l.remaining) == Some(0);
-        match (rate_limited, exhausted, until_reset) {
+        match (rate_limited, exhausted, until_reset.max(retry_after)) {
             (true, _, Some(wait)) => Some(wait.max(Duration::from_secs(1))),
             (true, _, None) => Some(pacing::DEFAULT_RESET_WAIT),
             (false, true, Some(wait)) => Some(wait),
