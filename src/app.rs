@@ -43,6 +43,7 @@ pub async fn run(
     let telemetry = Telemetry::new();
     let snapshots = SnapshotCell::default();
     let client = BrazeClient::new(&config.braze)?;
+    client.report_key_reads(telemetry.key_reports());
     let (discovering, discoveries) = match config.discover.clone() {
         Some(settings) => {
             let (discoverer, lists) = Discoverer::new(

@@ -69,6 +69,7 @@ impl Reloader {
         .map_err(|e| format!("reading the configuration failed: {e}"))?
         .map_err(|e| e.to_string())?;
         let source = BrazeClient::new(&config.braze)?;
+        source.report_key_reads(self.telemetry.key_reports());
         warn_if_over_budget(&config);
         let series = config.series_count();
         self.reloads

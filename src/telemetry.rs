@@ -58,6 +58,8 @@ pub struct Telemetry {
     budget_exceeded: IntGauge,
     reload_successful: IntGauge,
     reload_success_time: Gauge,
+    key_reload_successful: IntGauge,
+    key_reload_success_time: Gauge,
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -174,6 +176,8 @@ impl Telemetry {
             budget_exceeded: int_gauge("braze_refresh_budget_exceeded", "1 if the configured series cannot all be refreshed within refresh.interval under braze.max_requests_per_hour, else 0."),
             reload_successful: int_gauge("braze_config_last_reload_successful", "1 if the latest configuration load succeeded, else 0."),
             reload_success_time: gauge("braze_config_last_reload_success_timestamp_seconds", "Unix time of the latest successful configuration load."),
+            key_reload_successful: int_gauge("braze_api_key_last_reload_successful", "1 if the latest read of the API key file (at start, on reload, or because it changed) gave a key that is now in use, 0 if the file changed but could not be used and the previous key stays."),
+            key_reload_success_time: gauge("braze_api_key_last_reload_success_timestamp_seconds", "Unix time of the latest successful read of the API key (at start, on reload, or because its file changed)."),
             registry: r,
             encoded: Arc::default(),
         }
@@ -298,6 +302,20 @@ impl Telemetry {
     #[cfg(test)]
     pub fn retries(&self) -> u64 {
         self.retries.get()
+    }
+
+    /// Where a Braze client reports reads of its key file.
+    pub fn key_reports(&self) -> crate::config::KeyReports {
+        let successful = self.key_reload_successful.clone();
+        let success_time = self.key_reload_success_time.clone();
+        let encoded = self.encoded.clone();
+        Arc::new(move |ok| {
+            successful.set(i64::from(ok));
+            if ok {
+                success_time.set(Timestamp::now().as_second() as f64);
+            }
+            *encoded.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        })
     }
 
     pub fn config_reload_failed(&self) {
@@ -445,5 +463,38 @@ mod tests {
         }
         t.config_reload_failed();
         assert!(text(&t).contains("braze_config_last_reload_successful 0"));
+    }
+
+    #[test]
+    fn key_reads_are_exposed() {
+        let t = Telemetry::new();
+        assert!(text(&t).contains("braze_api_key_last_reload_successful 0"));
+        let reports = t.key_reports();
+        reports(true);
+        let out = text(&t);
+        assert!(
+            out.contains("braze_api_key_last_reload_successful 1"),
+            "{out}"
+        );
+        let at = sample_value(&out, "braze_api_key_last_reload_success_timestamp_seconds");
+        assert!(at > 1.7e9, "{out}");
+        reports(false);
+        let out = text(&t);
+        assert!(
+            out.contains("braze_api_key_last_reload_successful 0"),
+            "{out}"
+        );
+        assert_eq!(
+            sample_value(&out, "braze_api_key_last_reload_success_timestamp_seconds"),
+            at,
+            "a failed read keeps the time of the last good one"
+        );
+    }
+
+    fn sample_value(text: &str, name: &str) -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in\n{text}"))
     }
 }

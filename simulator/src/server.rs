@@ -94,6 +94,17 @@ impl Simulator {
         format!("http://{addr}")
     }
 
+    /// Makes `api_key` the only key accepted from the next request on, as when a key is
+    /// rotated in Braze's dashboard (the old one is refused at once: Braze documents no grace
+    /// period). [`SimulatorConfig::api_key`] is the key until then.
+    pub fn set_api_key(&self, api_key: &str) {
+        *self
+            .state
+            .expected_authorization
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = format!("Bearer {api_key}").into_bytes();
+    }
+
     /// The faults in force; changes apply to the next request.
     pub fn faults(&self) -> &Faults {
         &self.state.faults
@@ -190,7 +201,8 @@ type SeriesCounts = HashMap<(Option<String>, Option<String>), u64>;
 /// What the handler shares across connections. No lock is held across an await.
 #[derive(Debug)]
 struct State {
-    expected_authorization: Vec<u8>,
+    /// `Bearer <key>`: [`Simulator::set_api_key`] changes it at run time.
+    expected_authorization: std::sync::RwLock<Vec<u8>>,
     /// `None`: every permission.
     permissions: Option<HashSet<String>>,
     workspace: Workspace,
@@ -211,7 +223,9 @@ impl State {
     fn new(config: SimulatorConfig, shutdown: watch::Receiver<bool>) -> Self {
         let catalog = Catalog::new(&config);
         Self {
-            expected_authorization: format!("Bearer {}", config.api_key).into_bytes(),
+            expected_authorization: std::sync::RwLock::new(
+                format!("Bearer {}", config.api_key).into_bytes(),
+            ),
             permissions: config.permissions,
             workspace: Workspace {
                 time_zone: config.time_zone.clone(),
@@ -406,7 +420,15 @@ impl State {
         }
         match request.headers().get(AUTHORIZATION) {
             None => Err("missing Authorization header; send Authorization: Bearer <key>"),
-            Some(value) if value.as_bytes() == self.expected_authorization => Ok(()),
+            Some(value)
+                if *value.as_bytes()
+                    == **self
+                        .expected_authorization
+                        .read()
+                        .unwrap_or_else(|e| e.into_inner()) =>
+            {
+                Ok(())
+            }
             Some(_) => {
                 Err("the Authorization header does not carry a valid key for this workspace")
             }

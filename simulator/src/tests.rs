@@ -132,6 +132,24 @@ fn partial(app: Option<&str>, segment: Option<&str>, unit: Unit, start: &str, no
 }
 
 #[tokio::test]
+async fn a_rotated_key_is_the_only_one_accepted_from_the_next_request_on() {
+    let h = Harness::start("2026-11-28T10:20:00Z", |_| {}).await;
+    let url = "/sessions/data_series?length=1";
+    assert_eq!(
+        Answer::of(h.request(url).bearer_auth(KEY)).await.status,
+        200
+    );
+    h.simulator.set_api_key("rotated-key");
+    assert_eq!(
+        Answer::of(h.request(url).bearer_auth(KEY)).await.status,
+        401
+    );
+    let answer = Answer::of(h.request(url).bearer_auth("rotated-key")).await;
+    assert_eq!(answer.status, 200);
+    h.simulator.shutdown().await;
+}
+
+#[tokio::test]
 async fn rejects_missing_wrong_and_query_keys_without_echoing_them() {
     let h = Harness::start("2026-11-28T10:20:00Z", |_| {}).await;
     let url = "/sessions/data_series?length=1";

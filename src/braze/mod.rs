@@ -12,7 +12,7 @@ pub mod time;
 use std::time::Duration;
 
 use jiff::tz::TimeZone;
-use reqwest::header::{HeaderValue, AUTHORIZATION};
+use reqwest::header::AUTHORIZATION;
 
 pub use error::{FailureReason, FetchError};
 pub use rate_limit::RateLimit;
@@ -20,7 +20,7 @@ pub use rate_limit::RateLimit;
 pub use rate_limit::RetryAfter;
 pub use response::Point;
 
-use crate::config::{ApiKey, BrazeSettings};
+use crate::config::{BrazeSettings, KeyReports, KeySource};
 use crate::series::{Series, Unit, Units};
 
 /// Larger bodies are refused: the simulator's answer of 100 hourly points, in the documented
@@ -40,8 +40,8 @@ pub struct BrazeClient {
     http: reqwest::Client,
     /// `braze.url` with a trailing slash, so endpoints join below it.
     base: reqwest::Url,
-    authorization: HeaderValue,
-    key: ApiKey,
+    /// The key of each request: `braze.api_key_file`'s, read again when the file changes.
+    key: KeySource,
     time_zone: TimeZone,
 }
 
@@ -60,10 +60,14 @@ impl BrazeClient {
         Ok(Self {
             http,
             base,
-            authorization: settings.api_key.authorization(),
-            key: settings.api_key.clone(),
+            key: KeySource::new(&settings.api_key),
             time_zone: settings.time_zone.clone(),
         })
+    }
+
+    /// Where reads of the key file are reported (`braze_api_key_last_reload_successful`).
+    pub fn report_key_reads(&self, reports: KeyReports) {
+        self.key.report_to(reports);
     }
 
     /// The URL a request for `series` goes to (the key is not in it): the kind's endpoint and
@@ -131,7 +135,7 @@ impl BrazeClient {
         let request = self
             .http
             .get(url)
-            .header(AUTHORIZATION, self.authorization.clone());
+            .header(AUTHORIZATION, self.key.authorization());
         let response = match request.send().await {
             Ok(response) => response,
             Err(e) => {

@@ -8,6 +8,7 @@ mod api_key;
 mod budget;
 pub mod duration;
 mod export;
+mod key_source;
 mod raw;
 mod validate;
 
@@ -20,6 +21,7 @@ use jiff::tz::TimeZone;
 pub use api_key::{ApiKey, API_KEY_ENV};
 pub use budget::Budget;
 pub use export::{DiscoverSettings, ExportSettings, Pattern};
+pub use key_source::{KeyReports, KeySource};
 
 use crate::series::{self, Kind, Lists, Scope, Series, Unit};
 

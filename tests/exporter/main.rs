@@ -7,6 +7,7 @@ mod cli;
 mod faults;
 mod hardening;
 mod input;
+mod key_rotation;
 mod reload;
 mod scrape;
 mod startup;
