@@ -62,6 +62,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub struct Simulator {
     addr: SocketAddr,
+    /// Whether it serves HTTPS ([`Simulator::start_tls`]).
+    tls: bool,
     state: Arc<State>,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -73,25 +75,55 @@ impl Simulator {
         config: SimulatorConfig,
         listener: TcpListener,
     ) -> std::io::Result<Simulator> {
+        Self::serve_on(config, listener, None)
+    }
+
+    /// As [`Simulator::start`], serving HTTPS with `tls` (its certificate and key): Braze is
+    /// reached over TLS only. [`Simulator::url`] is then `https://localhost:PORT`, so the
+    /// certificate should name `localhost`.
+    pub async fn start_tls(
+        config: SimulatorConfig,
+        listener: TcpListener,
+        tls: Arc<tokio_rustls::rustls::ServerConfig>,
+    ) -> std::io::Result<Simulator> {
+        Self::serve_on(config, listener, Some(tokio_rustls::TlsAcceptor::from(tls)))
+    }
+
+    fn serve_on(
+        config: SimulatorConfig,
+        listener: TcpListener,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> std::io::Result<Simulator> {
         let addr = listener.local_addr()?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let state = Arc::new(State::new(config, shutdown_rx.clone()));
-        let task = tokio::spawn(serve(listener, Arc::clone(&state), shutdown_rx));
+        let https = tls.is_some();
+        let task = tokio::spawn(serve(listener, tls, Arc::clone(&state), shutdown_rx));
         Ok(Simulator {
             addr,
+            tls: https,
             state,
             shutdown,
             task: Some(task),
         })
     }
 
-    /// `http://127.0.0.1:PORT` (a listener on an unspecified address is reached on loopback).
+    /// `http://127.0.0.1:PORT` (a listener on an unspecified address is reached on loopback),
+    /// or `https://localhost:PORT` when serving TLS.
     pub fn url(&self) -> String {
         let mut addr = self.addr;
         if addr.ip().is_unspecified() {
             addr.set_ip(Ipv4Addr::LOCALHOST.into());
         }
-        format!("http://{addr}")
+        match self.tls {
+            true => format!("https://localhost:{}", addr.port()),
+            false => format!("http://{addr}"),
+        }
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
     /// Makes `api_key` the only key accepted from the next request on, as when a key is
@@ -149,7 +181,12 @@ impl Drop for Simulator {
     }
 }
 
-async fn serve(listener: TcpListener, state: Arc<State>, mut shutdown: watch::Receiver<bool>) {
+async fn serve(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    state: Arc<State>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder.keep_alive(true);
@@ -161,12 +198,41 @@ async fn serve(listener: TcpListener, state: Arc<State>, mut shutdown: watch::Re
                     let _ = stream.set_nodelay(true);
                     let state = Arc::clone(&state);
                     let service = service_fn(move |request| Arc::clone(&state).respond(request));
-                    let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
-                    tokio::spawn(async move {
-                        if let Err(error) = connection.await {
-                            tracing::debug!(%error, "braze simulator connection ended");
+                    match &tls {
+                        None => {
+                            let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                            tokio::spawn(async move {
+                                if let Err(error) = connection.await {
+                                    tracing::debug!(%error, "braze simulator connection ended");
+                                }
+                            });
                         }
-                    });
+                        Some(acceptor) => {
+                            // The handshake runs in the connection's task, so a slow client
+                            // holds up no other; a failed one (a client refusing the
+                            // certificate) only ends its connection.
+                            let accepting = acceptor.accept(stream);
+                            let builder = builder.clone();
+                            let watcher = graceful.watcher();
+                            let mut stop = shutdown.clone();
+                            tokio::spawn(async move {
+                                let stream = tokio::select! {
+                                    accepted = accepting => match accepted {
+                                        Ok(stream) => stream,
+                                        Err(error) => {
+                                            tracing::debug!(%error, "braze simulator TLS handshake failed");
+                                            return;
+                                        }
+                                    },
+                                    () = stopping(&mut stop) => return,
+                                };
+                                let connection = watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
+                                if let Err(error) = connection.await {
+                                    tracing::debug!(%error, "braze simulator connection ended");
+                                }
+                            });
+                        }
+                    }
                 }
                 Err(error) => {
                     // Out of file descriptors and the like: let connections finish, retry.

@@ -21,8 +21,11 @@ pub enum FetchError {
     },
     /// No complete answer within `braze.timeout`.
     Timeout,
-    /// No connection, or it broke: DNS, TCP, TLS.
+    /// No connection, or it broke: DNS, TCP, a TLS failure other than the certificate's.
     Connection(String),
+    /// The server's certificate did not verify: `host` is the one the exporter connected to
+    /// (through any proxy), `why` what rustls said (unknown issuer, expired, wrong name…).
+    Tls { host: String, why: String },
     /// A 2xx answer that is not the documented JSON.
     Malformed(String),
     /// A body over the exporter's size cap, not read further.
@@ -48,10 +51,11 @@ pub enum FailureReason {
     MalformedResponse,
     BodyTooLarge,
     UnsuccessfulExport,
+    Tls,
 }
 
 impl FailureReason {
-    pub const ALL: [FailureReason; 12] = [
+    pub const ALL: [FailureReason; 13] = [
         Self::Timeout,
         Self::Connection,
         Self::BadRequest,
@@ -64,6 +68,7 @@ impl FailureReason {
         Self::MalformedResponse,
         Self::BodyTooLarge,
         Self::UnsuccessfulExport,
+        Self::Tls,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -80,6 +85,7 @@ impl FailureReason {
             Self::MalformedResponse => "malformed_response",
             Self::BodyTooLarge => "body_too_large",
             Self::UnsuccessfulExport => "unsuccessful",
+            Self::Tls => "tls",
         }
     }
 }
@@ -99,6 +105,7 @@ impl FetchError {
             Self::Forbidden { .. } => FailureReason::Forbidden,
             Self::Timeout => FailureReason::Timeout,
             Self::Connection(_) => FailureReason::Connection,
+            Self::Tls { .. } => FailureReason::Tls,
             Self::Malformed(_) => FailureReason::MalformedResponse,
             Self::TooLarge { .. } => FailureReason::BodyTooLarge,
             Self::Unsuccessful(_) => FailureReason::UnsuccessfulExport,
@@ -167,6 +174,11 @@ impl fmt::Display for FetchError {
             Self::Forbidden { message, .. } => self.write_status(f, 403, message),
             Self::Timeout => f.write_str("timed out"),
             Self::Connection(why) => write!(f, "connection failed: {why}"),
+            Self::Tls { host, why } => write!(
+                f,
+                "the TLS certificate of {host} did not verify: {why} (if a proxy inspects TLS, \
+                 set braze.ca_file to its certificate authority)"
+            ),
             Self::Malformed(why) => write!(f, "malformed response: {why}"),
             Self::TooLarge { limit } => write!(f, "response body over {limit} bytes"),
             Self::Unsuccessful(message) => write!(

@@ -47,10 +47,24 @@ pub struct BrazeClient {
 
 impl BrazeClient {
     pub fn new(settings: &BrazeSettings) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
+        // HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY (or their lower-case forms) are
+        // read here, by reqwest's default system proxy; loopback is not exempt unless NO_PROXY
+        // says so.
+        let mut builder = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("braze-exporter/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("braze-exporter/", env!("CARGO_PKG_VERSION")));
+        if let Some(ca_file) = &settings.ca_file {
+            let certificates = ca_file
+                .certificates
+                .iter()
+                .map(|der| reqwest::Certificate::from_der(der))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("braze.ca_file: {}: {e}", ca_file.path.display()))?;
+            // Added to the system's roots, not instead of them.
+            builder = builder.tls_certs_merge(certificates);
+        }
+        let http = builder
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let mut base = settings.url.clone();
@@ -215,10 +229,47 @@ impl BrazeClient {
         if e.is_decode() || e.is_body() {
             return FetchError::Malformed(self.redact(&why));
         }
+        if let Some(certificate) = certificate_error(e) {
+            let host = e
+                .url()
+                .and_then(|u| u.host_str())
+                .unwrap_or("Braze")
+                .to_string();
+            return FetchError::Tls {
+                host,
+                why: self.redact(&certificate.to_string()),
+            };
+        }
         FetchError::Connection(self.redact(&why))
     }
 
     fn redact(&self, text: &str) -> String {
         self.key.redact(text)
     }
+}
+
+/// The rustls error of a certificate that did not verify, found in `e`'s chain: rustls reports
+/// it inside an `io::Error`, whose `source()` skips it, so each link is looked into.
+fn certificate_error(e: &reqwest::Error) -> Option<&tokio_rustls::rustls::Error> {
+    use tokio_rustls::rustls::Error as Tls;
+    let mut link: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(error) = link {
+        let tls = error.downcast_ref::<Tls>().or_else(|| {
+            error
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<Tls>())
+        });
+        if let Some(
+            tls @ (Tls::InvalidCertificate(_)
+            | Tls::InvalidCertRevocationList(_)
+            | Tls::NoCertificatesPresented
+            | Tls::UnsupportedNameType),
+        ) = tls
+        {
+            return Some(tls);
+        }
+        link = error.source();
+    }
+    None
 }
