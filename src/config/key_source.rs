@@ -92,7 +92,10 @@ impl Seen {
             Seen::File(Identity {
                 modified: Some(modified),
                 ..
-            }) => modified.elapsed().map_or(true, |age| age < SETTLE),
+            }) => modified
+                .elapsed()
+                // A time in the future (a skewed clock) would mean a read at every request.
+                .is_ok_and(|age| age < SETTLE),
             _ => false,
         }
     }
