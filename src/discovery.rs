@@ -166,7 +166,10 @@ impl Discoverer {
             let start_at = self.pacer.next_start(Instant::now());
             tokio::time::sleep_until(start_at).await;
             self.pacer.started(Instant::now());
-            let fetch = self.client.list_page(list.path(), list.key(), page).await;
+            let fetch = self
+                .client
+                .list_page(list.path(), list.key(), list.permission(), page)
+                .await;
             if let Some(limit) = &fetch.rate_limit {
                 if limit.remaining == Some(0) {
                     self.pacer.hold_off(Instant::now(), Duration::from_secs(60));

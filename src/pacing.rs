@@ -6,7 +6,8 @@
 //! - spreading: after the first refresh, starts are at least `spacing` apart, so a refresh is
 //!   spread over most of the interval rather than burst at its start;
 //! - the rate-limit gate: after a 429, or an answer saying no requests remain, nothing is sent
-//!   until Braze's `X-RateLimit-Reset` (or [`DEFAULT_RESET_WAIT`] without that header).
+//!   until Braze's `X-RateLimit-Reset` or a gateway's `Retry-After`, whichever is later (or
+//!   [`DEFAULT_RESET_WAIT`] without either).
 
 use std::collections::VecDeque;
 use std::time::Duration;

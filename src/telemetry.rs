@@ -135,7 +135,7 @@ impl Shared {
     }
 
     /// A reload's outcome shows on the very next scrape, not up to [`ENCODE_EVERY`] later.
-    fn expire_encoding(&self) {
+    pub fn expire_encoding(&self) {
         *self.encoded.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
@@ -191,6 +191,8 @@ pub struct Telemetry {
     requests_per_hour_needed: Gauge,
     max_requests_per_hour: Gauge,
     budget_exceeded: IntGauge,
+    key_reload_successful: IntGauge,
+    key_reload_success_time: Gauge,
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -295,6 +297,8 @@ impl Telemetry {
             requests_per_hour_needed: gauge("braze_refresh_requests_per_hour", "Requests per hour that refreshing every series once per its interval takes."),
             max_requests_per_hour: gauge("braze_api_max_requests_per_hour", "The exporter's own budget of Braze requests per hour (braze.max_requests_per_hour)."),
             budget_exceeded: int_gauge("braze_refresh_budget_exceeded", "1 if the configured series cannot all be refreshed within their intervals under braze.max_requests_per_hour, else 0."),
+            key_reload_successful: int_gauge("braze_api_key_last_reload_successful", "1 if the latest read of the API key file (at start, on reload, or because it changed) gave a key that is now in use, 0 if the file changed but could not be used and the previous key stays."),
+            key_reload_success_time: gauge("braze_api_key_last_reload_success_timestamp_seconds", "Unix time of the latest successful read of the API key (at start, on reload, or because its file changed)."),
         };
         let mut registries = shared.workspaces.lock().unwrap_or_else(|e| e.into_inner());
         registries.retain(|(name, _)| name.as_deref() != workspace);
@@ -423,6 +427,20 @@ impl Telemetry {
         self.retries.get()
     }
 
+    /// Where a Braze client reports reads of its key file.
+    pub fn key_reports(&self) -> crate::config::KeyReports {
+        let successful = self.key_reload_successful.clone();
+        let success_time = self.key_reload_success_time.clone();
+        let shared = self.shared.clone();
+        Arc::new(move |ok| {
+            successful.set(i64::from(ok));
+            if ok {
+                success_time.set(Timestamp::now().as_second() as f64);
+            }
+            shared.expire_encoding();
+        })
+    }
+
     /// The exposition text of every self-metric of the process.
     #[cfg(test)]
     pub fn encode(&self) -> Vec<u8> {
@@ -482,6 +500,7 @@ mod tests {
             limit: Some(250_000),
             remaining: Some(12),
             reset: None,
+            retry_after: None,
         });
         let out = text(&t);
         assert!(out.contains("braze_api_rate_limit_remaining 12"), "{out}");
@@ -491,6 +510,7 @@ mod tests {
             limit: None,
             remaining: Some(11),
             reset: None,
+            retry_after: None,
         });
         assert!(
             text(&t).contains("braze_api_rate_limit_limit 250000"),
@@ -542,5 +562,38 @@ mod tests {
         }
         t.shared().config_reload_failed();
         assert!(text(&t).contains("braze_config_last_reload_successful 0"));
+    }
+
+    #[test]
+    fn key_reads_are_exposed() {
+        let t = Telemetry::new();
+        assert!(text(&t).contains("braze_api_key_last_reload_successful 0"));
+        let reports = t.key_reports();
+        reports(true);
+        let out = text(&t);
+        assert!(
+            out.contains("braze_api_key_last_reload_successful 1"),
+            "{out}"
+        );
+        let at = sample_value(&out, "braze_api_key_last_reload_success_timestamp_seconds");
+        assert!(at > 1.7e9, "{out}");
+        reports(false);
+        let out = text(&t);
+        assert!(
+            out.contains("braze_api_key_last_reload_successful 0"),
+            "{out}"
+        );
+        assert_eq!(
+            sample_value(&out, "braze_api_key_last_reload_success_timestamp_seconds"),
+            at,
+            "a failed read keeps the time of the last good one"
+        );
+    }
+
+    fn sample_value(text: &str, name: &str) -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in\n{text}"))
     }
 }

@@ -47,10 +47,27 @@ pub enum Fault {
     /// JSON (`{"message":"success","data":[],"padding":"xxx…"}`) when it is at least 44 bytes,
     /// spaces otherwise.
     Oversized(usize),
+    /// 200 with valid JSON whose `message` is this text instead of `"success"` (Braze "returns
+    /// 'success' when completed without errors"), and numbers no reader must use: for a data
+    /// series, `data` holds one point of today (in the company time zone) whose value is
+    /// [`UNSUCCESSFUL_VALUE`]; for a list, the list holds one item, `"unsuccessful-424242"`.
+    Unsuccessful(String),
     /// 429 `{"message":"Too Many Requests"}` with `X-RateLimit-Remaining: 0` and
     /// `X-RateLimit-Reset` = now + `reset_in` (rounded up to a whole second).
     RateLimited { reset_in: Duration },
+    /// 429 `{"message":"Too Many Requests"}` with `Retry-After: <retry_after>`, written as
+    /// given (seconds, or an HTTP-date), as a gateway in front of Braze answers. With
+    /// `reset_in`, also the headers of [`Fault::RateLimited`] (remaining 0, the reset then);
+    /// without, no `X-RateLimit-*` header at all. Braze itself documents only the reset header.
+    RetryAfter {
+        retry_after: String,
+        reset_in: Option<Duration>,
+    },
 }
+
+/// The value in the data of a [`Fault::Unsuccessful`] answer: a reader that shows it used
+/// numbers from an export that did not succeed.
+pub const UNSUCCESSFUL_VALUE: u64 = 424_242;
 
 /// The faults in force: a cheap, clonable handle shared with the server.
 #[derive(Debug, Clone, Default)]

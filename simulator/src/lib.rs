@@ -11,7 +11,8 @@
 //! - [`params`]: what a request may say, and the 400s for what it must not;
 //! - [`counts`]: the buckets a series covers and the deterministic value of each;
 //! - [`lists`]: what the lists hold, in which order, a page at a time;
-//! - [`faults`]: failures a test injects at run time;
+//! - [`faults`]: failures a test injects at run time; [`Simulator::set_api_key`] rotates the
+//!   accepted key at run time;
 //! - [`rate_limit`]: the fixed one-hour window behind the `X-RateLimit-*` headers;
 //! - [`server`]: the hyper server and the order in which a request is judged (401, 403, 429,
 //!   400);
@@ -52,7 +53,7 @@ pub use counts::{
     sessions_in_bucket, sessions_in_partial_bucket, value_in_bucket, value_in_partial_bucket, Kpi,
     Series,
 };
-pub use faults::{Fault, FaultTarget, Faults};
+pub use faults::{Fault, FaultTarget, Faults, UNSUCCESSFUL_VALUE};
 pub use server::Simulator;
 
 /// Braze's default budget: 250,000 requests per hour per workspace.

@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, AUTHORIZATION};
+use hyper::header::{HeaderValue, ALLOW, AUTHORIZATION, RETRY_AFTER};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -44,7 +44,7 @@ use tokio::task::JoinHandle;
 
 use super::counts::SeriesShape;
 use super::endpoints::Endpoint;
-use super::faults::{Fault, Faults};
+use super::faults::{Fault, Faults, UNSUCCESSFUL_VALUE};
 use super::lists::Catalog;
 use super::params::{self, Query, Workspace};
 use super::rate_limit::{RateLimitState, RateLimiter};
@@ -62,6 +62,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub struct Simulator {
     addr: SocketAddr,
+    /// Whether it serves HTTPS ([`Simulator::start_tls`]).
+    tls: bool,
     state: Arc<State>,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -73,25 +75,66 @@ impl Simulator {
         config: SimulatorConfig,
         listener: TcpListener,
     ) -> std::io::Result<Simulator> {
+        Self::serve_on(config, listener, None)
+    }
+
+    /// As [`Simulator::start`], serving HTTPS with `tls` (its certificate and key): Braze is
+    /// reached over TLS only. [`Simulator::url`] is then `https://localhost:PORT`, so the
+    /// certificate should name `localhost`.
+    pub async fn start_tls(
+        config: SimulatorConfig,
+        listener: TcpListener,
+        tls: Arc<tokio_rustls::rustls::ServerConfig>,
+    ) -> std::io::Result<Simulator> {
+        Self::serve_on(config, listener, Some(tokio_rustls::TlsAcceptor::from(tls)))
+    }
+
+    fn serve_on(
+        config: SimulatorConfig,
+        listener: TcpListener,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> std::io::Result<Simulator> {
         let addr = listener.local_addr()?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let state = Arc::new(State::new(config, shutdown_rx.clone()));
-        let task = tokio::spawn(serve(listener, Arc::clone(&state), shutdown_rx));
+        let https = tls.is_some();
+        let task = tokio::spawn(serve(listener, tls, Arc::clone(&state), shutdown_rx));
         Ok(Simulator {
             addr,
+            tls: https,
             state,
             shutdown,
             task: Some(task),
         })
     }
 
-    /// `http://127.0.0.1:PORT` (a listener on an unspecified address is reached on loopback).
+    /// `http://127.0.0.1:PORT` (a listener on an unspecified address is reached on loopback),
+    /// or `https://localhost:PORT` when serving TLS.
     pub fn url(&self) -> String {
         let mut addr = self.addr;
         if addr.ip().is_unspecified() {
             addr.set_ip(Ipv4Addr::LOCALHOST.into());
         }
-        format!("http://{addr}")
+        match self.tls {
+            true => format!("https://localhost:{}", addr.port()),
+            false => format!("http://{addr}"),
+        }
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Makes `api_key` the only key accepted from the next request on, as when a key is
+    /// rotated in Braze's dashboard (the old one is refused at once: Braze documents no grace
+    /// period). [`SimulatorConfig::api_key`] is the key until then.
+    pub fn set_api_key(&self, api_key: &str) {
+        *self
+            .state
+            .expected_authorization
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = format!("Bearer {api_key}").into_bytes();
     }
 
     /// The faults in force; changes apply to the next request.
@@ -138,7 +181,12 @@ impl Drop for Simulator {
     }
 }
 
-async fn serve(listener: TcpListener, state: Arc<State>, mut shutdown: watch::Receiver<bool>) {
+async fn serve(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    state: Arc<State>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder.keep_alive(true);
@@ -150,12 +198,41 @@ async fn serve(listener: TcpListener, state: Arc<State>, mut shutdown: watch::Re
                     let _ = stream.set_nodelay(true);
                     let state = Arc::clone(&state);
                     let service = service_fn(move |request| Arc::clone(&state).respond(request));
-                    let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
-                    tokio::spawn(async move {
-                        if let Err(error) = connection.await {
-                            tracing::debug!(%error, "braze simulator connection ended");
+                    match &tls {
+                        None => {
+                            let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                            tokio::spawn(async move {
+                                if let Err(error) = connection.await {
+                                    tracing::debug!(%error, "braze simulator connection ended");
+                                }
+                            });
                         }
-                    });
+                        Some(acceptor) => {
+                            // The handshake runs in the connection's task, so a slow client
+                            // holds up no other; a failed one (a client refusing the
+                            // certificate) only ends its connection.
+                            let accepting = acceptor.accept(stream);
+                            let builder = builder.clone();
+                            let watcher = graceful.watcher();
+                            let mut stop = shutdown.clone();
+                            tokio::spawn(async move {
+                                let stream = tokio::select! {
+                                    accepted = accepting => match accepted {
+                                        Ok(stream) => stream,
+                                        Err(error) => {
+                                            tracing::debug!(%error, "braze simulator TLS handshake failed");
+                                            return;
+                                        }
+                                    },
+                                    () = stopping(&mut stop) => return,
+                                };
+                                let connection = watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
+                                if let Err(error) = connection.await {
+                                    tracing::debug!(%error, "braze simulator connection ended");
+                                }
+                            });
+                        }
+                    }
                 }
                 Err(error) => {
                     // Out of file descriptors and the like: let connections finish, retry.
@@ -190,7 +267,8 @@ type SeriesCounts = HashMap<(Option<String>, Option<String>), u64>;
 /// What the handler shares across connections. No lock is held across an await.
 #[derive(Debug)]
 struct State {
-    expected_authorization: Vec<u8>,
+    /// `Bearer <key>`: [`Simulator::set_api_key`] changes it at run time.
+    expected_authorization: std::sync::RwLock<Vec<u8>>,
     /// `None`: every permission.
     permissions: Option<HashSet<String>>,
     workspace: Workspace,
@@ -211,7 +289,9 @@ impl State {
     fn new(config: SimulatorConfig, shutdown: watch::Receiver<bool>) -> Self {
         let catalog = Catalog::new(&config);
         Self {
-            expected_authorization: format!("Bearer {}", config.api_key).into_bytes(),
+            expected_authorization: std::sync::RwLock::new(
+                format!("Bearer {}", config.api_key).into_bytes(),
+            ),
             permissions: config.permissions,
             workspace: Workspace {
                 time_zone: config.time_zone.clone(),
@@ -406,7 +486,15 @@ impl State {
         }
         match request.headers().get(AUTHORIZATION) {
             None => Err("missing Authorization header; send Authorization: Bearer <key>"),
-            Some(value) if value.as_bytes() == self.expected_authorization => Ok(()),
+            Some(value)
+                if *value.as_bytes()
+                    == **self
+                        .expected_authorization
+                        .read()
+                        .unwrap_or_else(|e| e.into_inner()) =>
+            {
+                Ok(())
+            }
             Some(_) => {
                 Err("the Authorization header does not carry a valid key for this workspace")
             }
@@ -453,23 +541,57 @@ impl State {
                 json_response(StatusCode::OK, body, rate)
             }
             Fault::Oversized(size) => json_response(StatusCode::OK, oversized_body(size), rate),
-            Fault::RateLimited { reset_in } => {
-                let reset_in =
-                    i64::try_from(reset_in.as_secs() + u64::from(reset_in.subsec_nanos() > 0))
-                        .unwrap_or(i64::MAX);
-                let rate = RateLimitState {
-                    limit: limiter.peek(now).limit,
-                    remaining: 0,
-                    reset: now.as_second().saturating_add(reset_in),
+            Fault::Unsuccessful(message) => {
+                let body = match (endpoint.field(), endpoint.list_key()) {
+                    (Some(field), _) => {
+                        let today = now.to_zoned(self.shape.time_zone.clone()).date();
+                        serde_json::json!({
+                            "message": message,
+                            "data": [{"time": today.to_string(), field: UNSUCCESSFUL_VALUE}],
+                        })
+                    }
+                    (None, key) => serde_json::json!({
+                        "message": message,
+                        key.unwrap_or("data"): [format!("unsuccessful-{UNSUCCESSFUL_VALUE}")],
+                    }),
                 };
-                braze_error(
+                json_response(StatusCode::OK, body.to_string(), rate)
+            }
+            Fault::RateLimited { reset_in } => braze_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too Many Requests",
+                None,
+                Some(exhausted(limiter, now, reset_in)),
+            ),
+            Fault::RetryAfter {
+                retry_after,
+                reset_in,
+            } => {
+                let rate = reset_in.map(|reset_in| exhausted(limiter, now, reset_in));
+                let mut response = braze_error(
                     StatusCode::TOO_MANY_REQUESTS,
                     "Too Many Requests",
                     None,
-                    Some(rate),
-                )
+                    rate,
+                );
+                if let Ok(value) = HeaderValue::from_str(&retry_after) {
+                    response.headers_mut().insert(RETRY_AFTER, value);
+                }
+                response
             }
         };
         Some(response)
+    }
+}
+
+/// The budget of a 429 fault: none left, and the window resets `reset_in` from `now` (rounded
+/// up to a whole second).
+fn exhausted(limiter: &RateLimiter, now: jiff::Timestamp, reset_in: Duration) -> RateLimitState {
+    let reset_in = i64::try_from(reset_in.as_secs() + u64::from(reset_in.subsec_nanos() > 0))
+        .unwrap_or(i64::MAX);
+    RateLimitState {
+        limit: limiter.peek(now).limit,
+        remaining: 0,
+        reset: now.as_second().saturating_add(reset_in),
     }
 }

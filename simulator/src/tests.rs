@@ -132,6 +132,24 @@ fn partial(app: Option<&str>, segment: Option<&str>, unit: Unit, start: &str, no
 }
 
 #[tokio::test]
+async fn a_rotated_key_is_the_only_one_accepted_from_the_next_request_on() {
+    let h = Harness::start("2026-11-28T10:20:00Z", |_| {}).await;
+    let url = "/sessions/data_series?length=1";
+    assert_eq!(
+        Answer::of(h.request(url).bearer_auth(KEY)).await.status,
+        200
+    );
+    h.simulator.set_api_key("rotated-key");
+    assert_eq!(
+        Answer::of(h.request(url).bearer_auth(KEY)).await.status,
+        401
+    );
+    let answer = Answer::of(h.request(url).bearer_auth("rotated-key")).await;
+    assert_eq!(answer.status, 200);
+    h.simulator.shutdown().await;
+}
+
+#[tokio::test]
 async fn rejects_missing_wrong_and_query_keys_without_echoing_them() {
     let h = Harness::start("2026-11-28T10:20:00Z", |_| {}).await;
     let url = "/sessions/data_series?length=1";
@@ -612,6 +630,14 @@ async fn body_faults_break_the_json() {
         json!({"message": "success", "data": [{"time": "2026-11-28", "sessions": "lots"}]})
     );
 
+    faults.set(FaultTarget::All, Fault::Unsuccessful("partial".into()));
+    let answer = h.series("length=1").await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        answer.json(),
+        json!({"message": "partial", "data": [{"time": "2026-11-28", "sessions": UNSUCCESSFUL_VALUE}]})
+    );
+
     for size in [0, 10, 44, 45, 3_000_000] {
         faults.set(FaultTarget::All, Fault::Oversized(size));
         let answer = h.series("length=1").await;
@@ -632,6 +658,31 @@ async fn body_faults_break_the_json() {
     assert_eq!(answer.status, 429);
     assert_eq!(answer.json(), json!({"message": "Too Many Requests"}));
     let reset = ts("2026-11-28T10:21:30Z").as_second();
+    assert_eq!(answer.rate_limit(), (250_000, 0, reset));
+
+    faults.set(
+        FaultTarget::All,
+        Fault::RetryAfter {
+            retry_after: "120".into(),
+            reset_in: None,
+        },
+    );
+    let answer = h.series("length=1").await;
+    assert_eq!(answer.status, 429);
+    assert_eq!(answer.header("retry-after"), Some("120"));
+    assert_eq!(answer.header("x-ratelimit-reset"), None, "a gateway's 429");
+    faults.set(
+        FaultTarget::All,
+        Fault::RetryAfter {
+            retry_after: "Sat, 28 Nov 2026 10:30:00 GMT".into(),
+            reset_in: Some(Duration::from_secs(90)),
+        },
+    );
+    let answer = h.series("length=1").await;
+    assert_eq!(
+        answer.header("retry-after"),
+        Some("Sat, 28 Nov 2026 10:30:00 GMT")
+    );
     assert_eq!(answer.rate_limit(), (250_000, 0, reset));
     h.simulator.shutdown().await;
 }

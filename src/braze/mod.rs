@@ -12,13 +12,15 @@ pub mod time;
 use std::time::Duration;
 
 use jiff::tz::TimeZone;
-use reqwest::header::{HeaderValue, AUTHORIZATION};
+use reqwest::header::AUTHORIZATION;
 
 pub use error::{FailureReason, FetchError};
 pub use rate_limit::RateLimit;
+#[cfg(test)]
+pub use rate_limit::RetryAfter;
 pub use response::Point;
 
-use crate::config::{ApiKey, BrazeSettings};
+use crate::config::{BrazeSettings, KeyReports, KeySource};
 use crate::series::{Series, Unit, Units};
 
 /// Larger bodies are refused: the simulator's answer of 100 hourly points, in the documented
@@ -38,17 +40,31 @@ pub struct BrazeClient {
     http: reqwest::Client,
     /// `braze.url` with a trailing slash, so endpoints join below it.
     base: reqwest::Url,
-    authorization: HeaderValue,
-    key: ApiKey,
+    /// The key of each request: `braze.api_key_file`'s, read again when the file changes.
+    key: KeySource,
     time_zone: TimeZone,
 }
 
 impl BrazeClient {
     pub fn new(settings: &BrazeSettings) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
+        // HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY (or their lower-case forms) are
+        // read here, by reqwest's default system proxy; loopback is not exempt unless NO_PROXY
+        // says so.
+        let mut builder = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("braze-exporter/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("braze-exporter/", env!("CARGO_PKG_VERSION")));
+        if let Some(ca_file) = &settings.ca_file {
+            let certificates = ca_file
+                .certificates
+                .iter()
+                .map(|der| reqwest::Certificate::from_der(der))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("braze.ca_file: {}: {e}", ca_file.path.display()))?;
+            // Added to the system's roots, not instead of them.
+            builder = builder.tls_certs_merge(certificates);
+        }
+        let http = builder
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let mut base = settings.url.clone();
@@ -58,10 +74,14 @@ impl BrazeClient {
         Ok(Self {
             http,
             base,
-            authorization: settings.api_key.authorization(),
-            key: settings.api_key.clone(),
+            key: KeySource::new(&settings.api_key),
             time_zone: settings.time_zone.clone(),
         })
+    }
+
+    /// Where reads of the key file are reported (`braze_api_key_last_reload_successful`).
+    pub fn report_key_reads(&self, reports: KeyReports) {
+        self.key.report_to(reports);
     }
 
     /// The URL a request for `series` goes to (the key is not in it): the kind's endpoint and
@@ -98,33 +118,38 @@ impl BrazeClient {
             value: spec.value,
         };
         let time_zone = &self.time_zone;
-        self.get(self.url(series, unit, length), |body| {
+        self.get(self.url(series, unit, length), spec.permission, |body| {
             response::parse_points(body, field, time_zone)
         })
         .await
     }
 
     /// One page of one of Braze's lists (`/events/list`…): the items under `key`, as JSON.
+    /// `permission` is the one the list needs, named in the error of a 403.
     pub async fn list_page(
         &self,
         path: &str,
         key: &str,
+        permission: &'static str,
         page: u32,
     ) -> Fetch<Vec<serde_json::Value>> {
         let mut url = self.endpoint(path);
         url.query_pairs_mut().append_pair("page", &page.to_string());
-        self.get(url, |body| response::parse_list(body, key)).await
+        self.get(url, permission, |body| response::parse_list(body, key))
+            .await
     }
 
+    /// `permission`: what the request needs, for the error of a 403.
     async fn get<T>(
         &self,
         url: reqwest::Url,
+        permission: &'static str,
         parse: impl FnOnce(&[u8]) -> Result<T, String>,
     ) -> Fetch<T> {
         let request = self
             .http
             .get(url)
-            .header(AUTHORIZATION, self.authorization.clone());
+            .header(AUTHORIZATION, self.key.authorization());
         let response = match request.send().await {
             Ok(response) => response,
             Err(e) => {
@@ -135,23 +160,33 @@ impl BrazeClient {
             }
         };
         let rate_limit = RateLimit::from_headers(response.headers());
-        let result = self.read(response, parse).await;
+        let result = self.read(response, permission, parse).await;
         Fetch { result, rate_limit }
     }
 
     async fn read<T>(
         &self,
         response: reqwest::Response,
+        permission: &'static str,
         parse: impl FnOnce(&[u8]) -> Result<T, String>,
     ) -> Result<T, FetchError> {
         let status = response.status();
         let body = self.read_capped(response).await?;
         if !status.is_success() {
             let message = response::error_message(&body).map(|m| self.redact(&m));
+            if status == reqwest::StatusCode::FORBIDDEN {
+                return Err(FetchError::Forbidden {
+                    message,
+                    permission,
+                });
+            }
             return Err(FetchError::Status {
                 status: status.as_u16(),
                 message,
             });
+        }
+        if let Some(message) = response::unsuccessful_message(&body) {
+            return Err(FetchError::Unsuccessful(self.redact(&message)));
         }
         parse(&body).map_err(|why| FetchError::Malformed(self.redact(&why)))
     }
@@ -194,10 +229,47 @@ impl BrazeClient {
         if e.is_decode() || e.is_body() {
             return FetchError::Malformed(self.redact(&why));
         }
+        if let Some(certificate) = certificate_error(e) {
+            let host = e
+                .url()
+                .and_then(|u| u.host_str())
+                .unwrap_or("Braze")
+                .to_string();
+            return FetchError::Tls {
+                host,
+                why: self.redact(&certificate.to_string()),
+            };
+        }
         FetchError::Connection(self.redact(&why))
     }
 
     fn redact(&self, text: &str) -> String {
         self.key.redact(text)
     }
+}
+
+/// The rustls error of a certificate that did not verify, found in `e`'s chain: rustls reports
+/// it inside an `io::Error`, whose `source()` skips it, so each link is looked into.
+fn certificate_error(e: &reqwest::Error) -> Option<&tokio_rustls::rustls::Error> {
+    use tokio_rustls::rustls::Error as Tls;
+    let mut link: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(error) = link {
+        let tls = error.downcast_ref::<Tls>().or_else(|| {
+            error
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<Tls>())
+        });
+        if let Some(
+            tls @ (Tls::InvalidCertificate(_)
+            | Tls::InvalidCertRevocationList(_)
+            | Tls::NoCertificatesPresented
+            | Tls::UnsupportedNameType),
+        ) = tls
+        {
+            return Some(tls);
+        }
+        link = error.source();
+    }
+    None
 }

@@ -67,6 +67,25 @@ pub fn parse_list(body: &[u8], key: &str) -> Result<Vec<Json>, String> {
     }
 }
 
+/// Braze's `message` of a 2xx body when it says the export did not succeed: anything but
+/// `"success"` (compared without case or surrounding space). A body without a `message` (or
+/// with `null`) passes: Braze documents the field as always there, but nothing is gained by
+/// refusing an answer whose data is otherwise complete, so its absence is accepted. A body
+/// that is not a JSON object passes too, for the parser to call it malformed.
+pub fn unsuccessful_message(body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Message {
+        message: Option<Json>,
+    }
+    let message = serde_json::from_slice::<Message>(body).ok()?.message?;
+    match &message {
+        Json::Null => None,
+        Json::String(text) if text.trim().eq_ignore_ascii_case("success") => None,
+        Json::String(text) => Some(clip(text)),
+        other => Some(clip(&other.to_string())),
+    }
+}
+
 /// Braze's `message` from an error body, when it is JSON and has one.
 pub fn error_message(body: &[u8]) -> Option<String> {
     let value: Json = serde_json::from_slice(body).ok()?;
@@ -286,6 +305,37 @@ mod tests {
             "data[0]: \"x\" is not an ISO 8601 date or date-time"
         );
         assert!(points(r#"{"data":{"time":"2026-11-28"}}"#).is_err());
+    }
+
+    #[test]
+    fn a_message_other_than_success_is_an_unsuccessful_export() {
+        for passes in [
+            r#"{"message":"success","data":[]}"#,
+            r#"{"message":" Success ","data":[]}"#,
+            r#"{"data":[]}"#,
+            r#"{"message":null,"data":[]}"#,
+            "<html>502</html>",
+            "[1,2]",
+        ] {
+            assert_eq!(unsuccessful_message(passes.as_bytes()), None, "{passes}");
+        }
+        let partial = br#"{"message":"partial results: retry later","data":[{"time":"2026-11-28","sessions":1}]}"#;
+        assert_eq!(
+            unsuccessful_message(partial).as_deref(),
+            Some("partial results: retry later")
+        );
+        assert_eq!(
+            unsuccessful_message(br#"{"message":{"code":7}}"#).as_deref(),
+            Some(r#"{"code":7}"#)
+        );
+        let long = format!(r#"{{"message":"{}"}}"#, "x".repeat(500));
+        assert_eq!(
+            unsuccessful_message(long.as_bytes())
+                .unwrap()
+                .chars()
+                .count(),
+            201
+        );
     }
 
     #[test]

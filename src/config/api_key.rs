@@ -5,7 +5,7 @@
 //! error or a page that formats a config cannot carry it by accident.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use reqwest::header::HeaderValue;
 
@@ -43,8 +43,21 @@ impl KeyError {
     }
 }
 
-#[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(String);
+/// A key, and the file it was read from (to read again when it changes; see
+/// [`super::KeySource`]). Two keys are equal when their text is, wherever they came from.
+#[derive(Clone)]
+pub struct ApiKey {
+    key: String,
+    file: Option<PathBuf>,
+}
+
+impl PartialEq for ApiKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for ApiKey {}
 
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -82,18 +95,29 @@ impl ApiKey {
                 "contains characters other than visible ASCII (Braze would answer 401)".into(),
             );
         }
-        Ok(Self(key.to_string()))
+        Ok(Self {
+            key: key.to_string(),
+            file: None,
+        })
+    }
+
+    /// The file the key was read from (`braze.api_key_file`), `None` for the environment.
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
     }
 
     /// A stand-in for a key that could not be read, so `--config.check` can go on checking the
     /// rest; never sent anywhere.
     pub fn placeholder() -> Self {
-        Self("unread-key".into())
+        Self {
+            key: "unread-key".into(),
+            file: None,
+        }
     }
 
     /// The `Authorization` header value, marked sensitive so HTTP layers do not print it.
     pub fn authorization(&self) -> HeaderValue {
-        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.0))
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.key))
             .expect("checked in ApiKey::new: visible ASCII without white space");
         value.set_sensitive(true);
         value
@@ -101,13 +125,13 @@ impl ApiKey {
 
     /// `text` with every occurrence of the key replaced: for text that came from elsewhere.
     pub fn redact(&self, text: &str) -> String {
-        text.replace(&self.0, "<redacted>")
+        text.replace(&self.key, "<redacted>")
     }
 
     /// Whether `text` contains this key: for tests that prove it leaks nowhere.
     #[cfg(test)]
     pub fn appears_in(&self, text: &str) -> bool {
-        text.contains(&self.0)
+        text.contains(&self.key)
     }
 }
 
@@ -116,11 +140,7 @@ impl ApiKey {
 /// a key.
 pub fn resolve(file: Option<&Path>, env_value: Option<String>) -> Result<ApiKey, KeyError> {
     match file {
-        Some(path) => {
-            let text = read_key_file(path).map_err(KeyError::file)?;
-            ApiKey::new(&text)
-                .map_err(|why| KeyError::file(format!("the key in {} {why}", path.display())))
-        }
+        Some(path) => read_key(path).map_err(KeyError::file),
         None => match env_value {
             Some(value) => ApiKey::new(&value).map_err(KeyError::env),
             None => Err(KeyError::file(format!(
@@ -130,6 +150,16 @@ pub fn resolve(file: Option<&Path>, env_value: Option<String>) -> Result<ApiKey,
             ))),
         },
     }
+}
+
+/// Reads and checks the key in a file, at start, on reload and when the file changes: the one
+/// reader of key files. The error names the file and never contains the key.
+pub(super) fn read_key(path: &Path) -> Result<ApiKey, String> {
+    let text = read_key_file(path)?;
+    let mut key =
+        ApiKey::new(&text).map_err(|why| format!("the key in {} {why}", path.display()))?;
+    key.file = Some(path.to_path_buf());
+    Ok(key)
 }
 
 /// Reads a key file: a regular file (after symlinks, so a mounted Secret's links work) of at

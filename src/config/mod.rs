@@ -6,8 +6,10 @@
 
 mod api_key;
 mod budget;
+mod ca_file;
 pub mod duration;
 mod export;
+mod key_source;
 mod raw;
 mod validate;
 mod workspaces;
@@ -20,7 +22,9 @@ use jiff::tz::TimeZone;
 
 pub use api_key::{ApiKey, API_KEY_ENV};
 pub use budget::Budget;
+pub use ca_file::CaFile;
 pub use export::{DiscoverSettings, ExportSettings, Pattern};
+pub use key_source::{KeyReports, KeySource};
 pub use workspaces::{Form, Settings};
 
 use crate::series::{self, Kind, Lists, Scope, Series, Unit};
@@ -78,6 +82,8 @@ pub struct BrazeSettings {
     pub timeout: Duration,
     pub max_concurrency: usize,
     pub max_requests_per_hour: u64,
+    /// `braze.ca_file`: authorities trusted besides the system's.
+    pub ca_file: Option<CaFile>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -80,6 +80,7 @@ pub struct RawBraze {
     pub timeout: Option<String>,
     pub max_concurrency: Option<i64>,
     pub max_requests_per_hour: Option<i64>,
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -150,6 +150,14 @@ fn braze_section_errors() {
             "braze.max_requests_per_hour: must be between 1 and 250000",
         ),
         (
+            with("ca_file: /no/such/ca.pem"),
+            "braze.ca_file: cannot read /no/such/ca.pem: ",
+        ),
+        (
+            with("ca_file: /dev/null"),
+            "braze.ca_file: /dev/null is not a regular file",
+        ),
+        (
             "braze:\n  timeout: 1s\n".to_string(),
             "braze.url: is required",
         ),

@@ -147,6 +147,12 @@ fn braze_settings(
             250_000,
         ),
     );
+    let ca_file = match raw.ca_file {
+        Some(path) => problems
+            .check("braze.ca_file", super::CaFile::read(&path))
+            .map(Some),
+        None => Some(None),
+    };
     Some(BrazeSettings {
         url: url?,
         api_key: api_key?,
@@ -155,6 +161,7 @@ fn braze_settings(
         timeout: timeout?,
         max_concurrency: max_concurrency? as usize,
         max_requests_per_hour: max_requests_per_hour? as u64,
+        ca_file: ca_file?,
     })
 }
 

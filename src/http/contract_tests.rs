@@ -28,6 +28,7 @@ async fn everything_scraped() -> String {
         limit: Some(250_000),
         remaining: Some(10),
         reset: Some(now),
+        retry_after: None,
     });
     telemetry.hold_off_until(now);
     telemetry.refresh_completed(Export::Sessions, std::time::Duration::from_secs(1), now);

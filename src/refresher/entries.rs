@@ -114,11 +114,7 @@ impl Entries {
         };
         entry.state.up = false;
         entry.state.attempted = true;
-        let status = match error {
-            FetchError::Status { status, .. } => Some(*status),
-            _ => None,
-        };
-        let failure = (error.reason(), status);
+        let failure = (error.reason(), error.status());
         if entry.failing != Some(failure) {
             let retrying = next == NextAttempt::Retry;
             let spec = entry.series.kind.spec();

@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::*;
-use crate::braze::{FetchError, Point, RateLimit};
+use crate::braze::{FetchError, Point, RateLimit, RetryAfter};
 use crate::clock::ManualClock;
 use crate::series::Series;
 use crate::series::{Scope, Unit};
@@ -25,6 +25,10 @@ struct Scripted {
     log: Arc<Mutex<Vec<(Duration, String)>>>,
     script: Arc<Script>,
     reset_in: Duration,
+    /// Whether a 429 carries `X-RateLimit-Reset` (every answer does otherwise).
+    reset_on_429: bool,
+    /// The `Retry-After` of a 429.
+    retry_after: Option<RetryAfter>,
 }
 
 impl std::fmt::Debug for Scripted {
@@ -44,6 +48,8 @@ impl Scripted {
             log: Arc::default(),
             script: Arc::new(script),
             reset_in: Duration::from_secs(30),
+            reset_on_429: true,
+            retry_after: None,
         }
     }
 
@@ -84,6 +90,7 @@ impl Source for Scripted {
             limit: Some(250_000),
             remaining: Some(1000),
             reset: Some(reset),
+            retry_after: None,
         });
         let result = (self.script)(series, nth).map(|()| {
             vec![Point {
@@ -94,6 +101,8 @@ impl Source for Scripted {
         let rate_limit = match &result {
             Err(FetchError::Status { status: 429, .. }) => rate_limit.map(|r| RateLimit {
                 remaining: Some(0),
+                reset: r.reset.filter(|_| self.reset_on_429),
+                retry_after: self.retry_after,
                 ..r
             }),
             _ => rate_limit,
@@ -290,6 +299,53 @@ async fn a_429_without_a_reset_header_holds_off_for_the_default() {
         [0, 2],
         "held at least one second, then retried"
     );
+}
+
+/// A source whose first answer to each series is a 429 with these headers; later ones succeed.
+fn limited_once(reset_on_429: bool, retry_after: Option<RetryAfter>) -> Scripted {
+    let mut source = Scripted::new(Duration::from_secs(1), |_, nth| match nth {
+        0 => Err(FetchError::Status {
+            status: 429,
+            message: None,
+        }),
+        _ => Ok(()),
+    });
+    source.reset_on_429 = reset_on_429;
+    source.retry_after = retry_after;
+    source
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_with_retry_after_and_no_reset_holds_off_for_retry_after() {
+    let source = limited_once(false, Some(RetryAfter::Delay(Duration::from_secs(7))));
+    let _running = start(config(0, 0, 300, 1, 250_000), &source);
+    run_for(100).await;
+    // The 429 comes back at 1 s: held 7 s (not the 60 s default), retried at 8 s.
+    assert_eq!(source.start_times(), [0, 8]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_with_a_retry_after_date_holds_off_until_it() {
+    // The manual clock reads NOW throughout; the 429 says to come back 12 s after it.
+    let at = NOW.parse::<jiff::Timestamp>().unwrap() + jiff::SignedDuration::from_secs(12);
+    let source = limited_once(false, Some(RetryAfter::At(at)));
+    let _running = start(config(0, 0, 300, 1, 250_000), &source);
+    run_for(100).await;
+    assert_eq!(source.start_times(), [0, 13]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_with_both_headers_holds_off_for_the_longer() {
+    // Reset 30 s away, Retry-After 45 s: 45 wins.
+    let longer_retry_after = limited_once(true, Some(RetryAfter::Delay(Duration::from_secs(45))));
+    let _running = start(config(0, 0, 300, 1, 250_000), &longer_retry_after);
+    run_for(100).await;
+    assert_eq!(longer_retry_after.start_times(), [0, 46]);
+    // Reset 30 s away, Retry-After 5 s: the reset wins.
+    let longer_reset = limited_once(true, Some(RetryAfter::Delay(Duration::from_secs(5))));
+    let _running = start(config(0, 0, 300, 1, 250_000), &longer_reset);
+    run_for(100).await;
+    assert_eq!(longer_reset.start_times(), [0, 31]);
 }
 
 #[tokio::test(start_paused = true)]

@@ -324,6 +324,7 @@ fn test_settings(h: &Harness) -> BrazeSettings {
         timeout: Duration::from_secs(5),
         max_concurrency: 3,
         max_requests_per_hour: 10_000,
+        ca_file: None,
     }
 }
 

@@ -40,6 +40,7 @@ pub(super) struct Workspace<S> {
 impl<S: Source> Workspace<S> {
     pub(super) fn new(config: Config, source: S, clock: SharedClock, telemetry: Telemetry) -> Self {
         telemetry.config_loaded(&config, clock.now());
+        source.report_key_reads(telemetry.key_reports());
         let mut workspace = Self {
             name: config.workspace.clone(),
             source,
@@ -313,11 +314,15 @@ impl<S: Source> Workspace<S> {
     /// How long to send nothing: after a 429 until the reset (a default without one), or
     /// until the reset when Braze says no requests remain.
     fn hold_off_wait(&self, limit: Option<&RateLimit>, rate_limited: bool) -> Option<Duration> {
+        let now = self.clock.now();
         let until_reset = limit
             .and_then(|l| l.reset)
-            .map(|reset| self.clock.now().duration_until(reset).unsigned_abs());
+            .map(|reset| now.duration_until(reset).unsigned_abs());
+        let retry_after = limit
+            .filter(|_| rate_limited)
+            .and_then(|l| l.retry_after_from(now));
         let exhausted = limit.and_then(|l| l.remaining) == Some(0);
-        match (rate_limited, exhausted, until_reset) {
+        match (rate_limited, exhausted, until_reset.max(retry_after)) {
             (true, _, Some(wait)) => Some(wait.max(Duration::from_secs(1))),
             (true, _, None) => Some(pacing::DEFAULT_RESET_WAIT),
             (false, true, Some(wait)) => Some(wait),
@@ -327,6 +332,7 @@ impl<S: Source> Workspace<S> {
 
     /// Applies a new configuration between two requests.
     pub(super) fn reconfigure(&mut self, config: Config, source: S) {
+        source.report_key_reads(self.telemetry.key_reports());
         let comparable = match config.braze.url == self.config.braze.url
             && config.braze.time_zone == self.config.braze.time_zone
         {

@@ -128,3 +128,95 @@ async fn a_wrong_app_id_is_logged_once_with_brazes_message() {
         "{lines:?}"
     );
 }
+
+#[tokio::test]
+async fn a_200_whose_message_is_not_success_is_a_failed_export() {
+    let sim = simulator(|_| {}).await;
+    let ws = Workspace::new(&sim.url(), "refresh:\n  interval: 1s\n  stale_after: 1h\n");
+    let exporter = Exporter::start(&ws.config(), &[]).await;
+    let value = r#"braze_sessions{app_name="ios",segment_name="all",unit="hour"}"#;
+    exporter
+        .wait_for_metrics("a good value", |t| {
+            up(t, "ios", "all") == Some(1.0) && sample(t, value).is_some()
+        })
+        .await;
+    sim.faults().set(
+        target(Some("demo-app-ios"), None),
+        Fault::Unsuccessful("partial results, try again later".into()),
+    );
+    let failed = exporter
+        .wait_for_metrics("two unsuccessful exports", |t| {
+            failures(t, "unsuccessful") >= 2.0
+        })
+        .await;
+    let later = exporter
+        .wait_for_metrics("one more", |t| {
+            failures(t, "unsuccessful") > failures(&failed, "unsuccessful")
+        })
+        .await;
+    for text in [&failed, &later] {
+        assert_eq!(up(text, "ios", "all"), Some(0.0));
+        assert_eq!(up(text, "android", "all"), Some(1.0), "others unaffected");
+        assert_eq!(failures(text, "malformed_response"), 0.0, "its own reason");
+        assert!(
+            !text.contains(&simulator::UNSUCCESSFUL_VALUE.to_string()),
+            "a number of the unsuccessful export was published:\n{text}"
+        );
+    }
+    let kept = sample(&failed, value).expect("the last good value is kept");
+    assert_eq!(sample(&later, value), Some(kept));
+    let (_, output) = exporter.terminate().await;
+    assert!(
+        output.contains("reason=unsuccessful")
+            && output.contains("partial results, try again later"),
+        "{output}"
+    );
+}
+
+#[tokio::test]
+async fn a_403_names_the_permission_and_a_401_says_to_check_the_key_and_url() {
+    let sim = simulator(|c| {
+        c.permissions = Some(["sessions.data_series".to_string()].into());
+    })
+    .await;
+    let ws = Workspace::new(
+        &sim.url(),
+        "export:\n  sessions: {}\n  kpis: {metrics: [dau]}\n",
+    );
+    let exporter = Exporter::start(&ws.config(), &[]).await;
+    exporter
+        .wait_for_metrics("a 403", |t| failures(t, "forbidden") >= 1.0)
+        .await;
+    let (_, output) = exporter.terminate().await;
+    let forbidden = output
+        .lines()
+        .find(|l| l.contains("reason=forbidden"))
+        .unwrap_or_else(|| panic!("no 403 logged:\n{output}"));
+    let error = forbidden
+        .split("error=")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{forbidden}"));
+    assert!(
+        error.contains("HTTP 403") && error.contains("lacks the permission kpi.dau.data_series"),
+        "the error itself names the permission: {forbidden}"
+    );
+
+    let wrong = simulator(|c| c.api_key = "another-workspace-key".into()).await;
+    let ws = Workspace::new(&wrong.url(), "");
+    let exporter = Exporter::start(&ws.config(), &[]).await;
+    exporter
+        .wait_for_metrics("a 401", |t| failures(t, "unauthorized") >= 1.0)
+        .await;
+    let (_, output) = exporter.terminate().await;
+    let unauthorized = output
+        .lines()
+        .find(|l| l.contains("reason=unauthorized"))
+        .unwrap_or_else(|| panic!("no 401 logged:\n{output}"));
+    assert!(
+        unauthorized.contains("HTTP 401")
+            && unauthorized.contains("check the API key")
+            && unauthorized.contains("braze.url is the instance"),
+        "{unauthorized}"
+    );
+    assert!(!output.contains(crate::support::KEY), "the key leaked");
+}

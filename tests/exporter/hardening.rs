@@ -197,3 +197,73 @@ async fn one_peer_holding_every_connection_cannot_starve_scrapes_from_others() {
     drop(silent);
     exporter.terminate().await;
 }
+
+/// Waits for the first 429 and returns the hold-off the exporter exposes, in seconds from now.
+async fn held_for_after_429(sim: &braze_simulator::Simulator) -> f64 {
+    let before = sim.requests_received();
+    let ws = Workspace::new(&sim.url(), "");
+    let exporter = Exporter::start(&ws.config(), &[]).await;
+    let text = exporter
+        .wait_for_metrics("a 429", |t| {
+            sample(
+                t,
+                r#"braze_api_request_failures_total{reason="rate_limited"}"#,
+            )
+            .unwrap_or(0.0)
+                >= 1.0
+                && sample(t, "braze_api_hold_off_until_timestamp_seconds").is_some()
+        })
+        .await;
+    let sent = sim.requests_received();
+    assert!(
+        sent - before <= 4,
+        "{} requests reached the gateway",
+        sent - before
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(sim.requests_received(), sent, "sent while held off");
+    exporter.terminate().await;
+    sample(&text, "braze_api_hold_off_until_timestamp_seconds").unwrap()
+        - jiff::Timestamp::now().as_second() as f64
+}
+
+#[tokio::test]
+async fn a_gateways_retry_after_is_honoured_and_the_longer_of_two_wins() {
+    let sim = simulator(|_| {}).await;
+    // A gateway's 429: Retry-After only, no X-RateLimit-* (else the 60 s default would apply).
+    sim.faults().set(
+        FaultTarget::All,
+        Fault::RetryAfter {
+            retry_after: "1800".into(),
+            reset_in: None,
+        },
+    );
+    let held = held_for_after_429(&sim).await;
+    assert!((1700.0..=1800.0).contains(&held), "held {held} s");
+
+    // Both: a reset 10 s away and a Retry-After date 30 minutes away; the later wins.
+    let date = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(1800);
+    let http_date = jiff::fmt::rfc2822::DateTimePrinter::new()
+        .timestamp_to_rfc9110_string(&date)
+        .unwrap();
+    sim.faults().set(
+        FaultTarget::All,
+        Fault::RetryAfter {
+            retry_after: http_date,
+            reset_in: Some(Duration::from_secs(10)),
+        },
+    );
+    let held = held_for_after_429(&sim).await;
+    assert!((1700.0..=1800.0).contains(&held), "held {held} s");
+
+    // Both, the reset later: it wins over a Retry-After of 5 s.
+    sim.faults().set(
+        FaultTarget::All,
+        Fault::RetryAfter {
+            retry_after: "5".into(),
+            reset_in: Some(Duration::from_secs(1800)),
+        },
+    );
+    let held = held_for_after_429(&sim).await;
+    assert!((1700.0..=1800.0).contains(&held), "held {held} s");
+}

@@ -4,10 +4,13 @@
 mod support;
 
 mod cli;
+mod egress;
 mod faults;
 mod hardening;
 mod input;
+mod key_rotation;
 mod kinds;
+mod proxy;
 mod reload;
 mod scrape;
 mod startup;

@@ -62,11 +62,22 @@ pub struct Exporter {
 
 impl Exporter {
     pub async fn start(config: &Path, extra_args: &[&str]) -> Exporter {
+        Self::start_with_env(config, extra_args, &[]).await
+    }
+
+    /// As [`Exporter::start`], with these environment variables set (or, when empty, set
+    /// empty) for the exporter.
+    pub async fn start_with_env(
+        config: &Path,
+        extra_args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Exporter {
         let port = free_port();
         let child = Command::new(BIN)
             .arg(format!("--config.file={}", config.display()))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .args(extra_args)
+            .envs(env.iter().copied())
             .env_remove("BRAZE_API_KEY")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
