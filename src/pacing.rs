@@ -11,7 +11,10 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use jiff::Timestamp;
 use tokio::time::Instant;
+
+use crate::braze::RateLimit;
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -103,6 +106,26 @@ impl Pacer {
 
     pub fn hold_off_until(&self) -> Option<Instant> {
         self.hold_off_until
+    }
+}
+
+/// How long to send nothing after an answer: after a 429 until Braze's reset (at least a
+/// second; [`DEFAULT_RESET_WAIT`] without a reset time), or until the reset when Braze says no
+/// requests remain; `None` otherwise. `now` is the wall clock the reset time is compared with.
+pub fn hold_off_wait(
+    limit: Option<&RateLimit>,
+    rate_limited: bool,
+    now: Timestamp,
+) -> Option<Duration> {
+    let until_reset = limit
+        .and_then(|l| l.reset)
+        .map(|reset| now.duration_until(reset).unsigned_abs());
+    let exhausted = limit.and_then(|l| l.remaining) == Some(0);
+    match (rate_limited, exhausted, until_reset) {
+        (true, _, Some(wait)) => Some(wait.max(Duration::from_secs(1))),
+        (true, _, None) => Some(DEFAULT_RESET_WAIT),
+        (false, true, Some(wait)) => Some(wait),
+        _ => None,
     }
 }
 

@@ -474,16 +474,7 @@ impl<S: Source> Refresher<S> {
     /// How long to send nothing: after a 429 until the reset (a default without one), or
     /// until the reset when Braze says no requests remain.
     fn hold_off_wait(&self, limit: Option<&RateLimit>, rate_limited: bool) -> Option<Duration> {
-        let until_reset = limit
-            .and_then(|l| l.reset)
-            .map(|reset| self.clock.now().duration_until(reset).unsigned_abs());
-        let exhausted = limit.and_then(|l| l.remaining) == Some(0);
-        match (rate_limited, exhausted, until_reset) {
-            (true, _, Some(wait)) => Some(wait.max(Duration::from_secs(1))),
-            (true, _, None) => Some(pacing::DEFAULT_RESET_WAIT),
-            (false, true, Some(wait)) => Some(wait),
-            _ => None,
-        }
+        pacing::hold_off_wait(limit, rate_limited, self.clock.now())
     }
 
     /// Applies a new configuration between two requests.
