@@ -58,10 +58,15 @@ impl Labels {
             text,
         }
     }
+
+    /// The label text, as written between braces.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
 }
 
 /// Label values as the text format wants them: backslash, quote and newline escaped.
-fn escape_into(out: &mut String, value: &str) {
+pub(crate) fn escape_into(out: &mut String, value: &str) {
     for c in value.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
