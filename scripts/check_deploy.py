@@ -15,6 +15,8 @@ Each subcommand checks one thing, prints what is wrong, and exits 1 when anythin
                             on every braze-exporter container: probes, resources, the config and
                             key wiring, the scrape objects and network policies that cover it;
                             the render must run the exporter unless --host-only
+  restricted FILE           restricted Pod Security alone, on every pod template of FILE (the
+                            backfill Job example, which is no exporter Deployment)
   configs FILE OUTDIR       writes the exporter configurations found in ConfigMaps to OUTDIR
   dockerfile ROOT           the container file and .dockerignore, read statically
   libs BINARY               the binary's shared libraries all exist in the distroless/cc image
@@ -789,6 +791,11 @@ def main(argv):
         required = "--host-only" not in args
         args = [a for a in args if a != "--host-only"]
         return report(hardening_errors(load_docs(args[0]), load_docs(args[1])[0], required))
+    if cmd == "restricted":
+        docs = load_docs(args[0])
+        templates = pod_templates(docs)
+        errors = [e for w, _, spec in templates for e in restricted_errors(name_of(w), spec)]
+        return report(errors + ([] if templates else ["no pod template in %s" % args[0]]))
     if cmd == "configs":
         for p in extract_configs(load_docs(args[0]), args[1]):
             print(p)
