@@ -36,13 +36,32 @@ struct Job {
     attempt: u32,
 }
 
-/// Reads every page of `wanted`; one outcome per series, in the same order.
+/// Reads every page of `wanted` from Braze; one outcome per series, in the same order.
 pub async fn fetch_all(
     client: &BrazeClient,
     wanted: &[Wanted],
     max_per_hour: u64,
     max_concurrency: usize,
 ) -> Vec<Outcome> {
+    let fetch = |series: Series, unit: Unit, page: Page| async move {
+        client
+            .fetch_range(&series, unit, page.length, page.ending_at)
+            .await
+    };
+    fetch_with(fetch, wanted, max_per_hour, max_concurrency).await
+}
+
+/// As [`fetch_all`], with `fetch` making each request (a fake in tests).
+async fn fetch_with<F, Fut>(
+    fetch: F,
+    wanted: &[Wanted],
+    max_per_hour: u64,
+    max_concurrency: usize,
+) -> Vec<Outcome>
+where
+    F: Fn(Series, Unit, Page) -> Fut,
+    Fut: std::future::Future<Output = Fetch>,
+{
     let total: usize = wanted.iter().map(|w| w.pages.len()).sum();
     let mut queue: VecDeque<Job> = wanted
         .iter()
@@ -83,13 +102,8 @@ pub async fn fetch_all(
                 pacer.started(now);
                 let w = &wanted[job.series];
                 let page = w.pages[job.page];
-                let (series, unit) = (w.series.clone(), w.unit);
-                in_flight.push(async move {
-                    let fetch = client
-                        .fetch_range(&series, unit, page.length, page.ending_at)
-                        .await;
-                    (job, fetch)
-                });
+                let request = fetch(w.series.clone(), w.unit, page);
+                in_flight.push(async move { (job, request.await) });
                 continue;
             }
             wake = Some(wake.map_or(start_at, |w| w.min(start_at)));
@@ -219,5 +233,152 @@ impl Progress {
             "braze-exporter backfill: {} of {} requests done, {} buckets read, time left {left}",
             self.done, self.total, self.buckets
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use jiff::Timestamp;
+
+    use super::*;
+    use crate::braze::{Point, RateLimit};
+    use crate::series::Scope;
+
+    fn wanted(names: &[&str], pages: u32) -> Vec<Wanted> {
+        names
+            .iter()
+            .map(|name| Wanted {
+                series: Series::sessions(Scope::named(*name, *name), Scope::all()),
+                unit: Unit::Hour,
+                pages: (0..pages)
+                    .map(|i| Page {
+                        ending_at: Timestamp::from_second(3600 * (i64::from(i) + 1)).unwrap(),
+                        length: 1,
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    fn point(page: Page) -> Fetch {
+        Fetch {
+            result: Ok(vec![Point {
+                start: page.ending_at,
+                value: 1.0,
+            }]),
+            rate_limit: None,
+        }
+    }
+
+    /// When each request started, from the test's start.
+    type Starts = Arc<Mutex<Vec<Duration>>>;
+
+    /// Records when each request starts, and answers with `answer(n, page)` for the n-th.
+    fn recorder(
+        answer: impl Fn(usize, Page) -> Fetch,
+    ) -> (
+        Starts,
+        impl Fn(Series, Unit, Page) -> std::future::Ready<Fetch>,
+    ) {
+        let t0 = Instant::now();
+        let starts = Arc::new(Mutex::new(Vec::new()));
+        let log = starts.clone();
+        let fetch = move |_: Series, _: Unit, page: Page| {
+            let mut log = log.lock().unwrap();
+            log.push(t0.elapsed());
+            std::future::ready(answer(log.len(), page))
+        };
+        (starts, fetch)
+    }
+
+    fn whole_seconds(starts: &Mutex<Vec<Duration>>) -> Vec<u64> {
+        starts.lock().unwrap().iter().map(|d| d.as_secs()).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_stay_within_the_hourly_budget() {
+        let (starts, fetch) = recorder(|_, page| point(page));
+        let outcomes = fetch_with(fetch, &wanted(&["a", "b"], 3), 4, 2).await;
+        assert_eq!(whole_seconds(&starts), [0, 0, 0, 0, 3600, 3600]);
+        assert!(outcomes
+            .iter()
+            .all(|o| o.as_ref().is_ok_and(|v| v.len() == 3)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_holds_every_request_until_the_reset_and_is_retried() {
+        let (starts, fetch) = recorder(|n, page| match n {
+            1 => Fetch {
+                result: Err(FetchError::Status {
+                    status: 429,
+                    message: None,
+                }),
+                rate_limit: Some(RateLimit {
+                    limit: Some(10),
+                    remaining: Some(0),
+                    reset: None,
+                }),
+            },
+            _ => point(page),
+        });
+        let outcomes = fetch_with(fetch, &wanted(&["a"], 2), 100, 1).await;
+        // No reset time: the default wait, then the retry and the next page.
+        let wait = pacing::DEFAULT_RESET_WAIT.as_secs();
+        assert_eq!(whole_seconds(&starts), [0, wait, wait]);
+        assert_eq!(outcomes[0].as_ref().unwrap().len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn transient_failures_are_retried_with_backoff_then_given_up() {
+        let failing = wanted(&["a"], 1);
+        let (starts, fetch) = recorder(|_, _| Fetch {
+            result: Err(FetchError::Status {
+                status: 503,
+                message: None,
+            }),
+            rate_limit: None,
+        });
+        let outcomes = fetch_with(fetch, &failing, 100, 1).await;
+        let starts = starts.lock().unwrap().clone();
+        assert_eq!(starts.len(), retry::MAX_ATTEMPTS as usize);
+        let series = &failing[0].series;
+        for (attempt, pair) in (1..).zip(starts.windows(2)) {
+            // Each retry waits its backoff after the failure (tokio's timer rounds up to 1 ms).
+            let waited = pair[1] - pair[0];
+            let backoff = retry::backoff(series, attempt);
+            assert!(
+                waited >= backoff && waited < backoff + Duration::from_millis(2),
+                "attempt {}: {waited:?} vs {backoff:?}",
+                attempt + 1
+            );
+        }
+        assert!(matches!(
+            outcomes[0],
+            Err(FetchError::Status { status: 503, .. })
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_series_stops_and_the_others_go_on() {
+        let (starts, fetch) = recorder(|n, page| match n {
+            1 => Fetch {
+                result: Err(FetchError::Status {
+                    status: 403,
+                    message: None,
+                }),
+                rate_limit: None,
+            },
+            _ => point(page),
+        });
+        let outcomes = fetch_with(fetch, &wanted(&["a", "b"], 3), 100, 1).await;
+        assert_eq!(
+            starts.lock().unwrap().len(),
+            4,
+            "a's other pages are not asked for"
+        );
+        assert!(outcomes[0].is_err());
+        assert_eq!(outcomes[1].as_ref().unwrap().len(), 3);
     }
 }
