@@ -15,10 +15,11 @@ mod fetch;
 mod plan;
 mod write;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::civil::Date;
@@ -28,7 +29,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::braze::BrazeClient;
 use crate::buckets::BucketRules;
 use crate::config::{Config, API_KEY_ENV};
-use crate::series::{Filter, Series};
+use crate::series::{Filter, Series, Unit};
 use crate::snapshot::Labels;
 use plan::{SamplePlan, Window};
 
@@ -109,8 +110,10 @@ pub fn main(args: Args) -> ExitCode {
 }
 
 async fn run(config: &Config, client: &BrazeClient, request: &Request, output: &Path) -> ExitCode {
-    let series = config.series();
-    let plans: Vec<(Series, BucketRules, SamplePlan)> = series
+    // One plan per schedule (unit and delay), shared by its series.
+    let mut shared: HashMap<(Unit, Duration), Arc<SamplePlan>> = HashMap::new();
+    let plans: Vec<(Series, BucketRules, Arc<SamplePlan>)> = config
+        .series()
         .into_iter()
         .map(|s| {
             let schedule = config.schedule_of(s.kind);
@@ -119,7 +122,10 @@ async fn run(config: &Config, client: &BrazeClient, request: &Request, output: &
                 time_zone: config.braze.time_zone.clone(),
                 delay: schedule.delay,
             };
-            let plan = SamplePlan::new(&rules, &request.window);
+            let plan = shared
+                .entry((rules.unit, rules.delay))
+                .or_insert_with(|| Arc::new(SamplePlan::new(&rules, &request.window)))
+                .clone();
             (s, rules, plan)
         })
         .collect();
@@ -153,7 +159,7 @@ async fn run(config: &Config, client: &BrazeClient, request: &Request, output: &
                     .iter()
                     .filter(|b| !values.contains_key(b))
                     .count();
-                written.push(written_series(series, rules, plan, &values, request));
+                written.push(written_series(series, rules, plan, values, request));
             }
             Err(error) => missing.push((series, error)),
         }
@@ -192,12 +198,12 @@ async fn run(config: &Config, client: &BrazeClient, request: &Request, output: &
     ExitCode::from(1)
 }
 
-/// A series' samples: each planned instant whose bucket Braze returned.
+/// A series to write: its labels, its plan and what Braze returned.
 fn written_series(
     series: &Series,
     rules: &BucketRules,
-    plan: &SamplePlan,
-    values: &BTreeMap<Timestamp, f64>,
+    plan: &Arc<SamplePlan>,
+    values: BTreeMap<Timestamp, f64>,
     request: &Request,
 ) -> write::Written {
     let labels = format!(
@@ -205,15 +211,11 @@ fn written_series(
         Labels::new(series, rules.unit).text(),
         request.extra_labels
     );
-    let samples = plan
-        .samples
-        .iter()
-        .filter_map(|(t, bucket)| Some((*t, *bucket, *values.get(bucket)?)))
-        .collect();
     write::Written {
         kind: series.kind,
         labels,
-        samples,
+        plan: plan.clone(),
+        values,
     }
 }
 

@@ -4,7 +4,7 @@ use clap::Parser;
 
 use super::*;
 use crate::cli::{Command, Flags};
-use crate::series::{Kind, Scope, Unit};
+use crate::series::{Kind, Scope};
 
 fn at(text: &str) -> Timestamp {
     text.parse().unwrap()
@@ -131,7 +131,7 @@ fn written_series_leave_out_buckets_braze_did_not_return() {
         end: at("2026-11-28T12:00:00Z"),
         step: Duration::from_secs(1800),
     };
-    let plan = SamplePlan::new(&rules, &window);
+    let plan = Arc::new(SamplePlan::new(&rules, &window));
     let values = BTreeMap::from([
         (at("2026-11-28T09:00:00Z"), 9.0),
         (at("2026-11-28T11:00:00Z"), 11.0),
@@ -141,15 +141,14 @@ fn written_series_leave_out_buckets_braze_did_not_return() {
         extra_labels: ",job=\"braze\"".into(),
     };
     let series = Series::sessions(Scope::all(), Scope::all());
-    let written = written_series(&series, &rules, &plan, &values, &request);
+    let written = written_series(&series, &rules, &plan, values, &request);
     assert_eq!(
         written.labels,
         r#"app_name="all",segment_name="all",unit="hour",job="braze""#
     );
     let shown: Vec<(String, f64)> = written
-        .samples
-        .iter()
-        .map(|(t, _, v)| (t.to_string(), *v))
+        .samples()
+        .map(|(t, _, v)| (t.to_string(), v))
         .collect();
     // 10:xx shows 09:00; 11:xx would show 10:00, which Braze did not return; 12:00 shows 11:00.
     assert_eq!(

@@ -8,21 +8,35 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
+use super::plan::SamplePlan;
 use crate::series::{Kind, KINDS};
 
-/// One series ready to write: its labels, and the samples of its plan with the value of each
-/// sample's bucket.
+/// One series ready to write: its labels, the sample plan of its schedule (shared by every
+/// series of that schedule, so memory grows with buckets, not samples), and the value of each
+/// bucket Braze returned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Written {
     pub kind: Kind,
     /// The series' own labels as the text format writes them (`app_name="ios",...,unit="hour"`),
     /// with the extra `--label`s appended.
     pub labels: String,
-    /// Sample instant → (bucket start, value), in ascending time.
-    pub samples: Vec<(Timestamp, Timestamp, f64)>,
+    pub plan: Arc<SamplePlan>,
+    pub values: BTreeMap<Timestamp, f64>,
+}
+
+impl Written {
+    /// (instant, bucket start, value) of every planned instant whose bucket Braze returned,
+    /// in ascending time.
+    pub fn samples(&self) -> impl Iterator<Item = (Timestamp, Timestamp, f64)> + '_ {
+        self.plan
+            .samples
+            .iter()
+            .filter_map(|(t, bucket)| Some((*t, *bucket, *self.values.get(bucket)?)))
+    }
 }
 
 /// A gauge of the file, formed from a kind's metric.
@@ -60,8 +74,8 @@ pub fn write(out: &mut impl Write, series: &[Written]) -> io::Result<u64> {
             let name = format!("{}{}", spec.metric, family.suffix);
             header(out, &name)?;
             for s in list {
-                for (t, bucket, value) in &s.samples {
-                    let value = (family.value)(*bucket, *value);
+                for (t, bucket, value) in s.samples() {
+                    let value = (family.value)(bucket, value);
                     writeln!(out, "{name}{{{}}} {value} {}", s.labels, t.as_second())?;
                     samples += 1;
                 }
@@ -73,7 +87,7 @@ pub fn write(out: &mut impl Write, series: &[Written]) -> io::Result<u64> {
     }
     for spec in &KINDS {
         for s in by_kind.get(&spec.kind).into_iter().flatten() {
-            for (t, _, _) in &s.samples {
+            for (t, _, _) in s.samples() {
                 let labels = format!("kind=\"{}\",{}", spec.name, s.labels);
                 writeln!(out, "braze_up{{{labels}}} 1 {}", t.as_second())?;
                 samples += 1;
@@ -96,27 +110,53 @@ mod tests {
         text.parse().unwrap()
     }
 
+    /// A series whose every sample shows one bucket of one value.
+    fn written(
+        kind: Kind,
+        labels: &str,
+        bucket: Timestamp,
+        value: f64,
+        at: &[Timestamp],
+    ) -> Written {
+        Written {
+            kind,
+            labels: labels.into(),
+            plan: Arc::new(SamplePlan {
+                samples: at.iter().map(|t| (*t, bucket)).collect(),
+                buckets: vec![bucket],
+                pages: Vec::new(),
+            }),
+            values: BTreeMap::from([(bucket, value)]),
+        }
+    }
+
     #[test]
     fn families_in_table_order_series_sorted_and_eof() {
         let t1 = at("2026-11-28T10:00:00Z");
         let t2 = at("2026-11-28T10:01:00Z");
         let b = at("2026-11-28T09:00:00Z");
         let series = [
-            Written {
-                kind: Kind::Dau,
-                labels: r#"app_name="all",unit="day""#.into(),
-                samples: vec![(t1, at("2026-11-27T00:00:00Z"), 40.0)],
-            },
-            Written {
-                kind: Kind::Sessions,
-                labels: r#"app_name="web",segment_name="all",unit="hour""#.into(),
-                samples: vec![(t1, b, 12.0), (t2, b, 12.0)],
-            },
-            Written {
-                kind: Kind::Sessions,
-                labels: r#"app_name="ios",segment_name="all",unit="hour""#.into(),
-                samples: vec![(t1, b, 7.5)],
-            },
+            written(
+                Kind::Dau,
+                r#"app_name="all",unit="day""#,
+                at("2026-11-27T00:00:00Z"),
+                40.0,
+                &[t1],
+            ),
+            written(
+                Kind::Sessions,
+                r#"app_name="web",segment_name="all",unit="hour""#,
+                b,
+                12.0,
+                &[t1, t2],
+            ),
+            written(
+                Kind::Sessions,
+                r#"app_name="ios",segment_name="all",unit="hour""#,
+                b,
+                7.5,
+                &[t1],
+            ),
         ];
         let mut out = Vec::new();
         let n = write(&mut out, &series).unwrap();
