@@ -82,9 +82,11 @@ pub struct Flags {
 /// What to do instead of running the exporter.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Write the history a new Prometheus lacks as OpenMetrics text, for
-    /// `promtool tsdb create-blocks-from openmetrics`. Exit 0: every series written; 1: some
-    /// series missing (named on standard error, not written); 2: bad flags or configuration.
+    /// Write past data as OpenMetrics text for promtool, and exit.
+    ///
+    /// The history a new Prometheus lacks, for `promtool tsdb create-blocks-from openmetrics`.
+    /// Exit 0: every series written; 1: some series missing (named on standard error, not
+    /// written); 2: bad flags or configuration.
     Backfill(crate::backfill::Args),
 }
 
@@ -103,7 +105,7 @@ pub fn main() -> ExitCode {
     }
     logging::init(flags.log_level, flags.log_format);
     if let Some(Command::Backfill(args)) = flags.command {
-        return crate::backfill::main(args);
+        return crate::backfill::main(args, flags.config_file);
     }
     let checked = ListenAddress::parse(&flags.listen_address).and_then(|listen| {
         crate::http::check_telemetry_path(&flags.telemetry_path).map(|()| listen)

@@ -42,9 +42,10 @@ const RESERVED_LABELS: [&str; 2] = ["kind", "unit"];
 /// The flags of `braze-exporter backfill`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// Path to the exporter's YAML configuration file (the series, Braze and its budget).
-    #[arg(long = "config.file", default_value = crate::config::DEFAULT_CONFIG_FILE)]
-    pub config_file: PathBuf,
+    /// Path to the exporter's YAML configuration file (the series, Braze and its budget);
+    /// by default the one given before `backfill`, else braze-exporter.yml.
+    #[arg(long = "config.file")]
+    pub config_file: Option<PathBuf>,
     /// The first instant: a date (midnight in the company time zone), an RFC 3339 time, or a
     /// duration back from now (30d).
     #[arg(long)]
@@ -72,9 +73,11 @@ struct Request {
     extra_labels: String,
 }
 
-/// Runs the backfill; what the process exits with.
-pub fn main(args: Args) -> ExitCode {
-    let config = match Config::load(&args.config_file, std::env::var(API_KEY_ENV).ok()) {
+/// Runs the backfill; what the process exits with. `config_file` is the top-level
+/// `--config.file`, used when `backfill` is not given one of its own.
+pub fn main(args: Args, config_file: PathBuf) -> ExitCode {
+    let config_file = args.config_file.clone().unwrap_or(config_file);
+    let config = match Config::load(&config_file, std::env::var(API_KEY_ENV).ok()) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("{e}");

@@ -26,7 +26,22 @@ fn kolkata() -> TimeZone {
 #[test]
 fn backfill_is_a_subcommand_and_the_exporter_flags_stay() {
     let a = args(&["--config.file=x.yml", "--start=30d", "--label", "job=braze"]);
-    assert_eq!(a.config_file, Path::new("x.yml"));
+    assert_eq!(a.config_file.as_deref(), Some(Path::new("x.yml")));
+    let outer = Flags::try_parse_from([
+        "braze-exporter",
+        "--config.file=outer.yml",
+        "backfill",
+        "--start=1d",
+        "--output=o",
+    ])
+    .unwrap();
+    assert_eq!(outer.config_file, Path::new("outer.yml"));
+    match outer.command {
+        Some(Command::Backfill(a)) => {
+            assert_eq!(a.config_file, None, "main falls back to outer.yml")
+        }
+        None => panic!("no subcommand"),
+    }
     assert_eq!((a.start.as_str(), a.end.as_deref()), ("30d", None));
     assert_eq!(a.step, "60s");
     assert_eq!(a.labels, ["job=braze"]);
