@@ -185,6 +185,13 @@ for v in $KUBE_VERSIONS; do
   done < <(find "$KUSTOMIZE_DIR" -name secret.example.yaml | sort)
 done
 
+# The backfill Job example: a plain manifest (no kustomization), applied with kubectl -f.
+BACKFILL_JOB="$KUSTOMIZE_DIR/examples/backfill-job.yaml"
+for v in $KUBE_VERSIONS; do
+  check "$BACKFILL_JOB: strict schemas of Kubernetes $v" "${CHECK[@]}" k8s-schema "$BACKFILL_JOB" "$v"
+done
+check "$BACKFILL_JOB: restricted Pod Security" "${CHECK[@]}" restricted "$BACKFILL_JOB"
+
 echo "== prometheus-operator CRD schemas"
 for r in "${renders[@]}"; do
   grep -Eq '^kind: (ServiceMonitor|PodMonitor)$' "$WORK/render-$r.yaml" || continue
@@ -234,6 +241,21 @@ rejects_bad_config() {
   ! "$BIN" --config.check --config.file "$WORK/bad.yml" >/dev/null 2>&1
 }
 check "--config.check rejects a config with an unknown field (negative control)" rejects_bad_config
+# The Job's backfill arguments are ones the binary takes: with a config file that does not
+# exist, it must get as far as reading it (a flag error would be refused before).
+backfill_job_args_parse() {
+  local args out
+  mapfile -t args < <("$PY" -c 'import sys, yaml
+job = yaml.safe_load(open(sys.argv[1]))
+for a in job["spec"]["template"]["spec"]["initContainers"][0]["args"]:
+    print(a)' "$BACKFILL_JOB")
+  args=("${args[@]/#--config.file=*/--config.file=$WORK/missing.yml}")
+  args=("${args[@]/#--output=*/--output=$WORK/history.om}")
+  out="$("$BIN" "${args[@]}" 2>&1)" && return 1
+  printf '%s\n' "$out"
+  grep -q "cannot read the file" <<<"$out"
+}
+check "$BACKFILL_JOB: the backfill arguments are accepted by $BIN" backfill_job_args_parse
 
 # Shards: exporters of one render that run --workspace NAME of a shared workspaces: config.
 echo "== shards ($BIN --config.check --workspace)"

@@ -18,6 +18,8 @@ Each subcommand checks one thing, prints what is wrong, and exits 1 when anythin
                             selecting another's pods; with a workspaces: config, every workspace
                             run by exactly one exporter (--workspace); the render must run the
                             exporter unless --host-only
+  restricted FILE           restricted Pod Security alone, on every pod template of FILE (the
+                            backfill Job example, which is no exporter Deployment)
   configs FILE OUTDIR       writes the exporter configurations found in ConfigMaps to OUTDIR
   shards FILE OUTDIR        for every exporter that runs --workspace: writes its config to OUTDIR
                             and prints `WHERE<TAB>CONFIG<TAB>NAME[,NAME...]`; fails unless the
@@ -970,6 +972,11 @@ def main(argv):
         required = "--host-only" not in args
         args = [a for a in args if a != "--host-only"]
         return report(hardening_errors(load_docs(args[0]), load_docs(args[1]), required))
+    if cmd == "restricted":
+        docs = load_docs(args[0])
+        templates = pod_templates(docs)
+        errors = [e for w, _, spec in templates for e in restricted_errors(name_of(w), spec)]
+        return report(errors + ([] if templates else ["no pod template in %s" % args[0]]))
     if cmd == "configs":
         for p in extract_configs(load_docs(args[0]), args[1]):
             print(p)

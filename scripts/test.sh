@@ -43,7 +43,7 @@ suite fmt cargo fmt --all -- --check
 suite clippy cargo clippy --locked --all-targets -- -D warnings
 suite build cargo build --locked
 suite cargo-test cargo_tests
-for script in scripts/check-rules.sh scripts/check-deploy.sh scripts/e2e-prometheus.sh; do
+for script in scripts/check-rules.sh scripts/check-deploy.sh scripts/e2e-prometheus.sh scripts/e2e-backfill.sh; do
   [ -x "$script" ] && suite "$(basename "$script" .sh)" "$script"
 done
 

@@ -78,6 +78,19 @@ pub struct Flags {
     /// Print the version, revision, branch, build user and date, and the Rust version.
     #[arg(short = 'V', long)]
     pub version: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do instead of running the exporter.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Write past data as OpenMetrics text for promtool, and exit.
+    ///
+    /// The history a new Prometheus lacks, for `promtool tsdb create-blocks-from openmetrics`.
+    /// Exit 0: every series written; 1: some series missing (named on standard error, not
+    /// written); 2: bad flags or configuration.
+    Backfill(crate::backfill::Args),
 }
 
 /// Parses the flags and runs; what `main` returns.
@@ -94,6 +107,9 @@ pub fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     logging::init(flags.log_level, flags.log_format);
+    if let Some(Command::Backfill(args)) = flags.command {
+        return crate::backfill::main(args, flags.config_file);
+    }
     let checked = ListenAddress::parse(&flags.listen_address).and_then(|listen| {
         crate::http::check_telemetry_path(&flags.telemetry_path).map(|()| listen)
     });

@@ -6,6 +6,7 @@
 //! reports whatever nothing uses.
 
 mod app;
+mod backfill;
 mod braze;
 mod buckets;
 mod check;

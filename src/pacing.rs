@@ -12,7 +12,10 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use jiff::Timestamp;
 use tokio::time::Instant;
+
+use crate::braze::RateLimit;
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -104,6 +107,30 @@ impl Pacer {
 
     pub fn hold_off_until(&self) -> Option<Instant> {
         self.hold_off_until
+    }
+}
+
+/// How long to send nothing after an answer: after a 429 until Braze's reset or a gateway's
+/// `Retry-After`, the longer of the two (at least a second; [`DEFAULT_RESET_WAIT`] without
+/// either), or until the reset when Braze says no requests remain; `None` otherwise. `now` is
+/// the wall clock the reset time is compared with.
+pub fn hold_off_wait(
+    limit: Option<&RateLimit>,
+    rate_limited: bool,
+    now: Timestamp,
+) -> Option<Duration> {
+    let until_reset = limit
+        .and_then(|l| l.reset)
+        .map(|reset| now.duration_until(reset).unsigned_abs());
+    let retry_after = limit
+        .filter(|_| rate_limited)
+        .and_then(|l| l.retry_after_from(now));
+    let exhausted = limit.and_then(|l| l.remaining) == Some(0);
+    match (rate_limited, exhausted, until_reset.max(retry_after)) {
+        (true, _, Some(wait)) => Some(wait.max(Duration::from_secs(1))),
+        (true, _, None) => Some(DEFAULT_RESET_WAIT),
+        (false, true, Some(wait)) => Some(wait),
+        _ => None,
     }
 }
 

@@ -12,6 +12,7 @@ pub mod time;
 use std::time::Duration;
 
 use jiff::tz::TimeZone;
+use jiff::Timestamp;
 use reqwest::header::AUTHORIZATION;
 
 pub use error::{FailureReason, FetchError};
@@ -104,6 +105,24 @@ impl BrazeClient {
         url
     }
 
+    /// As [`BrazeClient::url`], for the `length` buckets that end with the one containing
+    /// `ending_at`, written as Braze's reference writes it: ISO 8601 with the offset of the
+    /// company time zone (`2026-11-28T23:59:59+05:30`; the query encodes `+` as `%2B`).
+    pub fn url_ending_at(
+        &self,
+        series: &Series,
+        unit: Unit,
+        length: u32,
+        ending_at: Timestamp,
+    ) -> reqwest::Url {
+        let mut url = self.url(series, unit, length);
+        url.query_pairs_mut().append_pair(
+            "ending_at",
+            &time::format_ending_at(ending_at, &self.time_zone),
+        );
+        url
+    }
+
     fn endpoint(&self, path: &str) -> reqwest::Url {
         self.base
             .join(path)
@@ -119,6 +138,28 @@ impl BrazeClient {
         };
         let time_zone = &self.time_zone;
         self.get(self.url(series, unit, length), spec.permission, |body| {
+            response::parse_points(body, field, time_zone)
+        })
+        .await
+    }
+
+    /// Asks Braze for the `length` buckets of `series` that end with the one containing
+    /// `ending_at`: a page of history, for `backfill`.
+    pub async fn fetch_range(
+        &self,
+        series: &Series,
+        unit: Unit,
+        length: u32,
+        ending_at: Timestamp,
+    ) -> Fetch {
+        let spec = series.kind.spec();
+        let field = response::Field {
+            name: spec.field,
+            value: spec.value,
+        };
+        let time_zone = &self.time_zone;
+        let url = self.url_ending_at(series, unit, length, ending_at);
+        self.get(url, spec.permission, |body| {
             response::parse_points(body, field, time_zone)
         })
         .await

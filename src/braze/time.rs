@@ -45,6 +45,14 @@ pub fn parse_time(text: &str, time_zone: &TimeZone) -> Result<Timestamp, String>
     }
 }
 
+/// `ending_at` as Braze's reference writes it: the wall clock of the company time zone with
+/// its offset, to the second (`2018-06-28T23:59:59-05:00`).
+pub fn format_ending_at(at: Timestamp, time_zone: &TimeZone) -> String {
+    at.to_zoned(time_zone.clone())
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
+}
+
 /// Splits a date-time into its local part and its offset (`Z` is `+00:00`), if any.
 fn split_offset(text: &str) -> (&str, Option<&str>) {
     if let Some(local) = text.strip_suffix(['Z', 'z']) {
@@ -128,6 +136,25 @@ mod tests {
         // 02:30 does not exist on 2026-03-08 in New York; "compatible" moves it to 03:30 EDT.
         let t = parse_time("2026-03-08T02:30:00", &tz("America/New_York")).unwrap();
         assert_eq!(t, at("2026-03-08T07:30:00Z"));
+    }
+
+    #[test]
+    fn ending_at_carries_the_company_offset_and_reads_back() {
+        let t = at("2026-11-28T18:29:59Z");
+        let kolkata = tz("Asia/Kolkata");
+        assert_eq!(format_ending_at(t, &kolkata), "2026-11-28T23:59:59+05:30");
+        assert_eq!(
+            format_ending_at(t, &tz("America/New_York")),
+            "2026-11-28T13:29:59-05:00"
+        );
+        assert_eq!(
+            format_ending_at(t, &TimeZone::UTC),
+            "2026-11-28T18:29:59+00:00"
+        );
+        assert_eq!(
+            parse_time(&format_ending_at(t, &kolkata), &TimeZone::UTC).unwrap(),
+            t
+        );
     }
 
     #[test]

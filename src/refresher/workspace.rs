@@ -10,7 +10,7 @@ use tracing::{info, warn};
 use super::entries::{Entries, NextAttempt};
 use super::round::{Coverage, Job, Round};
 use super::{next_due, retry, Comparable, Group, InFlight, Source, Turn, REPUBLISH_EVERY};
-use crate::braze::{Fetch, FetchError, RateLimit};
+use crate::braze::{Fetch, FetchError};
 use crate::buckets::BucketRules;
 use crate::clock::SharedClock;
 use crate::config::{Budget, Config};
@@ -266,7 +266,9 @@ impl<S: Source> Workspace<S> {
         if let Some(limit) = &fetch.rate_limit {
             self.telemetry.rate_limit(limit);
         }
-        if let Some(wait) = self.hold_off_wait(fetch.rate_limit.as_ref(), rate_limited) {
+        if let Some(wait) =
+            pacing::hold_off_wait(fetch.rate_limit.as_ref(), rate_limited, self.clock.now())
+        {
             self.pacer.hold_off(now, wait);
             let until = self
                 .clock
@@ -308,25 +310,6 @@ impl<S: Source> Workspace<S> {
                 }
                 self.entries.failed(&series, &error, next);
             }
-        }
-    }
-
-    /// How long to send nothing: after a 429 until the reset (a default without one), or
-    /// until the reset when Braze says no requests remain.
-    fn hold_off_wait(&self, limit: Option<&RateLimit>, rate_limited: bool) -> Option<Duration> {
-        let now = self.clock.now();
-        let until_reset = limit
-            .and_then(|l| l.reset)
-            .map(|reset| now.duration_until(reset).unsigned_abs());
-        let retry_after = limit
-            .filter(|_| rate_limited)
-            .and_then(|l| l.retry_after_from(now));
-        let exhausted = limit.and_then(|l| l.remaining) == Some(0);
-        match (rate_limited, exhausted, until_reset.max(retry_after)) {
-            (true, _, Some(wait)) => Some(wait.max(Duration::from_secs(1))),
-            (true, _, None) => Some(pacing::DEFAULT_RESET_WAIT),
-            (false, true, Some(wait)) => Some(wait),
-            _ => None,
         }
     }
 

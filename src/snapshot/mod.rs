@@ -72,10 +72,15 @@ impl Labels {
     pub fn kind(&self) -> Kind {
         self.kind
     }
+
+    /// The label text, as written between braces.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
 }
 
 /// Label values as the text format wants them: backslash, quote and newline escaped.
-fn escape_into(out: &mut String, value: &str) {
+pub(crate) fn escape_into(out: &mut String, value: &str) {
     for c in value.chars() {
         match c {
             '\\' => out.push_str("\\\\"),

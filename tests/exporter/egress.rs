@@ -126,7 +126,9 @@ async fn a_private_ca_is_refused_without_ca_file_and_accepted_with_it() {
     let ws = Workspace::new(&sim.url(), "");
     let exporter = Exporter::start_with_env(&ws.config(), &[], &env).await;
     let text = exporter
-        .wait_for_metrics("a certificate refused", |t| failures(t, "tls") >= 1.0)
+        .wait_for_metrics("a certificate refused", |t| {
+            failures(t, "tls") >= 1.0 && sample(t, ALL_UP).is_some()
+        })
         .await;
     assert_eq!(sample(&text, ALL_UP), Some(0.0));
     assert_eq!(failures(&text, "connection"), 0.0, "its own reason");

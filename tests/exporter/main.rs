@@ -3,6 +3,7 @@
 
 mod support;
 
+mod backfill;
 mod cli;
 mod egress;
 mod faults;

@@ -1,0 +1,385 @@
+//! Reading every page of every series from Braze, as the refresher would: paced by the
+//! hourly window of `braze.max_requests_per_hour`, held off after a 429 or an answer that no
+//! requests remain, with `braze.max_concurrency` requests in flight, transient failures
+//! retried with the refresher's backoff. Progress goes to standard error.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::time::Instant;
+
+use super::plan::Page;
+use crate::braze::{BrazeClient, Fetch, FetchError};
+use crate::pacing::{self, Pacer};
+use crate::refresher::retry;
+use crate::series::{Series, Unit};
+
+/// Progress is printed at most this often (and once at the end).
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// One series to read: its unit and the pages its plan needs.
+#[derive(Debug, Clone)]
+pub struct Wanted {
+    pub series: Series,
+    pub unit: Unit,
+    pub pages: Vec<Page>,
+}
+
+/// What was read of one series: every bucket's value, or why it is missing.
+pub type Outcome = Result<BTreeMap<jiff::Timestamp, f64>, FetchError>;
+
+#[derive(Debug)]
+struct Job {
+    series: usize,
+    page: usize,
+    attempt: u32,
+}
+
+/// Reads every page of `wanted` from Braze; one outcome per series, in the same order.
+pub async fn fetch_all(
+    client: &BrazeClient,
+    wanted: &[Wanted],
+    max_per_hour: u64,
+    max_concurrency: usize,
+) -> Vec<Outcome> {
+    let fetch = |series: Series, unit: Unit, page: Page| async move {
+        client
+            .fetch_range(&series, unit, page.length, page.ending_at)
+            .await
+    };
+    fetch_with(fetch, wanted, max_per_hour, max_concurrency).await
+}
+
+/// As [`fetch_all`], with `fetch` making each request (a fake in tests).
+async fn fetch_with<F, Fut>(
+    fetch: F,
+    wanted: &[Wanted],
+    max_per_hour: u64,
+    max_concurrency: usize,
+) -> Vec<Outcome>
+where
+    F: Fn(Series, Unit, Page) -> Fut,
+    Fut: std::future::Future<Output = Fetch>,
+{
+    let total: usize = wanted.iter().map(|w| w.pages.len()).sum();
+    let mut queue: VecDeque<Job> = wanted
+        .iter()
+        .enumerate()
+        .flat_map(|(series, w)| {
+            (0..w.pages.len()).map(move |page| Job {
+                series,
+                page,
+                attempt: 1,
+            })
+        })
+        .collect();
+    let mut retries: Vec<(Instant, Job)> = Vec::new();
+    let mut outcomes: Vec<Outcome> = wanted.iter().map(|_| Ok(BTreeMap::new())).collect();
+    let mut pacer = Pacer::new(max_per_hour);
+    let mut in_flight = FuturesUnordered::new();
+    let mut progress = Progress::new(total);
+    loop {
+        let now = Instant::now();
+        // Retries that are due go before the queue.
+        if let Some(i) = retries
+            .iter()
+            .enumerate()
+            .filter(|(_, (at, _))| *at <= now)
+            .min_by_key(|(_, (at, _))| *at)
+            .map(|(i, _)| i)
+        {
+            let (_, job) = retries.swap_remove(i);
+            queue.push_front(job);
+        }
+        // A series that already failed for good needs no more pages.
+        queue.retain(|job| outcomes[job.series].is_ok());
+        let mut wake = retries.iter().map(|(at, _)| *at).min();
+        if in_flight.len() < max_concurrency.max(1) && !queue.is_empty() {
+            let start_at = pacer.next_start(now);
+            if start_at <= now {
+                let job = queue.pop_front().expect("not empty");
+                pacer.started(now);
+                let w = &wanted[job.series];
+                let page = w.pages[job.page];
+                let request = fetch(w.series.clone(), w.unit, page);
+                in_flight.push(async move { (job, request.await) });
+                continue;
+            }
+            wake = Some(wake.map_or(start_at, |w| w.min(start_at)));
+        }
+        if in_flight.is_empty() && queue.is_empty() && retries.is_empty() {
+            break;
+        }
+        let sleep = async {
+            match wake {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            Some((job, fetch)) = in_flight.next(), if !in_flight.is_empty() => {
+                let answered = answer(job, fetch, wanted, &mut pacer, &mut outcomes, &mut retries);
+                progress.answered(answered);
+            }
+            () = sleep => {}
+        }
+    }
+    progress.finish();
+    outcomes
+}
+
+/// Folds one answer in; returns the buckets it brought (0 unless it succeeded).
+fn answer(
+    job: Job,
+    fetch: Fetch,
+    wanted: &[Wanted],
+    pacer: &mut Pacer,
+    outcomes: &mut [Outcome],
+    retries: &mut Vec<(Instant, Job)>,
+) -> Option<usize> {
+    let now = Instant::now();
+    let rate_limited = matches!(fetch.result, Err(FetchError::Status { status: 429, .. }));
+    if let Some(wait) = pacing::hold_off_wait(
+        fetch.rate_limit.as_ref(),
+        rate_limited,
+        jiff::Timestamp::now(),
+    ) {
+        pacer.hold_off(now, wait);
+    }
+    let w = &wanted[job.series];
+    match fetch.result {
+        Ok(points) => {
+            let Ok(values) = &mut outcomes[job.series] else {
+                return Some(0);
+            };
+            let before = values.len();
+            // A later point of the same bucket wins, as in the live exporter.
+            for point in points {
+                values.insert(point.start, point.value);
+            }
+            Some(values.len() - before)
+        }
+        Err(error) => {
+            if retry::is_retryable(&error) && job.attempt < retry::MAX_ATTEMPTS {
+                let backoff = now + retry::backoff(&w.series, job.attempt);
+                let at = pacer
+                    .hold_off_until()
+                    .map_or(backoff, |held| held.max(backoff));
+                retries.push((
+                    at,
+                    Job {
+                        attempt: job.attempt + 1,
+                        ..job
+                    },
+                ));
+                return None;
+            }
+            if outcomes[job.series].is_ok() {
+                outcomes[job.series] = Err(error);
+            }
+            Some(0)
+        }
+    }
+}
+
+/// `requests done of total, buckets read, time left`, on standard error.
+struct Progress {
+    total: usize,
+    done: usize,
+    buckets: usize,
+    started: Instant,
+    printed: Instant,
+}
+
+impl Progress {
+    fn new(total: usize) -> Self {
+        let now = Instant::now();
+        Self {
+            total,
+            done: 0,
+            buckets: 0,
+            started: now,
+            printed: now,
+        }
+    }
+
+    /// One request answered for good (`Some`, with the buckets it brought) or to be retried.
+    fn answered(&mut self, buckets: Option<usize>) {
+        if let Some(buckets) = buckets {
+            self.done += 1;
+            self.buckets += buckets;
+        }
+        if self.printed.elapsed() >= PROGRESS_EVERY {
+            self.print();
+        }
+    }
+
+    fn finish(&mut self) {
+        self.print();
+    }
+
+    fn print(&mut self) {
+        self.printed = Instant::now();
+        let left = match self.done {
+            0 => "unknown".to_string(),
+            done => {
+                let per_request = self.started.elapsed() / done as u32;
+                let left = per_request * (self.total - done) as u32;
+                humantime::format_duration(Duration::from_secs(left.as_secs())).to_string()
+            }
+        };
+        eprintln!(
+            "braze-exporter backfill: {} of {} requests done, {} buckets read, time left {left}",
+            self.done, self.total, self.buckets
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use jiff::Timestamp;
+
+    use super::*;
+    use crate::braze::{Point, RateLimit};
+    use crate::series::Scope;
+
+    fn wanted(names: &[&str], pages: u32) -> Vec<Wanted> {
+        names
+            .iter()
+            .map(|name| Wanted {
+                series: Series::sessions(Scope::named(*name, *name), Scope::all()),
+                unit: Unit::Hour,
+                pages: (0..pages)
+                    .map(|i| Page {
+                        ending_at: Timestamp::from_second(3600 * (i64::from(i) + 1)).unwrap(),
+                        length: 1,
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    fn point(page: Page) -> Fetch {
+        Fetch {
+            result: Ok(vec![Point {
+                start: page.ending_at,
+                value: 1.0,
+            }]),
+            rate_limit: None,
+        }
+    }
+
+    /// When each request started, from the test's start.
+    type Starts = Arc<Mutex<Vec<Duration>>>;
+
+    /// Records when each request starts, and answers with `answer(n, page)` for the n-th.
+    fn recorder(
+        answer: impl Fn(usize, Page) -> Fetch,
+    ) -> (
+        Starts,
+        impl Fn(Series, Unit, Page) -> std::future::Ready<Fetch>,
+    ) {
+        let t0 = Instant::now();
+        let starts = Arc::new(Mutex::new(Vec::new()));
+        let log = starts.clone();
+        let fetch = move |_: Series, _: Unit, page: Page| {
+            let mut log = log.lock().unwrap();
+            log.push(t0.elapsed());
+            std::future::ready(answer(log.len(), page))
+        };
+        (starts, fetch)
+    }
+
+    fn whole_seconds(starts: &Mutex<Vec<Duration>>) -> Vec<u64> {
+        starts.lock().unwrap().iter().map(|d| d.as_secs()).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_stay_within_the_hourly_budget() {
+        let (starts, fetch) = recorder(|_, page| point(page));
+        let outcomes = fetch_with(fetch, &wanted(&["a", "b"], 3), 4, 2).await;
+        assert_eq!(whole_seconds(&starts), [0, 0, 0, 0, 3600, 3600]);
+        assert!(outcomes
+            .iter()
+            .all(|o| o.as_ref().is_ok_and(|v| v.len() == 3)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_holds_every_request_until_the_reset_and_is_retried() {
+        let (starts, fetch) = recorder(|n, page| match n {
+            1 => Fetch {
+                result: Err(FetchError::Status {
+                    status: 429,
+                    message: None,
+                }),
+                rate_limit: Some(RateLimit {
+                    limit: Some(10),
+                    remaining: Some(0),
+                    reset: None,
+                    retry_after: None,
+                }),
+            },
+            _ => point(page),
+        });
+        let outcomes = fetch_with(fetch, &wanted(&["a"], 2), 100, 1).await;
+        // No reset time: the default wait, then the retry and the next page.
+        let wait = pacing::DEFAULT_RESET_WAIT.as_secs();
+        assert_eq!(whole_seconds(&starts), [0, wait, wait]);
+        assert_eq!(outcomes[0].as_ref().unwrap().len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn transient_failures_are_retried_with_backoff_then_given_up() {
+        let failing = wanted(&["a"], 1);
+        let (starts, fetch) = recorder(|_, _| Fetch {
+            result: Err(FetchError::Status {
+                status: 503,
+                message: None,
+            }),
+            rate_limit: None,
+        });
+        let outcomes = fetch_with(fetch, &failing, 100, 1).await;
+        let starts = starts.lock().unwrap().clone();
+        assert_eq!(starts.len(), retry::MAX_ATTEMPTS as usize);
+        let series = &failing[0].series;
+        for (attempt, pair) in (1..).zip(starts.windows(2)) {
+            // Each retry waits its backoff after the failure (tokio's timer rounds up to 1 ms).
+            let waited = pair[1] - pair[0];
+            let backoff = retry::backoff(series, attempt);
+            assert!(
+                waited >= backoff && waited < backoff + Duration::from_millis(2),
+                "attempt {}: {waited:?} vs {backoff:?}",
+                attempt + 1
+            );
+        }
+        assert!(matches!(
+            outcomes[0],
+            Err(FetchError::Status { status: 503, .. })
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_series_stops_and_the_others_go_on() {
+        let (starts, fetch) = recorder(|n, page| match n {
+            1 => Fetch {
+                result: Err(FetchError::Status {
+                    status: 403,
+                    message: None,
+                }),
+                rate_limit: None,
+            },
+            _ => point(page),
+        });
+        let outcomes = fetch_with(fetch, &wanted(&["a", "b"], 3), 100, 1).await;
+        assert_eq!(
+            starts.lock().unwrap().len(),
+            4,
+            "a's other pages are not asked for"
+        );
+        assert!(outcomes[0].is_err());
+        assert_eq!(outcomes[1].as_ref().unwrap().len(), 3);
+    }
+}

@@ -1,0 +1,341 @@
+//! `braze-exporter backfill`: the history a new Prometheus lacks, as OpenMetrics text for
+//! `promtool tsdb create-blocks-from openmetrics`.
+//!
+//! For every configured series (discovery is not run) it writes, every `--step` within
+//! `[--start, --end]`, what a scrape of the live exporter would have shown: the latest complete
+//! bucket's value and its `_bucket_timestamp_seconds` ([`plan`]), and `braze_up 1`. Braze is
+//! read a page of up to 100 buckets at a time ([`fetch`]); a series that cannot be read is
+//! left out of the file entirely and named on standard error (exit 1): nothing is guessed.
+//! The same range gives the same file ([`write`]).
+//!
+//! Exit codes: 0 every series written; 1 some series missing (or the file cannot be
+//! written); 2 bad flags or a bad configuration.
+
+mod fetch;
+mod plan;
+mod write;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+
+use crate::braze::BrazeClient;
+use crate::buckets::BucketRules;
+use crate::config::{Config, Settings, API_KEY_ENV};
+use crate::series::{Filter, Series, Unit};
+use crate::snapshot::Labels;
+use plan::{SamplePlan, Window};
+
+/// `--step` when not given.
+const DEFAULT_STEP: &str = "60s";
+
+/// Labels a `--label` may not set: the exporter's own.
+const RESERVED_LABELS: [&str; 2] = ["kind", "unit"];
+
+/// The flags of `braze-exporter backfill`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Path to the exporter's YAML configuration file (the series, Braze and its budget);
+    /// by default the one given before `backfill`, else braze-exporter.yml.
+    #[arg(long = "config.file")]
+    pub config_file: Option<PathBuf>,
+    /// The first instant: a date (midnight in the company time zone), an RFC 3339 time, or a
+    /// duration back from now (30d).
+    #[arg(long)]
+    pub start: String,
+    /// The last instant, in the same forms as --start; now by default.
+    #[arg(long)]
+    pub end: Option<String>,
+    /// The time between two samples, as Prometheus would scrape.
+    #[arg(long, default_value = DEFAULT_STEP)]
+    pub step: String,
+    /// The OpenMetrics file to write (replaced only once everything is read).
+    #[arg(long)]
+    pub output: PathBuf,
+    /// NAME=VALUE added to every sample, repeatable: the labels Prometheus adds when it scrapes
+    /// the exporter (job, instance), so the history joins the live series.
+    #[arg(long = "label", value_name = "NAME=VALUE")]
+    pub labels: Vec<String>,
+}
+
+/// The checked request.
+#[derive(Debug)]
+struct Request {
+    window: Window,
+    /// Written after each series' own labels, already escaped: `,job="braze",...`.
+    extra_labels: String,
+    /// The workspace's label value, in the `workspaces:` form.
+    workspace: Option<String>,
+}
+
+/// Runs the backfill; what the process exits with. `config_file` is the top-level
+/// `--config.file`, used when `backfill` is not given one of its own.
+pub fn main(args: Args, config_file: PathBuf) -> ExitCode {
+    let config_file = args.config_file.clone().unwrap_or(config_file);
+    let settings = match Settings::load(&config_file, std::env::var(API_KEY_ENV).ok()) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("{e}");
+            eprintln!("braze-exporter backfill: the configuration is not valid; nothing was read");
+            return ExitCode::from(2);
+        }
+    };
+    let mut workspaces = settings.workspaces;
+    if workspaces.len() != 1 {
+        eprintln!(
+            "braze-exporter backfill: {} has {} workspaces; backfill reads one: give it a file with one workspace (as workspaces: or at the top level)",
+            config_file.display(),
+            workspaces.len()
+        );
+        return ExitCode::from(2);
+    }
+    let config = workspaces.remove(0);
+    let request = match check(&args, &config.braze.time_zone, Timestamp::now()) {
+        Ok(request) => Request {
+            workspace: config.workspace.clone(),
+            ..request
+        },
+        Err(why) => {
+            eprintln!("braze-exporter backfill: {why}");
+            return ExitCode::from(2);
+        }
+    };
+    let client = match BrazeClient::new(&config.braze) {
+        Ok(client) => client,
+        Err(why) => {
+            eprintln!("braze-exporter backfill: {why}");
+            return ExitCode::from(1);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("braze-exporter backfill: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(run(&config, &client, &request, &args.output))
+}
+
+async fn run(config: &Config, client: &BrazeClient, request: &Request, output: &Path) -> ExitCode {
+    // One plan per schedule (unit and delay), shared by its series.
+    let mut shared: HashMap<(Unit, Duration), Arc<SamplePlan>> = HashMap::new();
+    let plans: Vec<(Series, BucketRules, Arc<SamplePlan>)> = config
+        .series()
+        .into_iter()
+        .map(|s| {
+            let schedule = config.schedule_of(s.kind);
+            let rules = BucketRules {
+                unit: schedule.unit,
+                time_zone: config.braze.time_zone.clone(),
+                delay: schedule.delay,
+            };
+            let plan = shared
+                .entry((rules.unit, rules.delay))
+                .or_insert_with(|| Arc::new(SamplePlan::new(&rules, &request.window)))
+                .clone();
+            (s, rules, plan)
+        })
+        .collect();
+    let wanted: Vec<fetch::Wanted> = plans
+        .iter()
+        .map(|(series, rules, plan)| fetch::Wanted {
+            series: series.clone(),
+            unit: rules.unit,
+            pages: plan.pages.clone(),
+        })
+        .collect();
+    let requests: usize = wanted.iter().map(|w| w.pages.len()).sum();
+    let per_hour = config.braze.max_requests_per_hour;
+    eprintln!(
+        "braze-exporter backfill: {} series from {} to {} every {}: {requests} requests \
+         (at most {per_hour} an hour)",
+        plans.len(),
+        request.window.start,
+        request.window.end,
+        humantime::format_duration(request.window.step),
+    );
+    let outcomes = fetch::fetch_all(client, &wanted, per_hour, config.braze.max_concurrency).await;
+    let mut written = Vec::new();
+    let mut missing = Vec::new();
+    let mut absent_buckets = 0usize;
+    for ((series, rules, plan), outcome) in plans.iter().zip(outcomes) {
+        match outcome {
+            Ok(values) => {
+                absent_buckets += plan
+                    .buckets
+                    .iter()
+                    .filter(|b| !values.contains_key(b))
+                    .count();
+                written.push(written_series(series, rules, plan, values, request));
+            }
+            Err(error) => missing.push((series, error)),
+        }
+    }
+    let samples = match write_file(output, &written) {
+        Ok(samples) => samples,
+        Err(e) => {
+            eprintln!(
+                "braze-exporter backfill: cannot write {}: {e}",
+                output.display()
+            );
+            return ExitCode::from(1);
+        }
+    };
+    eprintln!(
+        "braze-exporter backfill: wrote {samples} samples of {} series to {}",
+        written.len(),
+        output.display()
+    );
+    if absent_buckets > 0 {
+        eprintln!(
+            "braze-exporter backfill: {absent_buckets} buckets were not in Braze's answers; \
+             their samples are left out (nothing is guessed)"
+        );
+    }
+    if missing.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!(
+        "braze-exporter backfill: {} series missing (not written):",
+        missing.len()
+    );
+    for (series, error) in &missing {
+        eprintln!("  kind={} {series}: {error}", series.kind.spec().name);
+    }
+    ExitCode::from(1)
+}
+
+/// A series to write: its labels, its plan and what Braze returned.
+fn written_series(
+    series: &Series,
+    rules: &BucketRules,
+    plan: &Arc<SamplePlan>,
+    values: BTreeMap<Timestamp, f64>,
+    request: &Request,
+) -> write::Written {
+    let labels = format!(
+        "{}{}",
+        Labels::new(series, rules.unit, request.workspace.as_deref()).text(),
+        request.extra_labels
+    );
+    write::Written {
+        kind: series.kind,
+        labels,
+        plan: plan.clone(),
+        values,
+    }
+}
+
+/// Writes beside `output`, then renames: a reader never sees half a file.
+fn write_file(output: &Path, series: &[write::Written]) -> std::io::Result<u64> {
+    let name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "backfill".into());
+    let partial = output.with_file_name(format!(".{name}.partial"));
+    let file = std::fs::File::create(&partial)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let samples = write::write(&mut out, series)?;
+    out.flush()?;
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    std::fs::rename(&partial, output)?;
+    Ok(samples)
+}
+
+/// Checks the flags against the company time zone and `now`.
+fn check(args: &Args, time_zone: &TimeZone, now: Timestamp) -> Result<Request, String> {
+    let start = parse_instant(&args.start, time_zone, now).map_err(|e| format!("--start: {e}"))?;
+    let end = match &args.end {
+        Some(text) => parse_instant(text, time_zone, now).map_err(|e| format!("--end: {e}"))?,
+        None => now,
+    };
+    if end > now {
+        return Err(format!("--end: {end} is in the future (now is {now})"));
+    }
+    if start >= end {
+        return Err(format!("--start ({start}) must be before --end ({end})"));
+    }
+    let step = crate::config::duration::parse(&args.step).map_err(|e| format!("--step: {e}"))?;
+    if step < Duration::from_secs(1) || step.subsec_nanos() != 0 {
+        return Err(format!(
+            "--step: must be a whole number of seconds, at least 1s, got {:?}",
+            args.step
+        ));
+    }
+    let extra_labels = extra_labels(&args.labels)?;
+    Ok(Request {
+        window: Window { start, end, step },
+        extra_labels,
+        workspace: None,
+    })
+}
+
+/// A date (midnight in the company time zone), an RFC 3339 time, or a duration back from now.
+fn parse_instant(text: &str, time_zone: &TimeZone, now: Timestamp) -> Result<Timestamp, String> {
+    let text = text.trim();
+    if let Ok(t) = text.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    if let Ok(date) = text.parse::<Date>() {
+        return date
+            .to_zoned(time_zone.clone())
+            .map(|z| z.timestamp())
+            .map_err(|e| format!("{text:?} has no midnight in the company time zone: {e}"));
+    }
+    let back = crate::config::duration::parse(text).map_err(|_| {
+        format!("{text:?} is not a date (2026-11-01), an RFC 3339 time (2026-11-01T00:00:00Z) or a duration back from now (30d)")
+    })?;
+    SignedDuration::try_from(back)
+        .ok()
+        .and_then(|back| now.checked_sub(back).ok())
+        .ok_or_else(|| format!("{text:?} is too far back"))
+}
+
+/// `--label NAME=VALUE`s as label text, each after a comma.
+fn extra_labels(labels: &[String]) -> Result<String, String> {
+    let own: Vec<&str> = crate::series::KINDS
+        .iter()
+        .flat_map(|k| k.filters.iter().map(|f: &Filter| f.label()))
+        .chain(RESERVED_LABELS)
+        .collect();
+    let mut seen = Vec::new();
+    let mut text = String::new();
+    for label in labels {
+        let (name, value) = label
+            .split_once('=')
+            .ok_or_else(|| format!("--label: {label:?} is not NAME=VALUE"))?;
+        let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with("__");
+        if !valid {
+            return Err(format!("--label: {name:?} is not a label name"));
+        }
+        if own.contains(&name) {
+            return Err(format!(
+                "--label: {name:?} is a label of the exporter's own"
+            ));
+        }
+        if seen.contains(&name) {
+            return Err(format!("--label: {name:?} is given twice"));
+        }
+        seen.push(name);
+        text.push_str(&format!(",{name}=\""));
+        crate::snapshot::escape_into(&mut text, value);
+        text.push('"');
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests;

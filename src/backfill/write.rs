@@ -1,0 +1,195 @@
+//! The OpenMetrics text `promtool tsdb create-blocks-from openmetrics` reads.
+//!
+//! One family after another (never interleaved), in a fixed order: for each kind of the kinds
+//! table, its metric and its `_bucket_timestamp_seconds`, then `braze_up` for every kind.
+//! Within a family, series are sorted by their label text and each series' samples are in
+//! ascending time, as promtool requires; timestamps are Unix seconds. The file ends with
+//! `# EOF`. `_in_progress` is not written: a backfill knows only settled buckets.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use super::plan::SamplePlan;
+use crate::series::{Kind, KINDS};
+
+/// One series ready to write: its labels, the sample plan of its schedule (shared by every
+/// series of that schedule, so memory grows with buckets, not samples), and the value of each
+/// bucket Braze returned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    pub kind: Kind,
+    /// The series' own labels as the text format writes them (`app_name="ios",...,unit="hour"`),
+    /// with the extra `--label`s appended.
+    pub labels: String,
+    pub plan: Arc<SamplePlan>,
+    pub values: BTreeMap<Timestamp, f64>,
+}
+
+impl Written {
+    /// (instant, bucket start, value) of every planned instant whose bucket Braze returned,
+    /// in ascending time.
+    pub fn samples(&self) -> impl Iterator<Item = (Timestamp, Timestamp, f64)> + '_ {
+        self.plan
+            .samples
+            .iter()
+            .filter_map(|(t, bucket)| Some((*t, *bucket, *self.values.get(bucket)?)))
+    }
+}
+
+/// A gauge of the file, formed from a kind's metric.
+struct Family {
+    suffix: &'static str,
+    value: fn(Timestamp, f64) -> f64,
+}
+
+const DATA_FAMILIES: [Family; 2] = [
+    Family {
+        suffix: "",
+        value: |_, value| value,
+    },
+    Family {
+        suffix: "_bucket_timestamp_seconds",
+        value: |bucket, _| bucket.as_second() as f64,
+    },
+];
+
+/// Writes every family of `series` to `out`; returns how many samples were written.
+pub fn write(out: &mut impl Write, series: &[Written]) -> io::Result<u64> {
+    let mut by_kind: BTreeMap<Kind, Vec<&Written>> = BTreeMap::new();
+    for s in series {
+        by_kind.entry(s.kind).or_default().push(s);
+    }
+    for list in by_kind.values_mut() {
+        list.sort_by(|a, b| a.labels.cmp(&b.labels));
+    }
+    let mut samples = 0;
+    for spec in &KINDS {
+        let Some(list) = by_kind.get(&spec.kind) else {
+            continue;
+        };
+        for family in &DATA_FAMILIES {
+            let name = format!("{}{}", spec.metric, family.suffix);
+            header(out, &name)?;
+            for s in list {
+                for (t, bucket, value) in s.samples() {
+                    let value = (family.value)(bucket, value);
+                    writeln!(out, "{name}{{{}}} {value} {}", s.labels, t.as_second())?;
+                    samples += 1;
+                }
+            }
+        }
+    }
+    if !by_kind.is_empty() {
+        header(out, "braze_up")?;
+    }
+    for spec in &KINDS {
+        for s in by_kind.get(&spec.kind).into_iter().flatten() {
+            for (t, _, _) in s.samples() {
+                let labels = format!("kind=\"{}\",{}", spec.name, s.labels);
+                writeln!(out, "braze_up{{{labels}}} 1 {}", t.as_second())?;
+                samples += 1;
+            }
+        }
+    }
+    writeln!(out, "# EOF")?;
+    Ok(samples)
+}
+
+fn header(out: &mut impl Write, name: &str) -> io::Result<()> {
+    writeln!(out, "# TYPE {name} gauge")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    /// A series whose every sample shows one bucket of one value.
+    fn written(
+        kind: Kind,
+        labels: &str,
+        bucket: Timestamp,
+        value: f64,
+        at: &[Timestamp],
+    ) -> Written {
+        Written {
+            kind,
+            labels: labels.into(),
+            plan: Arc::new(SamplePlan {
+                samples: at.iter().map(|t| (*t, bucket)).collect(),
+                buckets: vec![bucket],
+                pages: Vec::new(),
+            }),
+            values: BTreeMap::from([(bucket, value)]),
+        }
+    }
+
+    #[test]
+    fn families_in_table_order_series_sorted_and_eof() {
+        let t1 = at("2026-11-28T10:00:00Z");
+        let t2 = at("2026-11-28T10:01:00Z");
+        let b = at("2026-11-28T09:00:00Z");
+        let series = [
+            written(
+                Kind::Dau,
+                r#"app_name="all",unit="day""#,
+                at("2026-11-27T00:00:00Z"),
+                40.0,
+                &[t1],
+            ),
+            written(
+                Kind::Sessions,
+                r#"app_name="web",segment_name="all",unit="hour""#,
+                b,
+                12.0,
+                &[t1, t2],
+            ),
+            written(
+                Kind::Sessions,
+                r#"app_name="ios",segment_name="all",unit="hour""#,
+                b,
+                7.5,
+                &[t1],
+            ),
+        ];
+        let mut out = Vec::new();
+        let n = write(&mut out, &series).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            r#"# TYPE braze_sessions gauge
+braze_sessions{app_name="ios",segment_name="all",unit="hour"} 7.5 1795860000
+braze_sessions{app_name="web",segment_name="all",unit="hour"} 12 1795860000
+braze_sessions{app_name="web",segment_name="all",unit="hour"} 12 1795860060
+# TYPE braze_sessions_bucket_timestamp_seconds gauge
+braze_sessions_bucket_timestamp_seconds{app_name="ios",segment_name="all",unit="hour"} 1795856400 1795860000
+braze_sessions_bucket_timestamp_seconds{app_name="web",segment_name="all",unit="hour"} 1795856400 1795860000
+braze_sessions_bucket_timestamp_seconds{app_name="web",segment_name="all",unit="hour"} 1795856400 1795860060
+# TYPE braze_dau gauge
+braze_dau{app_name="all",unit="day"} 40 1795860000
+# TYPE braze_dau_bucket_timestamp_seconds gauge
+braze_dau_bucket_timestamp_seconds{app_name="all",unit="day"} 1795737600 1795860000
+# TYPE braze_up gauge
+braze_up{kind="sessions",app_name="ios",segment_name="all",unit="hour"} 1 1795860000
+braze_up{kind="sessions",app_name="web",segment_name="all",unit="hour"} 1 1795860000
+braze_up{kind="sessions",app_name="web",segment_name="all",unit="hour"} 1 1795860060
+braze_up{kind="dau",app_name="all",unit="day"} 1 1795860000
+# EOF
+"#
+        );
+        assert_eq!(n, 12);
+    }
+
+    #[test]
+    fn nothing_to_write_is_an_empty_file() {
+        let mut out = Vec::new();
+        assert_eq!(write(&mut out, &[]).unwrap(), 0);
+        assert_eq!(out, b"# EOF\n");
+    }
+}

@@ -1,0 +1,260 @@
+//! `braze-exporter backfill` against the simulator: every sample is what a scrape would have
+//! shown at its instant, the value is the simulator's for that bucket, the file is the same on
+//! a second run, promtool makes blocks of it, and a series Braze refuses is named and left out.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use braze_simulator::{self as simulator, Fault, FaultTarget, Kpi, Series, Unit};
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+use crate::support::{simulator, Workspace, BIN};
+
+/// The settling delay the configurations set.
+const DELAY: i64 = 10 * 60;
+/// The step the tests write at.
+const STEP: i64 = 300;
+
+/// Every sample of the file: (metric name, labels) → [(time, value)] in file order.
+type Samples = BTreeMap<(String, String), Vec<(i64, f64)>>;
+
+fn parse(text: &str) -> Samples {
+    let mut samples = Samples::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (name, rest) = line.split_once('{').unwrap();
+        let (labels, rest) = rest.split_once("} ").unwrap();
+        let (value, time) = rest.split_once(' ').unwrap();
+        samples
+            .entry((name.to_string(), labels.to_string()))
+            .or_default()
+            .push((time.parse().unwrap(), value.parse().unwrap()));
+    }
+    samples
+}
+
+/// The start of the latest bucket a scrape at `t` shows, worked out from the definition
+/// (end + delay <= t) rather than from the exporter's code: hours of these zones are whole
+/// 3,600-second steps from the local hour; days start at local midnight.
+fn shown(t: i64, unit: Unit, tz: &TimeZone) -> i64 {
+    let settled = Timestamp::from_second(t - DELAY).unwrap();
+    match unit {
+        Unit::Hour => {
+            let offset = i64::from(tz.to_offset(settled).seconds());
+            let local = settled.as_second() + offset;
+            local - local.rem_euclid(3600) - offset - 3600
+        }
+        Unit::Day => {
+            let today = settled.to_zoned(tz.clone()).start_of_day().unwrap();
+            today.yesterday().unwrap().timestamp().as_second()
+        }
+    }
+}
+
+async fn backfill(config: &Path, out: &Path, start: i64, end: i64) -> Output {
+    let stamp = |s: i64| Timestamp::from_second(s).unwrap().to_string();
+    let run = tokio::process::Command::new(BIN)
+        .arg("backfill")
+        .arg(format!("--config.file={}", config.display()))
+        .args(["--start", &stamp(start), "--end", &stamp(end)])
+        .arg(format!("--step={STEP}s"))
+        .arg(format!("--output={}", out.display()))
+        .args(["--label", "job=braze"])
+        .env_remove("BRAZE_API_KEY")
+        .kill_on_drop(true)
+        .output();
+    tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("a backfill of a few days ends within two minutes")
+        .unwrap()
+}
+
+/// A range that is settled whatever the wall clock says: three days and a half, ending an
+/// hour before the last whole hour.
+fn range() -> (i64, i64) {
+    let now = Timestamp::now().as_second();
+    let end = now - now.rem_euclid(3600) - 3600;
+    (end - 84 * 3600 - 60, end)
+}
+
+fn workspace(url: &str, zone: &str) -> Workspace {
+    Workspace::new(
+        url,
+        &format!(
+            "  time_zone: {zone}\nrefresh:\n  delay: 10m\nexport:\n  sessions: {{}}\n  kpis:\n    metrics: [dau]\n"
+        ),
+    )
+}
+
+#[tokio::test]
+async fn backfill_writes_what_each_scrape_would_have_shown_in_whole_and_half_hour_zones() {
+    for zone in ["UTC", "Asia/Kolkata"] {
+        let tz = TimeZone::get(zone).unwrap();
+        let sim = simulator(|c| c.time_zone = tz.clone()).await;
+        let ws = workspace(&sim.url(), zone);
+        let out = ws.dir.path().join("history.om");
+        let (start, end) = range();
+        let run = backfill(&ws.config(), &out, start, end).await;
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{zone}: {stderr}");
+        assert!(stderr.contains("requests done"), "progress: {stderr}");
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(text.ends_with("# EOF\n"));
+        let samples = parse(&text);
+        let instants: Vec<i64> = (start.div_euclid(STEP) + 1..=end.div_euclid(STEP))
+            .map(|k| k * STEP)
+            .collect();
+
+        let apps = [
+            ("all", None),
+            ("ios", Some("demo-app-ios")),
+            ("android", Some("demo-app-android")),
+        ];
+        let mut checked = 0;
+        for (app_name, app_id) in apps {
+            for (segment_name, segment_id) in [("all", None), ("paying", Some("demo-seg-paying"))] {
+                let labels = format!(
+                    r#"app_name="{app_name}",segment_name="{segment_name}",unit="hour",job="braze""#
+                );
+                let series = Series::Sessions { app_id, segment_id };
+                checked += check_series(&samples, "braze_sessions", &labels, &instants, |t| {
+                    let bucket = shown(t, Unit::Hour, &tz);
+                    let zoned = Timestamp::from_second(bucket).unwrap().to_zoned(tz.clone());
+                    (
+                        bucket,
+                        simulator::value_in_bucket(&series, Unit::Hour, zoned),
+                    )
+                });
+                let up = &samples[&(
+                    "braze_up".to_string(),
+                    format!("kind=\"sessions\",{labels}"),
+                )];
+                assert_eq!(up.len(), instants.len());
+                assert!(up.iter().all(|(_, v)| *v == 1.0));
+            }
+            let labels = format!(r#"app_name="{app_name}",unit="day",job="braze""#);
+            let series = Series::Kpi {
+                metric: Kpi::Dau,
+                app_id,
+            };
+            checked += check_series(&samples, "braze_dau", &labels, &instants, |t| {
+                let bucket = shown(t, Unit::Day, &tz);
+                let zoned = Timestamp::from_second(bucket).unwrap().to_zoned(tz.clone());
+                (
+                    bucket,
+                    simulator::value_in_bucket(&series, Unit::Day, zoned),
+                )
+            });
+        }
+        assert_eq!(checked, 9 * instants.len(), "{zone}");
+        assert!(
+            !text.contains("_in_progress"),
+            "a backfill writes settled buckets only"
+        );
+
+        // Braze was read 100 buckets a request: 85 or 86 hours is one page, 4 days one page.
+        assert_eq!(sim.requests_received(), 9, "{zone}: {stderr}");
+
+        // The same range again: the same bytes.
+        let again = ws.dir.path().join("again.om");
+        let rerun = backfill(&ws.config(), &again, start, end).await;
+        assert_eq!(rerun.status.code(), Some(0));
+        assert_eq!(std::fs::read(&again).unwrap(), text.as_bytes(), "{zone}");
+
+        promtool_creates_blocks(&out, &ws.dir.path().join("data"));
+        sim.shutdown().await;
+    }
+}
+
+/// Checks every instant of one series against `expected` (bucket start and value); returns
+/// how many samples were checked.
+fn check_series(
+    samples: &Samples,
+    metric: &str,
+    labels: &str,
+    instants: &[i64],
+    expected: impl Fn(i64) -> (i64, f64),
+) -> usize {
+    let key = |name: &str| (name.to_string(), labels.to_string());
+    let values = samples
+        .get(&key(metric))
+        .unwrap_or_else(|| panic!("{metric}{{{labels}}} is missing"));
+    let buckets = &samples[&key(&format!("{metric}_bucket_timestamp_seconds"))];
+    let times: Vec<i64> = values.iter().map(|(t, _)| *t).collect();
+    assert_eq!(
+        times, instants,
+        "{metric}{{{labels}}}: every step, in order"
+    );
+    for ((t, value), (_, bucket)) in values.iter().zip(buckets) {
+        let (want_bucket, want_value) = expected(*t);
+        assert_eq!(*bucket as i64, want_bucket, "{metric}{{{labels}}} at {t}");
+        assert_eq!(*value, want_value, "{metric}{{{labels}}} at {t}");
+    }
+    values.len()
+}
+
+fn promtool_creates_blocks(file: &Path, data: &Path) {
+    let out = std::process::Command::new("promtool")
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .arg(file)
+        .arg(data)
+        .output()
+        .expect("promtool is needed: run scripts/install-test-deps.sh");
+    assert!(
+        out.status.success(),
+        "promtool tsdb create-blocks-from openmetrics: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn backfill_names_the_series_braze_refuses_and_writes_the_rest() {
+    let sim = simulator(|_| {}).await;
+    sim.faults().set(
+        FaultTarget::Series {
+            app_id: Some("demo-app-ios".into()),
+            segment_id: None,
+        },
+        Fault::Status {
+            status: 403,
+            message: "no access".into(),
+        },
+    );
+    sim.faults().set(
+        FaultTarget::Path("/kpi/dau/data_series".into()),
+        Fault::BareStatus(503),
+    );
+    let ws = workspace(&sim.url(), "UTC");
+    let out = ws.dir.path().join("history.om");
+    let (_, end) = range();
+    let run = backfill(&ws.config(), &out, end - 6 * 3600, end).await;
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("4 series missing"),
+        "ios/all and the three dau series: {stderr}"
+    );
+    assert!(
+        stderr.contains("kind=sessions app=ios (app_id=demo-app-ios) segment=all"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("kind=dau app=all"), "{stderr}");
+    // The 503s were retried as the exporter retries: 4 attempts for each of the 3 dau series.
+    assert_eq!(sim.requests_to("/kpi/dau/data_series"), 12);
+    let samples = parse(&std::fs::read_to_string(&out).unwrap());
+    let has = |name: &str, labels: &str| samples.contains_key(&(name.into(), labels.into()));
+    assert!(!has(
+        "braze_sessions",
+        r#"app_name="ios",segment_name="all",unit="hour",job="braze""#
+    ));
+    assert!(has(
+        "braze_sessions",
+        r#"app_name="ios",segment_name="paying",unit="hour",job="braze""#
+    ));
+    assert!(!samples
+        .keys()
+        .any(|(name, _)| name.starts_with("braze_dau")));
+}
