@@ -9,7 +9,7 @@ local line = y.line;
     groups+: [
       {
         name: 'braze-exporter.alerts',
-        rules: [
+        rules: [r { annotations+: { runbook_url: cfg.runbookURLPattern % std.asciiLower(r.alert) } } for r in [
           {
             alert: 'BrazeExporterDown',
             expr: 'up{%(jobSelector)s} == 0' % cfg,
@@ -71,9 +71,10 @@ local line = y.line;
               no data for it, e.g. Braze returned none, or its data went stale and was dropped.
             |||,
             alert: 'BrazeSessionsDataMissing',
+            // ignoring(kind): braze_up carries a kind label the data gauges do not.
             expr: |||
-              braze_up
-              unless
+              braze_up{kind="sessions"}
+              unless ignoring(kind)
               braze_sessions_bucket_timestamp_seconds
             |||,
             'for': '1h',
@@ -155,7 +156,114 @@ local line = y.line;
               |||),
             },
           },
-        ],
+
+          {
+            comment:: |||
+              The other kinds' BrazeSessionsDataMissing: braze_up is there, the kind's data gauge
+              is not (an event nobody sent, a product never bought in the window, a segment
+              without analytics tracking...).
+            |||,
+            alert: 'BrazeDataMissing',
+            expr: std.join('or\n', [
+              'braze_up{kind="%(k)s"} unless ignoring(kind) braze_%(k)s_bucket_timestamp_seconds\n' % { k: k }
+              for k in ['dau', 'mau', 'new_users', 'uninstalls', 'events', 'purchases', 'purchase_revenue', 'segment_size']
+            ]),
+            'for': '2h',
+            labels: { severity: 'info' },
+            annotations: {
+              summary: 'Braze {{ $labels.kind }} data missing for a series fetched without error.',
+              description: line(|||
+                The exporter {{ $labels.instance }} fetches a {{ $labels.kind }} series (app
+                "{{ $labels.app_name }}", segment "{{ $labels.segment_name }}", event
+                "{{ $labels.event }}", product "{{ $labels.product }}", unit {{ $labels.unit }};
+                empty where the kind has no such label) without error, but has served no complete
+                bucket for it for 2 hours. Braze returned no data points for it, or they grew too
+                old and were dropped.
+              |||),
+            },
+          },
+          {
+            comment:: |||
+              DAU of the latest complete day fell more than 30 % below the same day last week, and
+              last week had at least 1000 daily active users. The day series changes once a day,
+              at the first refresh after Braze has the day; max_over_time/min_over_time over 2 h
+              bridge the gap of up to one refresh interval (kpis refresh hourly) after the change,
+              where last week's day had not switched yet, and `for: 1h` waits for one more refresh.
+            |||,
+            alert: 'BrazeDauDropped',
+            expr: |||
+              max_over_time(braze:dau:change_vs_last_week_ratio[2h]) < -%(dauDropRatio)s
+              and
+              min_over_time(braze:dau:last_week[2h]) >= %(dauDropMinLastWeek)s
+            ||| % cfg,
+            'for': '1h',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: line(|||
+                DAU of {{ $labels.app_name }} dropped {{ $value | humanizePercentage }} against the
+                same day last week.
+              |||),
+              description: line(|||
+                App {{ $labels.app_name }}: daily active users of the latest complete day are at
+                least %(pct)s %% below the same day one week earlier (change
+                {{ $value | humanizePercentage }} at best over the last 2 hours). Check the app's
+                releases, SDK initialisation and Braze's status.
+              ||| % { pct: std.toString(std.parseJson(cfg.dauDropRatio) * 100) }),
+            },
+          },
+          {
+            comment:: |||
+              Revenue of the latest complete day (day series: export.purchases.unit: day) fell more
+              than 50 % below the same day last week, where last week had at least 1000 of the
+              workspace's currency, per product ("all" is every product) and app. As
+              BrazeDauDropped for the windows.
+            |||,
+            alert: 'BrazeRevenueDropped',
+            expr: |||
+              max_over_time(braze:purchase_revenue:change_vs_last_week_ratio{unit="day"}[2h]) < -%(revenueDropRatio)s
+              and
+              min_over_time(braze:purchase_revenue:last_week{unit="day"}[2h]) >= %(revenueDropMinLastWeek)s
+            ||| % cfg,
+            'for': '1h',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: line(|||
+                Revenue of {{ $labels.product }} in {{ $labels.app_name }} dropped
+                {{ $value | humanizePercentage }} against the same day last week.
+              |||),
+              description: line(|||
+                Product {{ $labels.product }}, app {{ $labels.app_name }}: revenue of the latest
+                complete day is at least %(pct)s %% below the same day one week earlier (change
+                {{ $value | humanizePercentage }} at best over the last 2 hours). Check the
+                store's and payment provider's status, the app's purchase flow and its releases.
+              ||| % { pct: std.toString(std.parseJson(cfg.revenueDropRatio) * 100) }),
+            },
+          },
+          {
+            comment:: |||
+              Opt-in: the events eventStopSelector (mixin/config.libsonnet) picks; by default none.
+              Zero occurrences in every complete hour of the last eventStopHours hours, or in the
+              latest complete day.
+            |||,
+            alert: 'BrazeEventStopped',
+            expr: |||
+              max_over_time(braze_events{unit="hour", %(eventStopSelector)s}[%(eventStopHours)sh]) == 0
+              or
+              braze_events{unit="day", %(eventStopSelector)s} == 0
+            ||| % cfg,
+            'for': '15m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Braze event {{ $labels.event }} stopped in {{ $labels.app_name }}/{{ $labels.segment_name }}.',
+              description: line(|||
+                Event {{ $labels.event }} (app {{ $labels.app_name }}, segment {{ $labels.segment_name }})
+                has counted 0 in every complete {{ $labels.unit }} Braze reported recently
+                (exporter {{ $labels.instance }}). Check the release that sends it, its SDK call
+                and its name in Braze.
+              |||),
+            },
+          },
+        ]],
       },
     ],
   },

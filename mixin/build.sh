@@ -2,6 +2,7 @@
 # Renders the monitoring mixin (mixin/*.libsonnet, jsonnet) to the files shipped in grafana/:
 #   grafana/dashboards/braze-exporter.json   (grafanaDashboards)
 #   grafana/rules/braze-exporter.rules.yml   (prometheusRules + prometheusAlerts)
+#   grafana/rules/testdata/event-stop-opt-in.yml (BrazeEventStopped opted in, for the unit tests)
 # Those files are generated: edit mixin/, then run this script.
 #   mixin/build.sh            write them into the repository
 #   mixin/build.sh DIR        write them under DIR instead (DIR/grafana/...)
@@ -15,7 +16,7 @@ command -v jsonnet >/dev/null 2>&1 || { echo "mixin/build.sh: jsonnet is missing
 
 render() {
   local out=$1 f
-  mkdir -p "$out/grafana/dashboards" "$out/grafana/rules"
+  mkdir -p "$out/grafana/dashboards" "$out/grafana/rules/testdata"
   (cd "$MIXIN" && jsonnet -J "$MIXIN" -S -m "$out" files.jsonnet) >/dev/null
 }
 

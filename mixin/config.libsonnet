@@ -16,5 +16,27 @@
     sessionsDropMinLastWeek: '100',
     // BrazeRateLimitNearlyExhausted: less than this share of the Braze budget left.
     rateLimitRemainingRatio: '0.1',
+
+    // BrazeDauDropped: DAU of the latest complete day below (1 - ratio) of the same day last
+    // week, where last week had at least this many daily active users.
+    dauDropRatio: '0.3',
+    dauDropMinLastWeek: '1000',
+    // BrazeRevenueDropped: revenue of the latest complete day (export.purchases.unit: day)
+    // below (1 - ratio) of the same day last week, where last week had at least this much
+    // revenue (in the workspace's currency).
+    revenueDropRatio: '0.5',
+    revenueDropMinLastWeek: '1000',
+
+    // BrazeEventStopped is opt-in: it watches the events this label selector picks, e.g.
+    //   eventStopSelector: 'event=~"signup|checkout"',
+    // and fires when one of them counted 0 for eventStopHours complete hours (hour series)
+    // or for the latest complete day (day series). The default, event="", matches no series
+    // (braze_events always has an event label), so the alert is off until you set it.
+    eventStopSelector: 'event=""',
+    eventStopHours: '2',
+
+    // Every alert's runbook_url annotation: this pattern with the alert's name in lower case
+    // (the anchor of its section in docs/runbook.md). Point it at your copy of the runbook.
+    runbookURLPattern: 'https://github.com/braze-exporter/braze-exporter/blob/main/docs/runbook.md#%s',
   },
 }

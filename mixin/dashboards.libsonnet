@@ -6,7 +6,9 @@ local g = import 'lib/grafana.libsonnet';
   grafanaDashboards+:: {
     local cfg = $._config,
     // Every query selects the job (and, with several workspaces, the workspace) the variables pick.
-    local e(expr) = std.rstripChars(expr % { s: 'job=~"$job"' }, '\n'),
+    // %(s)s selects the job (exporter-wide metrics); %(w)s the job and the workspace (per-series
+    // and per-workspace metrics; series without a workspace label match "All", i.e. `.*`).
+    local e(expr) = std.rstripChars(expr % { s: 'job=~"$job"', w: 'job=~"$job", workspace=~"$workspace"' }, '\n'),
     local row = g.row,
     local panel = g.panel,
     local range = g.range,
@@ -21,7 +23,7 @@ local g = import 'lib/grafana.libsonnet';
             'Sessions in the latest complete hour, per app (segment "all": every user). Each value is held while that hour is the latest complete one, so the line is a staircase drawn about one hour after the hour it counts. The app named "all" is the whole workspace: do not add it to the others. The segment variable does not apply here.',
             { h: 9, w: 12, x: 0, y: 1 },
             [
-              range('A', e('braze_sessions{%(s)s, unit="hour", app_name=~"$app_name", segment_name="all"}'), '{{app_name}}'),
+              range('A', e('braze_sessions{%(w)s, unit="hour", app_name=~"$app_name", segment_name="all"}'), '{{app_name}}'),
             ]) + {
         fieldConfig: {
           defaults: {
@@ -57,7 +59,7 @@ local g = import 'lib/grafana.libsonnet';
             'Sessions in the latest complete hour, per segment and app (the "all" segment is left out: see the panel on the left). Segments overlap: never add them up.',
             { h: 9, w: 12, x: 12, y: 1 },
             [
-              range('A', e('braze_sessions{%(s)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name", segment_name!="all"}'), '{{segment_name}} · {{app_name}}'),
+              range('A', e('braze_sessions{%(w)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name", segment_name!="all"}'), '{{segment_name}} · {{app_name}}'),
             ]) + {
         fieldConfig: {
           defaults: {
@@ -94,8 +96,8 @@ local g = import 'lib/grafana.libsonnet';
             'Solid: sessions in the latest complete hour. Dashed: the same hour one week earlier, as it was reported at the same point last week (recording rule braze:sessions:last_week). Short gaps around each change of hour are bridged.',
             { h: 9, w: 12, x: 0, y: 11 },
             [
-              range('A', e('braze_sessions{%(s)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"}'), '{{app_name}} / {{segment_name}}'),
-              range('B', e('braze:sessions:last_week{%(s)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"}'), '{{app_name}} / {{segment_name}} last week'),
+              range('A', e('braze_sessions{%(w)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"}'), '{{app_name}} / {{segment_name}}'),
+              range('B', e('braze:sessions:last_week{%(w)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"}'), '{{app_name}} / {{segment_name}} last week'),
             ]) + {
         fieldConfig: {
           defaults: {
@@ -151,7 +153,7 @@ local g = import 'lib/grafana.libsonnet';
             "(this hour - same hour last week) / same hour last week, from the recording rule braze:sessions:change_vs_last_week_ratio. The red line is BrazeSessionsDropped's threshold (-50 %, alerting only where last week had at least 100 sessions).",
             { h: 9, w: 12, x: 12, y: 11 },
             [
-              range('A', e('braze:sessions:change_vs_last_week_ratio{%(s)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"}'), '{{app_name}} / {{segment_name}}'),
+              range('A', e('braze:sessions:change_vs_last_week_ratio{%(w)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"}'), '{{app_name}} / {{segment_name}}'),
             ]) + {
         fieldConfig: {
           defaults: {
@@ -202,19 +204,19 @@ local g = import 'lib/grafana.libsonnet';
             "One row per series: the latest complete hour, the same hour last week, the change, when the hour started, and how long ago it ended (data lag). (`sum without ()` only drops the metric name so the queries' rows join on their labels: nothing is added up.)",
             { h: 8, w: 24, x: 0, y: 20 },
             [
-              instant('A', e('sum without () (braze_sessions{%(s)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"})'), '__auto') + {
+              instant('A', e('sum without () (braze_sessions{%(w)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"})'), '__auto') + {
                 format: 'table',
               },
-              instant('B', e('sum without () (braze:sessions:last_week{%(s)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"})'), '__auto') + {
+              instant('B', e('sum without () (braze:sessions:last_week{%(w)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"})'), '__auto') + {
                 format: 'table',
               },
-              instant('C', e('sum without () (braze:sessions:change_vs_last_week_ratio{%(s)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"})'), '__auto') + {
+              instant('C', e('sum without () (braze:sessions:change_vs_last_week_ratio{%(w)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"})'), '__auto') + {
                 format: 'table',
               },
-              instant('D', e('braze_sessions_bucket_timestamp_seconds{%(s)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"} * 1000'), '__auto') + {
+              instant('D', e('braze_sessions_bucket_timestamp_seconds{%(w)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"} * 1000'), '__auto') + {
                 format: 'table',
               },
-              instant('E', e('sum without () (braze:sessions:lag_seconds{%(s)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"})'), '__auto') + {
+              instant('E', e('sum without () (braze:sessions:lag_seconds{%(w)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"})'), '__auto') + {
                 format: 'table',
               },
             ]) + {
@@ -377,7 +379,7 @@ local g = import 'lib/grafana.libsonnet';
             'Sessions counted so far in the hour that contains now, as last fetched from Braze. Not final: mobile SDKs report sessions late. Absent when Braze did not return the hour in progress.',
             { h: 9, w: 12, x: 0, y: 29 },
             [
-              instant('A', e('braze_sessions_in_progress{%(s)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"}'), '{{app_name}} / {{segment_name}}'),
+              instant('A', e('braze_sessions_in_progress{%(w)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"}'), '{{app_name}} / {{segment_name}}'),
             ]) + {
         fieldConfig: {
           defaults: {
@@ -412,13 +414,13 @@ local g = import 'lib/grafana.libsonnet';
             "Solid: sessions so far in the hour in progress. Dashed: sessions so far at the same minute of the same hour one week earlier (only where last week's hour in progress was that same hour).",
             { h: 9, w: 12, x: 12, y: 29 },
             [
-              range('A', e('braze_sessions_in_progress{%(s)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"}'), '{{app_name}} / {{segment_name}}'),
+              range('A', e('braze_sessions_in_progress{%(w)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"}'), '{{app_name}} / {{segment_name}}'),
               range('B', e(|||
-                braze_sessions_in_progress{%(s)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"} offset 1w
+                braze_sessions_in_progress{%(w)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"} offset 1w
                 and
                 (
-                  braze_sessions_in_progress_bucket_timestamp_seconds{%(s)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"} offset 1w
-                  == braze_sessions_in_progress_bucket_timestamp_seconds{%(s)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"} - 604800
+                  braze_sessions_in_progress_bucket_timestamp_seconds{%(w)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"} offset 1w
+                  == braze_sessions_in_progress_bucket_timestamp_seconds{%(w)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"} - 604800
                 )
               |||), '{{app_name}} / {{segment_name}} last week'),
             ]) + {
@@ -481,7 +483,7 @@ local g = import 'lib/grafana.libsonnet';
             "How long ago the latest complete hour ended (now - its start - 1 h; recording rule braze:sessions:lag_seconds). Normal: under an hour plus Braze's delay. BrazeSessionsDataStale fires past 2 h (latest complete hour started over 3 h ago).",
             { h: 8, w: 8, x: 0, y: 39 },
             [
-              instant('A', e('braze:sessions:lag_seconds{%(s)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"}'), '{{app_name}} / {{segment_name}}'),
+              instant('A', e('braze:sessions:lag_seconds{%(w)s, unit="hour", app_name=~"$app_name", segment_name=~"$segment_name"}'), '{{app_name}} / {{segment_name}}'),
             ]) + {
         fieldConfig: {
           defaults: {
@@ -526,7 +528,7 @@ local g = import 'lib/grafana.libsonnet';
             'Age of the end of the latest complete bucket, hour and day series alike (for a day series: how long ago yesterday ended). From braze_sessions_bucket_timestamp_seconds.',
             { h: 8, w: 16, x: 8, y: 39 },
             [
-              range('A', e('braze:sessions:lag_seconds{%(s)s, app_name=~"$app_name", segment_name=~"$segment_name"}'), '{{app_name}} / {{segment_name}} / {{unit}}'),
+              range('A', e('braze:sessions:lag_seconds{%(w)s, app_name=~"$app_name", segment_name=~"$segment_name"}'), '{{app_name}} / {{segment_name}} / {{unit}}'),
             ]) + {
         fieldConfig: {
           defaults: {
@@ -562,7 +564,7 @@ local g = import 'lib/grafana.libsonnet';
             'braze_up per series: green when the latest fetch from Braze succeeded, red when it failed. BrazeSeriesFailing fires after 30 minutes red.',
             { h: 8, w: 16, x: 0, y: 47 },
             [
-              range('A', e('braze_up{%(s)s, app_name=~"$app_name", segment_name=~"$segment_name"}'), '{{app_name}} / {{segment_name}} / {{unit}}'),
+              range('A', e('braze_up{%(w)s, app_name=~"$app_name", segment_name=~"$segment_name"}'), '{{app_name}} / {{segment_name}} / {{unit}}'),
             ]) + {
         fieldConfig: {
           defaults: {
@@ -625,7 +627,7 @@ local g = import 'lib/grafana.libsonnet';
             'How long ago each series was last fetched successfully from Braze.',
             { h: 8, w: 8, x: 16, y: 47 },
             [
-              instant('A', e('time() - braze_last_success_timestamp_seconds{%(s)s, app_name=~"$app_name", segment_name=~"$segment_name"}'), '__auto') + {
+              instant('A', e('time() - braze_last_success_timestamp_seconds{%(w)s, app_name=~"$app_name", segment_name=~"$segment_name"}'), '__auto') + {
                 format: 'table',
               },
             ]) + {
@@ -760,7 +762,7 @@ local g = import 'lib/grafana.libsonnet';
             "Share of the workspace's Braze REST API budget left in the current window (X-RateLimit-Remaining / X-RateLimit-Limit, recording rule braze:api_rate_limit:remaining_ratio). Shared with every other integration of the workspace. BrazeRateLimitNearlyExhausted fires under 10 %.",
             { h: 8, w: 8, x: 16, y: 56 },
             [
-              range('A', e('braze:api_rate_limit:remaining_ratio{%(s)s}'), '{{instance}}'),
+              range('A', e('braze:api_rate_limit:remaining_ratio{%(w)s}'), '{{instance}}'),
             ]) + {
         fieldConfig: {
           defaults: {
@@ -814,9 +816,9 @@ local g = import 'lib/grafana.libsonnet';
             "Latest X-RateLimit-* values Braze sent: remaining requests, the window's limit, and when the window resets.",
             { h: 5, w: 12, x: 0, y: 64 },
             [
-              instant('A', e('braze_api_rate_limit_remaining{%(s)s}'), 'remaining'),
-              instant('B', e('braze_api_rate_limit_limit{%(s)s}'), 'limit'),
-              instant('C', e('braze_api_rate_limit_reset_timestamp_seconds{%(s)s} - time()'), 'resets in'),
+              instant('A', e('braze_api_rate_limit_remaining{%(w)s}'), 'remaining'),
+              instant('B', e('braze_api_rate_limit_limit{%(w)s}'), 'limit'),
+              instant('C', e('braze_api_rate_limit_reset_timestamp_seconds{%(w)s} - time()'), 'resets in'),
             ]) + {
         fieldConfig: {
           defaults: {
@@ -1298,6 +1300,116 @@ local g = import 'lib/grafana.libsonnet';
       },
     ],
 
+    // KPIs, events, purchases and revenue, segment sizes: every kind but sessions. Day series
+    // (KPIs, segment sizes, and the others when configured with unit: day) change once a day.
+    local ts = g.timeseries,
+    local kindPanels = [
+      row(31, 'KPIs (daily)', 0),
+      ts(32,
+         'Daily active users',
+         'DAU of the latest complete day of the company time zone, per app (braze_dau; "all" is the whole workspace: do not add it to the others). Held for the day, so the line steps once a day.',
+         { h: 8, w: 8, x: 0, y: 1 },
+         [
+           range('A', e('braze_dau{%(w)s, app_name=~"$app_name"}'), '{{app_name}}'),
+         ]),
+      ts(33,
+         'Monthly active users',
+         'MAU (users active in the 30 days up to the latest complete day), per app (braze_mau).',
+         { h: 8, w: 8, x: 8, y: 1 },
+         [
+           range('A', e('braze_mau{%(w)s, app_name=~"$app_name"}'), '{{app_name}}'),
+         ]),
+      ts(34,
+         'Stickiness (DAU / MAU)',
+         'Share of the monthly active users active on the latest complete day, per app (recording rule braze:dau_per_mau:ratio).',
+         { h: 8, w: 8, x: 16, y: 1 },
+         [
+           range('A', e('braze:dau_per_mau:ratio{%(w)s, app_name=~"$app_name"}'), '{{app_name}}'),
+         ],
+         unit='percentunit'),
+      ts(35,
+         'DAU vs the same day last week',
+         'Solid: DAU of the latest complete day. Dashed: the same day one week earlier (recording rule braze:dau:last_week). BrazeDauDropped fires when DAU stays more than 30 % below it.',
+         { h: 8, w: 12, x: 0, y: 9 },
+         [
+           range('A', e('braze_dau{%(w)s, app_name=~"$app_name"}'), '{{app_name}}'),
+           range('B', e('braze:dau:last_week{%(w)s, app_name=~"$app_name"}'), '{{app_name}} last week'),
+         ]) + {
+        fieldConfig+: {
+          overrides: [{
+            matcher: { id: 'byFrameRefID', options: 'B' },
+            properties: [{ id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } }],
+          }],
+        },
+      },
+      ts(36,
+         'New users and uninstalls',
+         'New users and uninstalls of the latest complete day, per app (braze_new_users, braze_uninstalls).',
+         { h: 8, w: 12, x: 12, y: 9 },
+         [
+           range('A', e('braze_new_users{%(w)s, app_name=~"$app_name"}'), 'new users {{app_name}}'),
+           range('B', e('braze_uninstalls{%(w)s, app_name=~"$app_name"}'), 'uninstalls {{app_name}}'),
+         ]),
+
+      row(37, 'Events', 17),
+      ts(38,
+         'Custom events per bucket',
+         'Occurrences of each custom event in the latest complete bucket (hour or day, as export.events is configured), per event, app and segment (braze_events). Pick events with the Event variable. BrazeEventStopped (opt-in) fires when a watched event counts 0.',
+         { h: 8, w: 16, x: 0, y: 18 },
+         [
+           range('A', e('braze_events{%(w)s, event=~"$event", app_name=~"$app_name", segment_name=~"$segment_name"}'), '{{event}} · {{app_name}} / {{segment_name}} / {{unit}}'),
+         ]),
+      g.bargauge(39,
+                 'Events so far in the bucket in progress',
+                 'Occurrences counted so far in the hour (or day) that contains now, as last fetched from Braze (braze_events_in_progress). Not final.',
+                 { h: 8, w: 8, x: 16, y: 18 },
+                 [
+                   instant('A', e('braze_events_in_progress{%(w)s, event=~"$event", app_name=~"$app_name", segment_name=~"$segment_name"}'), '{{event}} · {{app_name}} / {{segment_name}}'),
+                 ]),
+
+      row(40, 'Purchases and revenue', 26),
+      ts(41,
+         'Purchases',
+         'Purchases (quantity) in the latest complete bucket, per product and app (braze_purchases; product "all" is every product: do not add it to the others). Pick products with the Product variable.',
+         { h: 8, w: 8, x: 0, y: 27 },
+         [
+           range('A', e('braze_purchases{%(w)s, product=~"$product", app_name=~"$app_name"}'), '{{product}} · {{app_name}} / {{unit}}'),
+         ]),
+      ts(42,
+         'Revenue',
+         "Revenue in the latest complete bucket, in the workspace's currency, per product and app (braze_purchase_revenue).",
+         { h: 8, w: 8, x: 8, y: 27 },
+         [
+           range('A', e('braze_purchase_revenue{%(w)s, product=~"$product", app_name=~"$app_name"}'), '{{product}} · {{app_name}} / {{unit}}'),
+         ]),
+      ts(43,
+         'Revenue change against the same bucket last week',
+         '(this bucket - same bucket last week) / same bucket last week, from the recording rule braze:purchase_revenue:change_vs_last_week_ratio. BrazeRevenueDropped fires on day series past -50 %.',
+         { h: 8, w: 8, x: 16, y: 27 },
+         [
+           range('A', e('braze:purchase_revenue:change_vs_last_week_ratio{%(w)s, product=~"$product", app_name=~"$app_name"}'), '{{product}} · {{app_name}} / {{unit}}'),
+         ],
+         unit='percentunit') + { fieldConfig+: { defaults+: { custom+: { axisSoftMin: -1 } } } },
+
+      row(44, 'Segment sizes', 35),
+      ts(45,
+         'Segment size',
+         'Users in each segment on the latest complete day (braze_segment_size; segments overlap: never add them up).',
+         { h: 8, w: 16, x: 0, y: 36 },
+         [
+           range('A', e('braze_segment_size{%(w)s, segment_name=~"$segment_name"}'), '{{segment_name}}'),
+         ]),
+      g.stat(46,
+             'Discovery',
+             'Items of each Braze list that discovery keeps (braze_discovered), and whether configuration and discovery ask for more than max_series series (braze_series_limited = 1: the excess is dropped).',
+             { h: 8, w: 8, x: 16, y: 36 },
+             [
+               instant('A', e('braze_discovered{%(s)s}'), '{{list}} discovered'),
+               instant('B', e('braze_series_limited{%(s)s}'), 'series limited'),
+             ]),
+    ],
+    local kindHeight = 44,
+
     'braze-exporter.json': {
       title: 'Braze sessions',
       description: 'Braze app sessions per app and segment, by hour, from braze-exporter; with freshness, Braze API requests, rate limit and exporter health. Needs the recording rules in grafana/rules/braze-exporter.rules.yml.',
@@ -1338,11 +1450,14 @@ local g = import 'lib/grafana.libsonnet';
         list: [
           g.datasourceVariable,
           g.queryVariable('job', 'Job', 'label_values(braze_exporter_build_info, job)'),
-          g.queryVariable('app_name', 'App', 'label_values(braze_up{job=~"$job"}, app_name)'),
-          g.queryVariable('segment_name', 'Segment', 'label_values(braze_up{job=~"$job", app_name=~"$app_name"}, segment_name)'),
+          g.queryVariable('workspace', 'Workspace', 'label_values(braze_up{job=~"$job"}, workspace)'),
+          g.queryVariable('app_name', 'App', 'label_values(braze_up{job=~"$job", workspace=~"$workspace"}, app_name)'),
+          g.queryVariable('segment_name', 'Segment', 'label_values(braze_up{job=~"$job", workspace=~"$workspace", app_name=~"$app_name"}, segment_name)'),
+          g.queryVariable('event', 'Event', 'label_values(braze_events{job=~"$job", workspace=~"$workspace", app_name=~"$app_name"}, event)'),
+          g.queryVariable('product', 'Product', 'label_values(braze_purchases{job=~"$job", workspace=~"$workspace", app_name=~"$app_name"}, product)'),
         ],
       },
-      panels: sessionPanels + healthPanels,
+      panels: sessionPanels + g.shift(kindPanels, 38) + g.shift(healthPanels, kindHeight),
     },
   },
 }

@@ -1,4 +1,8 @@
-// Recording rules of braze-exporter (group braze-exporter.recording).
+// Recording rules of braze-exporter (group braze-exporter.recording). None aggregates across
+// series: every label (app_name, segment_name, event, product, unit, and workspace when the
+// exporter has several) is kept, so "all" series are never added to named ones.
+local q = import 'lib/promql.libsonnet';
+
 {
   prometheusRules+:: {
     groups+: [
@@ -65,6 +69,39 @@
             comment:: "Share of the workspace's Braze rate-limit budget left in the current window (0 to 1).",
             record: 'braze:api_rate_limit:remaining_ratio',
             expr: 'braze_api_rate_limit_remaining / (braze_api_rate_limit_limit > 0)',
+          },
+
+          {
+            comment:: |||
+              DAU of the same day one week earlier (day series only), and the relative change
+              against it: as braze:sessions:last_week, per app.
+            |||,
+            record: 'braze:dau:last_week',
+            expr: q.lastWeek('braze_dau', ['day']),
+          },
+          {
+            record: 'braze:dau:change_vs_last_week_ratio',
+            expr: q.changeRatio('braze_dau', 'braze:dau:last_week'),
+          },
+          {
+            comment:: |||
+              Stickiness: daily over monthly active users of the latest complete day, per app
+              (0 to 1). Absent when MAU is 0.
+            |||,
+            record: 'braze:dau_per_mau:ratio',
+            expr: 'braze_dau / (braze_mau > 0)',
+          },
+          {
+            comment:: |||
+              Revenue of the same bucket one week earlier (hour or day, as the purchases export
+              is configured), and the relative change against it, per product and app.
+            |||,
+            record: 'braze:purchase_revenue:last_week',
+            expr: q.lastWeek('braze_purchase_revenue'),
+          },
+          {
+            record: 'braze:purchase_revenue:change_vs_last_week_ratio',
+            expr: q.changeRatio('braze_purchase_revenue', 'braze:purchase_revenue:last_week'),
           },
         ],
       },

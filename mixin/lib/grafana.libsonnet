@@ -80,4 +80,68 @@
 
   // Moves panels down by dy grid units.
   shift(panels, dy):: [p { gridPos+: { y: super.y + dy } } for p in panels],
+
+  // The styles of the panels added with the KPI, event, purchase and segment rows.
+  // A staircase of held bucket values (spanNulls bridges one day), legend as a table.
+  timeseries(id, title, description, gridPos, targets, unit='short', spanNulls=86400000)::
+    self.panel('timeseries', id, title, description, gridPos, targets) + {
+      fieldConfig: {
+        defaults: {
+          custom: {
+            drawStyle: 'line',
+            lineInterpolation: 'stepAfter',
+            lineWidth: 2,
+            fillOpacity: 0,
+            showPoints: 'never',
+            spanNulls: spanNulls,
+            axisSoftMin: 0,
+          },
+          unit: unit,
+        },
+        overrides: [],
+      },
+      options: {
+        legend: { displayMode: 'table', placement: 'right', calcs: ['lastNotNull'], showLegend: true },
+        tooltip: { mode: 'multi', sort: 'desc' },
+      },
+    },
+
+  // Horizontal bars of the latest values (instant queries).
+  bargauge(id, title, description, gridPos, targets, unit='short')::
+    self.panel('bargauge', id, title, description, gridPos, targets) + {
+      fieldConfig: {
+        defaults: {
+          custom: {},
+          unit: unit,
+          thresholds: { mode: 'absolute', steps: [{ color: 'blue', value: null }] },
+        },
+        overrides: [],
+      },
+      options: {
+        orientation: 'horizontal',
+        displayMode: 'gradient',
+        showUnfilled: true,
+        reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+      },
+    },
+
+  // Latest values as numbers with their names (instant queries).
+  stat(id, title, description, gridPos, targets, unit='short')::
+    self.panel('stat', id, title, description, gridPos, targets) + {
+      fieldConfig: {
+        defaults: {
+          custom: {},
+          unit: unit,
+          thresholds: { mode: 'absolute', steps: [{ color: 'text', value: null }] },
+        },
+        overrides: [],
+      },
+      options: {
+        reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+        colorMode: 'none',
+        graphMode: 'none',
+        textMode: 'value_and_name',
+        justifyMode: 'auto',
+      },
+    },
 }

@@ -16,16 +16,16 @@ local plainOk(s) =
   && !(std.length(std.findSubstr('.', s)) <= 1 && std.length([c for c in std.stringChars(s) if !std.member('0123456789.-+e', c)]) == 0);
 
 // Words of s, keeping each Go template action ({{ ... }}) whole.
+local opens(t) = std.length(std.findSubstr('{{', t)) > std.length(std.findSubstr('}}', t));
 local words(s) =
   std.foldl(
     function(acc, word)
-      if acc.open then
-        acc { tokens: acc.tokens[0:std.length(acc.tokens) - 1] + [acc.tokens[std.length(acc.tokens) - 1] + ' ' + word], open: std.findSubstr('}}', word) == [] }
-      else
-        acc { tokens: acc.tokens + [word], open: std.findSubstr('{{', word) != [] && std.findSubstr('}}', word) == [] },
+      local n = std.length(acc);
+      if n > 0 && opens(acc[n - 1]) then acc[0:n - 1] + [acc[n - 1] + ' ' + word]
+      else acc + [word],
     std.split(s, ' '),
-    { tokens: [], open: false }
-  ).tokens;
+    []
+  );
 
 local wrap(s, w) =
   std.foldl(
@@ -48,7 +48,7 @@ local scalar(pad, key, v) =
     local body = if std.endsWith(v, '\n') then std.substr(v, 0, std.length(v) - 1) else v;
     pad + key + ': |' + (if std.endsWith(v, '\n') then '' else '-') + '\n'
     + indentLines(std.split(body, '\n'), pad + '  ')
-  else if std.length(pad + key) + 2 + std.length(v) <= width + 4 then
+  else if std.length(pad + key) + 2 + std.length(v) <= width + 4 || std.findSubstr(' ', v) == [] then
     pad + key + ': ' + (if plainOk(v) then v else std.escapeStringJson(v))
   else if std.findSubstr('  ', v) == [] && !std.startsWith(v, ' ') && !std.endsWith(v, ' ') then
     pad + key + ': >-\n' + indentLines(wrap(v, width - std.length(pad)), pad + '  ')
