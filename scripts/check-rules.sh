@@ -7,7 +7,7 @@
 # - `promtool check config` on the example Prometheus configuration(s) (grafana/**/prometheus*.yml);
 # - scripts/rules_lint.py: dashboard structure (uid, datasource and label_values variables,
 #   ${datasource} everywhere, known metric names), alert labels/annotations, a runbook section
-#   per alert in README.md, firing and not-firing tests per alert.
+#   and a runbook_url pointing at it per alert in docs/runbook.md, firing and not-firing tests per alert.
 # Installs Debian's `prometheus` package (for promtool) and `jsonnet` when missing, without
 # leaving its service running. Ends with `check-rules: N passed, M failed`; exits non-zero on
 # any failure.
