@@ -1412,7 +1412,7 @@ local g = import 'lib/grafana.libsonnet';
 
     'braze-exporter.json': {
       title: 'Braze sessions',
-      description: 'Braze app sessions per app and segment, by hour, from braze-exporter; with freshness, Braze API requests, rate limit and exporter health. Needs the recording rules in grafana/rules/braze-exporter.rules.yml.',
+      description: 'Braze app sessions per app and segment, by hour, from braze-exporter; KPIs (DAU, MAU, stickiness, new users, uninstalls), custom events, purchases and revenue, segment sizes; with freshness, Braze API requests, rate limit and exporter health. Needs the recording rules in grafana/rules/braze-exporter.rules.yml. Generated from mixin/ (jsonnet).',
       tags: ['braze', 'prometheus', 'braze-exporter'],
       editable: true,
       graphTooltip: 1,
