@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Checks of the monitoring mixin under grafana/, no exporter or Prometheus server needed:
+# - mixin/build.sh --check: the dashboard and rules files under grafana/ are the render of the
+#   jsonnet mixin in mixin/ (generated, never edited by hand), byte for byte;
 # - `promtool check rules` on every rules file (grafana/**/*.rules.yml);
 # - `promtool test rules` on every unit-test file (grafana/**/*.rules.test.yml);
 # - `promtool check config` on the example Prometheus configuration(s) (grafana/**/prometheus*.yml);
 # - scripts/rules_lint.py: dashboard structure (uid, datasource and label_values variables,
 #   ${datasource} everywhere, known metric names), alert labels/annotations, a runbook section
-#   per alert in README.md, firing and not-firing tests per alert.
-# Installs Debian's `prometheus` package (for promtool) when promtool is missing, without
+#   and a runbook_url pointing at it per alert in docs/runbook.md, firing and not-firing tests per alert.
+# Installs Debian's `prometheus` package (for promtool) and `jsonnet` when missing, without
 # leaving its service running. Ends with `check-rules: N passed, M failed`; exits non-zero on
 # any failure.
 set -euo pipefail
@@ -27,6 +29,14 @@ else
   fail "promtool available"
   echo "check-rules: $PASSED passed, $FAILED failed"
   exit 1
+fi
+
+# The shipped files are the mixin's render.
+if out=$(timeout 120 "$ROOT/mixin/build.sh" --check 2>&1); then
+  pass "mixin/build.sh --check: $(echo "$out" | grep -c 'is the mixin' || true) shipped files are the mixin's render"
+else
+  fail "mixin/build.sh --check: the shipped files are not the mixin's render (edit mixin/*.libsonnet, run mixin/build.sh, never edit grafana/ by hand)"
+  echo "$out" | sed 's/^/    /'
 fi
 
 mapfile -t RULE_FILES < <(find "$ROOT/grafana" -type f \( -name '*.rules.yml' -o -name '*.rules.yaml' \) ! -name '*.test.*' | sort)

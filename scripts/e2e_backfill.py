@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
-"""Write a week of synthetic history for the exporter's session gauges, as OpenMetrics text for
-`promtool tsdb create-blocks-from openmetrics`, so that the e2e test's `offset 1w` queries
-(braze:sessions:last_week, the change ratio, the hour in progress last week) return series.
+"""Write a week of synthetic history for the exporter's session, DAU and revenue gauges, as
+OpenMetrics text for `promtool tsdb create-blocks-from openmetrics`, so that the e2e test's
+`offset 1w` queries (braze:sessions:last_week, braze:dau:last_week,
+braze:purchase_revenue:last_week, the change ratios, the hour in progress last week) return
+series.
 
 The series are those the running exporter serves now (read from its /metrics), with the
 labels Prometheus will add when scraping it (job, instance). For a sample at time s:
-  braze_sessions_bucket_timestamp_seconds = start of s's hour + (exporter's current bucket -
+  <kind>_bucket_timestamp_seconds = start of s's hour + (exporter's current bucket -
       start of the current hour), i.e. the same lag as the exporter shows now;
-  braze_sessions = the exporter's current value, +-3 % over the day (never a 50 % drop);
-  braze_sessions_in_progress_bucket_timestamp_seconds = start of s's hour;
-  braze_sessions_in_progress = the current in-progress value scaled by the minute of the hour.
+  <kind> = the exporter's current value, +-3 % over the day (never a 30 % drop);
+  <kind>_in_progress_bucket_timestamp_seconds = start of s's hour;
+  <kind>_in_progress = the current in-progress value scaled by the minute of the hour.
+for <kind> in braze_sessions, braze_dau, braze_purchase_revenue.
 Samples every --step s, every 30 s within 3 h of one week ago.
 History ends at --end (keep it an hour before the scrapes start, so nothing the test reads at
 "now" can come from this file). Standard library only.
@@ -22,8 +25,9 @@ import time
 import urllib.request
 
 LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)\s*$')
-GAUGES = ("braze_sessions", "braze_sessions_bucket_timestamp_seconds",
-          "braze_sessions_in_progress", "braze_sessions_in_progress_bucket_timestamp_seconds")
+KINDS = ("braze_sessions", "braze_dau", "braze_purchase_revenue")
+SUFFIXES = ("", "_bucket_timestamp_seconds", "_in_progress", "_in_progress_bucket_timestamp_seconds")
+GAUGES = tuple(k + s for k in KINDS for s in SUFFIXES)
 
 
 def parse(text):
@@ -51,12 +55,9 @@ def main():
         cur = parse(r.read().decode())
     now = a.now or time.time()
     hour_now = math.floor(now / 3600) * 3600
-    sessions = cur.get("braze_sessions", {})
-    if not sessions:
+    if not cur.get("braze_sessions"):
         print("e2e_backfill: the exporter serves no braze_sessions yet", file=sys.stderr)
         return 1
-    lag = {k: v - hour_now for k, v in cur.get("braze_sessions_bucket_timestamp_seconds", {}).items()}
-    inprog = cur.get("braze_sessions_in_progress", {})
 
     extra = f'job="{a.job}",instance="{a.instance}"'
     start = math.floor((a.end - a.days * 86400) / a.step) * a.step
@@ -67,24 +68,29 @@ def main():
     times = sorted(set(range(int(start), int(a.end) + 1, a.step)) | dense)
     n = 0
     with open(a.out, "w") as f:
-        for family in GAUGES:
-            f.write(f"# TYPE {family} gauge\n")
-            for lbl, value in sorted(sessions.items()):
-                labels = "{" + extra + ("," + lbl[1:-1] if lbl != "{}" else "") + "}"
-                if family.startswith("braze_sessions_in_progress") and lbl not in inprog:
-                    continue
-                for s in times:
-                    hour = math.floor(s / 3600) * 3600
-                    if family == "braze_sessions":
-                        v = round(value * (1 + 0.03 * math.sin(2 * math.pi * s / 86400)))
-                    elif family == "braze_sessions_bucket_timestamp_seconds":
-                        v = hour + lag.get(lbl, -3600)
-                    elif family == "braze_sessions_in_progress":
-                        v = round(inprog[lbl] * ((s - hour) / 3600))
-                    else:
-                        v = hour
-                    f.write(f"{family}{labels} {v} {s}\n")
-                    n += 1
+        for kind in KINDS:
+            values = cur.get(kind, {})
+            lag = {k: v - hour_now for k, v in cur.get(kind + "_bucket_timestamp_seconds", {}).items()}
+            inprog = cur.get(kind + "_in_progress", {})
+            for suffix in SUFFIXES:
+                family = kind + suffix
+                f.write(f"# TYPE {family} gauge\n")
+                for lbl, value in sorted(values.items()):
+                    labels = "{" + extra + ("," + lbl[1:-1] if lbl != "{}" else "") + "}"
+                    if suffix.startswith("_in_progress") and lbl not in inprog:
+                        continue
+                    for s in times:
+                        hour = math.floor(s / 3600) * 3600
+                        if suffix == "":
+                            v = round(value * (1 + 0.03 * math.sin(2 * math.pi * s / 86400)), 2)
+                        elif suffix == "_bucket_timestamp_seconds":
+                            v = hour + lag.get(lbl, -3600)
+                        elif suffix == "_in_progress":
+                            v = round(inprog[lbl] * ((s - hour) / 3600))
+                        else:
+                            v = hour
+                        f.write(f"{family}{labels} {v} {s}\n")
+                        n += 1
         f.write("# EOF\n")
     print(f"e2e_backfill: {n} samples from {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(times[0]))} "
           f"to {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(times[-1]))}")

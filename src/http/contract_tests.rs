@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use super::Site;
 use crate::braze::RateLimit;
 use crate::buckets::{Bucket, Latest};
-use crate::series::{Export, Scope, Series, Unit};
+use crate::series::{Export, Scope, Series, Unit, KINDS};
 use crate::snapshot::{Labels, SeriesState, Snapshot, SnapshotCell};
 use crate::telemetry::Telemetry;
 
@@ -32,6 +32,15 @@ async fn everything_scraped() -> String {
     });
     telemetry.hold_off_until(now);
     telemetry.refresh_completed(Export::Sessions, std::time::Duration::from_secs(1), now);
+    telemetry.refreshes_skipped(Export::Sessions, 1);
+    telemetry.discovered("segments", 1);
+    let config = crate::config::Config::parse(
+        "braze:\n  url: https://x.example\napps:\n  - {name: a, id: a}\n",
+        std::path::Path::new("t.yml"),
+        Some("k".into()),
+    )
+    .unwrap();
+    telemetry.config_loaded(&config, now);
     let bucket = Bucket {
         start: now,
         value: 1.0,
@@ -45,14 +54,19 @@ async fn everything_scraped() -> String {
             in_progress: Some(bucket),
         },
     };
-    let labels = Labels::new(
-        &Series::sessions(Scope::all(), Scope::all()),
-        Unit::Hour,
-        None,
-    );
+    // One series of every kind, so that every kind's families are in the contract.
+    let labels: Vec<Labels> = KINDS
+        .iter()
+        .map(|k| {
+            let scopes = k.filters.iter().map(|_| Scope::all()).collect();
+            Labels::new(&Series::new(k.kind, scopes), Unit::Day, None)
+        })
+        .collect();
     let snapshots = SnapshotCell::default();
     snapshots.publish(Snapshot::render(
-        [(&labels, &state, std::time::Duration::from_secs(60))].into_iter(),
+        labels
+            .iter()
+            .map(|l| (l, &state, std::time::Duration::from_secs(60))),
         now,
         0,
     ));
