@@ -251,9 +251,13 @@ echo "bases: $t_bases s"
 
 echo "== build"
 if [ "${BRAZE_IMAGE_KEEP_CACHE:-}" != 1 ]; then
-  # The layer cache of earlier runs goes (the bases are tagged and stay).
-  "${BUILDAH[@]}" rmi -f "$IMAGE" >/dev/null 2>&1 || true
-  "${BUILDAH[@]}" rmi --prune >/dev/null 2>&1 || true
+  # The layer cache of earlier runs goes: every image of this storage but the two bases.
+  keep=" $("${BUILDAH[@]}" inspect -t image --format '{{.FromImageID}}' "docker.io/library/$BUILDER_BASE") $("${BUILDAH[@]}" inspect -t image --format '{{.FromImageID}}' "$RUNTIME_BASE") "
+  drop=()
+  for id in $("${BUILDAH[@]}" images -a -q --no-trunc | sed 's/^sha256://'); do
+    [[ "$keep" == *" $id "* ]] || drop+=("$id")
+  done
+  [ "${#drop[@]}" -eq 0 ] || "${BUILDAH[@]}" rmi -f "${drop[@]}" >/dev/null 2>&1 || true
 fi
 # A clean copy of the tracked files, as a fresh clone has them (edits not yet committed
 # included); .dockerignore then decides what of it the build sees.
@@ -282,28 +286,29 @@ t0=$(now)
 check "first build (buildah bud --layers, the Dockerfile unchanged)" build "$WORK/build1.log"
 t_build1=$(($(now) - t0))
 echo "first build: $t_build1 s"
-tail -n 5 "$WORK/build1.log" | sed 's/^/     /'
-grep -E '^braze-exporter ' "$WORK/build1.log" | tail -n 1 | sed 's/^/     /' || true
+grep -E '^braze-exporter, version' "$WORK/build1.log" | tail -n 1 | sed 's/^/     /' || true
+tail -n 2 "$WORK/build1.log" | sed 's/^/     /'
 
 # The step that builds the dependencies, and whether buildah took it from its cache.
 dep_step_cached() { # LOG
-  awk '/^STEP [0-9]+\/[0-9]+: RUN mkdir src/ { s = 1; next } s && /^STEP / { exit } s && /Using cache/ { c = 1 } END { exit !c }' "$1"
+  awk '/STEP [0-9]+\/[0-9]+: RUN mkdir src/ { s = 1; next } s && /STEP [0-9]+\/[0-9]+:/ { exit } s && /Using cache/ { c = 1 } END { exit !c }' "$1"
 }
 first_build_ran_deps() { ! dep_step_cached "$WORK/build1.log"; }
 if [ "${BRAZE_IMAGE_KEEP_CACHE:-}" != 1 ]; then
   check "the first build ran the dependency step (no cache from earlier runs)" first_build_ran_deps
 fi
 
-echo "// check-image: a change to src/ only" >>"$ctx/src/main.rs"
+# A change of its own in every run, so that no cached layer from an earlier run matches it.
+echo "// check-image: a change to src/ only, $(date -u +%Y%m%dT%H%M%S.%N)" >>"$ctx/src/main.rs"
 t0=$(now)
 check "second build after a change to src/ only" build "$WORK/build2.log"
 t_build2=$(($(now) - t0))
 echo "second build: $t_build2 s"
 second_build_reuses() {
-  grep -E '^STEP [0-9]+/[0-9]+: RUN mkdir src' -A2 "$WORK/build2.log"
+  grep -E 'STEP [0-9]+/[0-9]+: RUN mkdir src' -A2 "$WORK/build2.log" | cut -c1-100
   dep_step_cached "$WORK/build2.log" &&
     # ...and the sources' layer was not: the change reached the build.
-    awk '/^STEP [0-9]+\/[0-9]+: COPY src/ { s = 1; next } s && /^STEP / { exit } s && /Using cache/ { c = 1 } END { exit c }' "$WORK/build2.log"
+    awk '/STEP [0-9]+\/[0-9]+: COPY src/ { s = 1; next } s && /STEP [0-9]+\/[0-9]+:/ { exit } s && /Using cache/ { c = 1 } END { exit c }' "$WORK/build2.log"
 }
 check "the second build reused the dependency layer (and rebuilt from COPY src on)" second_build_reuses
 
@@ -311,10 +316,57 @@ check "the second build reused the dependency layer (and rebuilt from COPY src o
 # The image.
 
 echo "== image"
+# The image's own files, in a container that nothing runs in (buildah run adds its mount
+# points, /etc/hosts, /etc/resolv.conf and so on, to a container's layer).
+pristine="$("${BUILDAH[@]}" from --pull=never "$IMAGE")"
+containers+=("$pristine")
+pmnt="$("${BUILDAH[@]}" mount "$pristine")"
 ctr="$("${BUILDAH[@]}" from --pull=never "$IMAGE")"
 containers+=("$ctr")
 mnt="$("${BUILDAH[@]}" mount "$ctr")"
 run() { "${BUILDAH[@]}" run --isolation chroot "$@"; }
+
+no_shell() {
+  local found="" f
+  for f in bin/sh bin/bash bin/dash usr/bin/sh usr/bin/bash usr/bin/dash bin/busybox usr/bin/busybox \
+    usr/bin/dpkg usr/bin/apt usr/bin/apt-get usr/bin/dpkg-deb sbin/apk usr/bin/perl; do
+    [ -e "$pmnt/$f" ] || [ -L "$pmnt/$f" ] && found="$found /$f"
+  done
+  local shells
+  shells="$(cd "$pmnt" && ls -d bin/*sh usr/bin/*sh sbin/*sh usr/sbin/*sh 2>/dev/null || true)"
+  # Executables other than shared objects: only the exporter.
+  local exes
+  exes="$(cd "$pmnt" && find . -xdev -type f -perm /111 ! -name '*.so' ! -name '*.so.*' | sort)"
+  echo "executables: $exes"
+  [ -z "$found" ] && [ -z "$shells" ] && [ "$exes" = "./usr/local/bin/braze-exporter" ] ||
+    { echo "found:$found $shells"; return 1; }
+}
+check "no shell, no package manager: the exporter is the only executable" no_shell
+
+trust_and_zones() {
+  local n
+  n="$(grep -c 'BEGIN CERTIFICATE' "$pmnt/etc/ssl/certs/ca-certificates.crt")"
+  echo "CA bundle: $n certificates; zoneinfo: $(find "$pmnt/usr/share/zoneinfo" -type f | wc -l) files"
+  [ "$n" -gt 100 ] && [ -f "$pmnt/usr/share/zoneinfo/Europe/Berlin" ] && [ -f "$pmnt/usr/share/zoneinfo/America/New_York" ]
+}
+check "CA certificates and the time zone database are in the image" trust_and_zones
+builder_is_bookworm() {
+  local b bm
+  b="$("${BUILDAH[@]}" from --pull=never "docker.io/library/$BUILDER_BASE")"
+  containers+=("$b")
+  bm="$("${BUILDAH[@]}" mount "$b")"
+  grep -E '^(PRETTY_NAME|VERSION_CODENAME)=' "$bm/etc/os-release"
+  grep -q '^VERSION_CODENAME=bookworm$' "$bm/etc/os-release"
+}
+check "the builder base is Debian bookworm" builder_is_bookworm
+
+size() {
+  "${BUILDAH[@]}" images --format '{{.Name}}:{{.Tag}} {{.Size}}' |
+    grep -E "braze-exporter:check|distroless|/rust" || true
+  du -sh --apparent-size "$pmnt" | awk '{print "root file system: " $1}'
+}
+check "size" size
+
 
 image_config() {
   local cfg
@@ -383,12 +435,25 @@ demo() {
 }
 check "--demo serves /-/ready and /metrics on loopback, as uid 65532 (buildah run)" demo run "$ctr" --
 
+# Not the exporter's: the mount points that buildah run itself makes or refreshes in the
+# container's layer at every run (the directories themselves, not what is in them), and
+# the .containerenv that buildah run leaves in /run when it is stopped by a signal.
+BUILDAH_RUN_MOUNTS=(./run ./run/.containerenv ./run/secrets ./dev ./proc ./sys ./etc/hosts ./etc/hostname ./etc/resolv.conf)
 nothing_written() {
-  local new
-  new="$(cd "$mnt" && find . -xdev -newer "$WORK/marker" ! -path './tmp' ! -path './tmp/*' | sort)"
+  local new m args=()
+  for m in "${BUILDAH_RUN_MOUNTS[@]}"; do args+=(! -path "$m"); done
+  new="$(cd "$mnt" && find . -xdev -newer "$WORK/marker" ! -path './tmp' ! -path './tmp/*' "${args[@]}" | sort)"
   if [ -n "$new" ]; then echo "written outside /tmp:"; echo "$new"; return 1; fi
 }
 check "nothing written outside /tmp by the runs above" nothing_written
+canary_found() {
+  touch "$mnt/etc/braze-exporter/canary"
+  ! nothing_written >/dev/null
+  local rc=$?
+  rm -f "$mnt/etc/braze-exporter/canary"
+  return $rc
+}
+check "a file written outside /tmp is found (negative control)" canary_found
 
 # The root file system read-only for real: a read-only bind of the image's root, with /proc
 # and /dev bound in, the exporter started in it by chroot as 65532:65532.
@@ -412,29 +477,6 @@ mkdir -p "$mnt/proc" "$mnt/dev"
 check "--demo on a read-only root file system (chroot, as 65532:65532)" demo ro_chroot
 ro_root=""
 
-no_shell() {
-  local found="" f
-  for f in bin/sh bin/bash bin/dash usr/bin/sh usr/bin/bash usr/bin/dash bin/busybox usr/bin/busybox \
-    usr/bin/dpkg usr/bin/apt usr/bin/apt-get usr/bin/dpkg-deb sbin/apk usr/bin/perl; do
-    [ -e "$mnt/$f" ] || [ -L "$mnt/$f" ] && found="$found /$f"
-  done
-  local shells
-  shells="$(cd "$mnt" && ls -d bin/*sh usr/bin/*sh sbin/*sh usr/sbin/*sh 2>/dev/null || true)"
-  # Executables other than shared objects: only the exporter.
-  local exes
-  exes="$(cd "$mnt" && find . -xdev -type f -perm /111 ! -name '*.so' ! -name '*.so.*' | sort)"
-  echo "executables: $exes"
-  [ -z "$found" ] && [ -z "$shells" ] && [ "$exes" = "./usr/local/bin/braze-exporter" ] ||
-    { echo "found:$found $shells"; return 1; }
-}
-check "no shell, no package manager: the exporter is the only executable" no_shell
-
-size() {
-  "${BUILDAH[@]}" images --format '{{.Name}}:{{.Tag}} {{.Size}}' |
-    grep -E "braze-exporter:check|distroless|/rust" || true
-  du -sh --apparent-size "$mnt" | awk '{print "root file system: " $1}'
-}
-check "size" size
 
 # ---------------------------------------------------------------------------------------------
 echo "timings: bases $t_bases s (this run), first build $t_build1 s, second build $t_build2 s"
