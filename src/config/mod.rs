@@ -227,6 +227,14 @@ impl Config {
         self.exports.iter().find(|e| e.kinds.contains(&kind))
     }
 
+    /// The interval of `export`'s block, or `refresh.interval` when no block has that name.
+    pub fn interval_of(&self, export: crate::series::Export) -> Duration {
+        self.exports
+            .iter()
+            .find(|e| e.export == export)
+            .map_or(self.refresh.interval, |e| e.schedule.interval)
+    }
+
     /// The schedule of `kind`: its block's, or `refresh` for a kind no block exports.
     pub fn schedule_of(&self, kind: Kind) -> &RefreshSettings {
         self.export_of(kind).map_or(&self.refresh, |e| &e.schedule)

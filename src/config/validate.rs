@@ -313,11 +313,17 @@ fn check_name(name: Option<String>) -> Result<String, String> {
             "{ALL:?} is reserved for the aggregate over every one"
         ));
     }
+    check_label_name(&name)?;
+    Ok(name)
+}
+
+/// A name that becomes a label value the user configures (apps, segments, workspaces).
+pub(super) fn check_label_name(name: &str) -> Result<(), String> {
     let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
     if name.is_empty() || !name.chars().all(valid) {
         return Err(format!("must match [A-Za-z0-9_.-]+, got {name:?}"));
     }
-    Ok(name)
+    Ok(())
 }
 
 fn check_id(id: Option<String>) -> Result<String, String> {

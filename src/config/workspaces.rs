@@ -228,10 +228,7 @@ fn workspace_raw(entry: RawWorkspace, shared: &RawRefresh, max_series: Option<i6
 
 fn workspace_name(name: Option<&str>) -> Result<String, String> {
     let name = name.ok_or("is required: the value of the workspace label")?;
-    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
-    if name.is_empty() || !name.chars().all(valid) {
-        return Err(format!("must match [A-Za-z0-9_.-]+, got {name:?}"));
-    }
+    validate::check_label_name(name)?;
     Ok(name.to_string())
 }
 

@@ -188,11 +188,7 @@ impl<S: Source> Workspace<S> {
     }
 
     fn interval_of(&self, export: Export) -> Duration {
-        self.config
-            .exports
-            .iter()
-            .find(|e| e.export == export)
-            .map_or(self.config.refresh.interval, |e| e.schedule.interval)
+        self.config.interval_of(export)
     }
 
     /// Records a finished full round; returns when the block's next is due.
@@ -381,12 +377,7 @@ impl<S: Source> Workspace<S> {
                 // A block not started yet fetches its series when its first round comes.
                 None if group.rounds_started == 0 => {}
                 None if !added.is_empty() => {
-                    let interval = self
-                        .config
-                        .exports
-                        .iter()
-                        .find(|e| e.export == group.export)
-                        .map_or(self.config.refresh.interval, |e| e.schedule.interval);
+                    let interval = self.config.interval_of(group.export);
                     group.round = Some(Round::new(
                         added.into_iter(),
                         now,

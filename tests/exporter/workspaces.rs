@@ -69,10 +69,20 @@ async fn two_workspaces_serve_their_own_values_zones_and_labels() {
     let config = two_workspaces(&dir, &eu, &us, "");
     let exporter = Exporter::start(&config, &[]).await;
     let text = exporter
-        .wait_for_metrics("both workspaces", |t| {
-            t.contains(
-                r#"braze_sessions{workspace="eu",app_name="ios",segment_name="all",unit="hour"}"#,
-            ) && t.contains(r#"braze_dau{workspace="us",app_name="web",unit="day"}"#)
+        .wait_for_metrics("every series the test reads", |t| {
+            // A round publishes as it goes: wait for each series read below, not just one.
+            [
+                "eu\",app_name=\"ios",
+                "eu\",app_name=\"all",
+                "us\",app_name=\"web",
+            ]
+            .iter()
+            .all(|w| {
+                t.contains(&format!(
+                    "braze_sessions{{workspace=\"{w}\",segment_name=\"all\""
+                ))
+            }) && t.contains(r#"braze_dau{workspace="us",app_name="web",unit="day"}"#)
+                && t.contains(r#"braze_series{workspace="us"} 4"#)
         })
         .await;
     promtool_check_metrics(&text);
