@@ -15,9 +15,10 @@ failed=0
 
 # Runs one suite, keeping its output; a suite's last "N passed, M failed" adds to the totals.
 suite() {
-  local name=$1; shift
+  local name=$1 started=$SECONDS; shift
   echo "== $name"
   if "$@" 2>&1 | tee "$log/$name"; then
+    echo "== $name: $((SECONDS - started)) s"
     local line
     line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log/$name" | tail -n 1 || true)
     if [ -n "$line" ]; then
@@ -26,7 +27,7 @@ suite() {
       passed=$((passed + 1))
     fi
   else
-    echo "== $name FAILED"
+    echo "== $name FAILED after $((SECONDS - started)) s"
     failed=$((failed + 1))
   fi
 }
@@ -60,5 +61,6 @@ no_demo_build() {
 }
 suite no-demo-build no_demo_build
 
+echo "== all suites: $SECONDS s"
 echo "all: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
