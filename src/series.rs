@@ -10,6 +10,7 @@
 //! names are validated to be unique and never `all`.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// The label value, and the absent request parameter, that stand for "every app", "every user"
 /// or "every product".
@@ -324,12 +325,19 @@ impl Scope {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Series {
     pub kind: Kind,
-    /// The value of each of the kind's filters, in the order of its `filters`.
-    pub scopes: Vec<Scope>,
+    /// The value of each of the kind's filters, in the order of its `filters`. Shared: an app
+    /// is a scope of every series of that app, and at 10,000 series a copy of each name and id
+    /// per series was most of the exporter's heap.
+    pub scopes: Box<[Arc<Scope>]>,
 }
 
 impl Series {
+    #[cfg(test)]
     pub fn new(kind: Kind, scopes: Vec<Scope>) -> Self {
+        Self::shared(kind, scopes.into_iter().map(Arc::new).collect())
+    }
+
+    fn shared(kind: Kind, scopes: Box<[Arc<Scope>]>) -> Self {
         debug_assert_eq!(scopes.len(), kind.spec().filters.len());
         Self { kind, scopes }
     }
@@ -342,7 +350,8 @@ impl Series {
 
     /// The filters with their values, in label order.
     pub fn filters(&self) -> impl Iterator<Item = (Filter, &Scope)> {
-        self.kind.spec().filters.iter().copied().zip(&self.scopes)
+        let scopes = self.scopes.iter().map(|s| &**s);
+        self.kind.spec().filters.iter().copied().zip(scopes)
     }
 
     /// The value of `filter`, if the kind has it.
@@ -388,8 +397,8 @@ pub struct Lists {
 
 /// Every series of `kind` over `lists`, aggregates first, in list order.
 pub fn series_of(kind: Kind, lists: &Lists) -> Vec<Series> {
-    let values = |filter: Filter| -> Vec<Scope> {
-        match filter {
+    let values = |filter: Filter| -> Vec<Arc<Scope>> {
+        let scopes = match filter {
             Filter::App => with_all(&lists.apps),
             Filter::Segment if kind == Kind::SegmentSize => lists.segments.clone(),
             Filter::Segment => with_all(&lists.segments),
@@ -406,10 +415,12 @@ pub fn series_of(kind: Kind, lists: &Lists) -> Vec<Series> {
                         .map(|p| Scope::named(p.clone(), p.clone())),
                 )
                 .collect(),
-        }
+        };
+        scopes.into_iter().map(Arc::new).collect()
     };
-    let mut series: Vec<Vec<Scope>> = vec![Vec::new()];
-    for filter in kind.spec().filters {
+    let filters = kind.spec().filters;
+    let mut series: Vec<Vec<Arc<Scope>>> = vec![Vec::with_capacity(filters.len())];
+    for filter in filters {
         let options = values(*filter);
         series = series
             .into_iter()
@@ -422,7 +433,10 @@ pub fn series_of(kind: Kind, lists: &Lists) -> Vec<Series> {
             })
             .collect();
     }
-    series.into_iter().map(|s| Series::new(kind, s)).collect()
+    series
+        .into_iter()
+        .map(|s| Series::shared(kind, s.into_boxed_slice()))
+        .collect()
 }
 
 /// Configured segments, then discovered ones (labelled with Braze's name) that are not the same

@@ -1,6 +1,7 @@
 //! One pass over the series: what is queued, what waits to be retried, until when.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use tokio::time::Instant;
 
@@ -10,7 +11,8 @@ use crate::series::Series;
 /// One request to make: a series, and which attempt this is (from 1).
 #[derive(Debug)]
 pub struct Job {
-    pub series: Series,
+    /// Shared with the series' entry.
+    pub series: Arc<Series>,
     pub attempt: u32,
 }
 
@@ -40,7 +42,7 @@ pub struct Round {
 
 impl Round {
     pub fn new(
-        series: impl Iterator<Item = Series>,
+        series: impl Iterator<Item = Arc<Series>>,
         started: Instant,
         deadline: Instant,
         coverage: Coverage,
@@ -105,7 +107,7 @@ impl Round {
     }
 
     /// After a reload: drops jobs of series no longer polled, and puts new series first.
-    pub fn reconfigure(&mut self, keep: impl Fn(&Series) -> bool, new: Vec<Series>) {
+    pub fn reconfigure(&mut self, keep: impl Fn(&Series) -> bool, new: Vec<Arc<Series>>) {
         self.queue.retain(|job| keep(&job.series));
         self.retries.retain(|(_, job)| keep(&job.series));
         for series in new.into_iter().rev() {
@@ -121,8 +123,8 @@ mod tests {
     use super::*;
     use crate::series::Scope;
 
-    fn series(name: &str) -> Series {
-        Series::sessions(Scope::named(name, name), Scope::all())
+    fn series(name: &str) -> Arc<Series> {
+        Arc::new(Series::sessions(Scope::named(name, name), Scope::all()))
     }
 
     #[test]
@@ -168,7 +170,7 @@ mod tests {
             },
             t0,
         );
-        round.reconfigure(|s| s != &series("b"), vec![series("n1"), series("n2")]);
+        round.reconfigure(|s| s != &*series("b"), vec![series("n1"), series("n2")]);
         let order: Vec<String> = std::iter::from_fn(|| round.pop_ready(t0))
             .map(|j| j.series.scopes[0].name.clone())
             .collect();

@@ -2,6 +2,7 @@
 //! pacing and rounds. Nothing here is shared between workspaces, so a 401 or a 429 in one
 //! never slows or marks down another.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -99,7 +100,7 @@ impl<S: Source> Workspace<S> {
             }
             let export = group.export;
             let interval = self.interval_of(export);
-            let series: Vec<Series> = self
+            let series: Vec<Arc<Series>> = self
                 .entries
                 .series()
                 .filter(|s| self.config.export_of(s.kind).map(|e| e.export) == Some(export))
@@ -347,26 +348,25 @@ impl<S: Source> Workspace<S> {
                 "configuration and discovery ask for more series than max_series; the last ones (discovered first) are not polled"
             );
         }
-        let old = std::mem::take(&mut self.entries);
-        let keep_old = comparable == Comparable::Yes;
-        let new_series: Vec<Series> = plan
-            .series
-            .iter()
-            .filter(|s| !keep_old || !old.contains(s))
-            .cloned()
-            .collect();
-        let keys = plan
-            .series
-            .iter()
-            .map(|s| (s.clone(), config.schedule_of(s.kind).unit))
-            .collect();
-        self.entries = Entries::new(keys, keep_old.then_some(old), self.name.as_deref());
         self.budget = Budget::planned(&config, &plan);
         self.telemetry.series_planned(&self.budget, plan.dropped);
+        let old = std::mem::take(&mut self.entries);
+        let keep_old = comparable == Comparable::Yes;
+        let keys = plan
+            .series
+            .into_iter()
+            .map(|s| {
+                let unit = config.schedule_of(s.kind).unit;
+                (s, unit)
+            })
+            .collect();
+        let (entries, new_series) =
+            Entries::new(keys, keep_old.then_some(old), self.name.as_deref());
+        self.entries = entries;
         self.config = config;
         self.regroup(now);
         for group in &mut self.groups {
-            let added: Vec<Series> = new_series
+            let added: Vec<Arc<Series>> = new_series
                 .iter()
                 .filter(|s| self.config.export_of(s.kind).map(|e| e.export) == Some(group.export))
                 .cloned()
