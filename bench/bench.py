@@ -79,13 +79,15 @@ def http_get(url, gzip_ok=False, timeout=60):
 
 
 def metrics_values(text, names):
-    """The value of each unlabelled sample named in `names` found in exposition `text`."""
+    """The value of each sample named in `names` found in exposition `text`, unlabelled or of
+    the sessions export block (`{export="sessions"}`, the only block the bench configures)."""
     found = {}
     for line in text.splitlines():
         if not line or line[0] == "#":
             continue
-        name, _, value = line.partition(" ")
-        if name in names:
+        series, _, value = line.rpartition(" ")
+        name, _, labels = series.partition("{")
+        if name in names and labels in ("", 'export="sessions"}'):
             found[name] = float(value)
     return found
 

@@ -18,6 +18,7 @@ render() {
   local out=$1 f
   mkdir -p "$out/grafana/dashboards" "$out/grafana/rules/testdata"
   (cd "$MIXIN" && jsonnet -J "$MIXIN" -S -m "$out" files.jsonnet) >/dev/null
+  (cd "$MIXIN" && jsonnet -J "$MIXIN" -m "$out" files-json.jsonnet) >/dev/null
 }
 
 case "${1:-}" in

@@ -1,5 +1,6 @@
-// The files mixin/build.sh writes, by path relative to the repository: the rendered mixin.
-// `jsonnet -S -m DIR mixin/files.jsonnet` writes them under DIR.
+// The text files mixin/build.sh writes, by path relative to the repository: the rendered
+// mixin. `jsonnet -S -m DIR mixin/files.jsonnet` writes them under DIR; the JSON files are in
+// files-json.jsonnet.
 local y = import 'lib/rules-yaml.libsonnet';
 local mixin = import 'mixin.libsonnet';
 
@@ -38,8 +39,6 @@ local optInHeader = |||
       name: 'braze-exporter.alerts.opt-in',
       rules: [r for r in optIn.prometheusAlerts.groups[0].rules if r.alert == 'BrazeEventStopped'],
     }], optInHeader),
-  'grafana/dashboards/braze-exporter.json':
-    std.manifestJsonEx(mixin.grafanaDashboards['braze-exporter.json'], '  ') + '\n',
   'grafana/rules/braze-exporter.rules.yml':
     y.manifest(mixin.prometheusRules.groups + mixin.prometheusAlerts.groups, rulesHeader),
 }

@@ -51,6 +51,8 @@ declare -A OPT_IN=([components/sidecar-networkpolicy]=overlays/sidecar-native)
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
+# Schemas derived once, read by the later checks (scripts/check_deploy.py crd_schema).
+export CHECK_DEPLOY_CACHE="$WORK/cache"
 
 passed=0
 failed=0
@@ -293,8 +295,11 @@ check "Dockerfile and .dockerignore" "${CHECK[@]}" dockerfile "$ROOT"
 check "$BIN links only libraries of gcr.io/distroless/cc-debian12" "${CHECK[@]}" libs "$BIN"
 
 # The build context, as .dockerignore lets it through, compiles: checked, not linked, in the
-# suite's own target dir, where clippy has already checked every dependency, so only the two
-# workspace crates are compiled again (their copies' paths differ, so nothing is clobbered).
+# suite's own target dir, where clippy has already checked every dependency with the same
+# features (--all-targets: the crates' own unit tests, which unify the dev-dependencies'
+# features as clippy's run did), so only the two workspace crates are compiled again (their
+# copies' paths differ, so nothing is clobbered). `cargo build` in the suite compiles the
+# normal feature set.
 context_compiles() {
   local ctx="$WORK/context"
   local path
@@ -303,9 +308,9 @@ context_compiles() {
     mkdir -p "$ctx/$(dirname "$path")"
     cp -r "$path" "$ctx/$path"
   done
-  (cd "$ctx" && CARGO_TARGET_DIR="$ROOT/target" cargo check --locked --quiet --workspace)
+  (cd "$ctx" && CARGO_TARGET_DIR="$ROOT/target" cargo check --locked --quiet --workspace --all-targets)
 }
-check "the Docker build context compiles (cargo check --locked --workspace)" context_compiles
+check "the Docker build context compiles (cargo check --locked --workspace --all-targets)" context_compiles
 
 # ---------------------------------------------------------------------------------------------
 # Negative controls

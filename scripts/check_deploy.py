@@ -116,11 +116,24 @@ def _close(node):
 
 def crd_schema(kind):
     if kind not in _CRD_SCHEMAS:
-        # Models generated from the CRDs of the prometheus-operator release in the version.
-        from cloudcoil.models.prometheus_operator import v1
-        schema = getattr(v1, kind).model_json_schema(by_alias=True, mode="validation")
-        _close(schema)
-        schema["required"] = sorted(set(schema.get("required", [])) | {"apiVersion", "kind", "spec"})
+        # Importing the models takes seconds: check-deploy.sh names a directory
+        # (CHECK_DEPLOY_CACHE) where the first call keeps each derived schema for the others.
+        cache = os.environ.get("CHECK_DEPLOY_CACHE")
+        path = os.path.join(cache, "crd-%s.json" % kind) if cache else None
+        if path and os.path.exists(path):
+            with open(path) as f:
+                schema = json.load(f)
+        else:
+            # Models generated from the CRDs of the prometheus-operator release in the version.
+            from cloudcoil.models.prometheus_operator import v1
+            schema = getattr(v1, kind).model_json_schema(by_alias=True, mode="validation")
+            _close(schema)
+            schema["required"] = sorted(set(schema.get("required", [])) | {"apiVersion", "kind", "spec"})
+            if path:
+                os.makedirs(cache, exist_ok=True)
+                with open(path + ".tmp", "w") as f:
+                    json.dump(schema, f)
+                os.replace(path + ".tmp", path)
         _CRD_SCHEMAS[kind] = schema
     return _CRD_SCHEMAS[kind]
 

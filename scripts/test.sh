@@ -3,6 +3,11 @@
 # runs formatting and lint checks, the Rust unit and integration tests (real HTTP over loopback
 # against the built-in Braze simulator, promtool on the exposition), the rules and dashboard
 # checks, the deployment checks, and an end-to-end run with a real Prometheus.
+#
+# On two cores the compiles are most of the time, so what needs no compiler runs beside them:
+# the rules checks during clippy and the builds, the deployment checks and both end-to-end runs
+# together once the binaries exist (each on its own ports and temporary directory). Their
+# output is shown whole when each ends. Each suite's duration is printed, and the total.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,41 +17,81 @@ log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 passed=0
 failed=0
+background=()
 
-# Runs one suite, keeping its output; a suite's last "N passed, M failed" adds to the totals.
-suite() {
-  local name=$1 started=$SECONDS; shift
-  echo "== $name"
-  if "$@" 2>&1 | tee "$log/$name"; then
-    echo "== $name: $((SECONDS - started)) s"
-    local line
+# Adds a finished suite's outcome: its last "N passed, M failed" line, else one pass.
+count() { # NAME STATUS SECONDS
+  local name=$1 status=$2 seconds=$3 line
+  if [ "$status" -eq 0 ]; then
     line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log/$name" | tail -n 1 || true)
     if [ -n "$line" ]; then
       passed=$((passed + $(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+')))
     else
       passed=$((passed + 1))
     fi
+    echo "== $name: $seconds s"
   else
-    echo "== $name FAILED after $((SECONDS - started)) s"
+    echo "== $name FAILED after $seconds s"
     failed=$((failed + 1))
   fi
 }
 
+# Runs one suite in the foreground, showing its output as it goes.
+suite() {
+  local name=$1 started=$SECONDS status=0; shift
+  echo "== $name"
+  "$@" 2>&1 | tee "$log/$name" || status=$?
+  count "$name" "$status" $((SECONDS - started))
+}
+
+# Starts one suite in the background; `finish` waits for it and shows its output.
+start() {
+  local name=$1; shift
+  ( started=$SECONDS; status=0; "$@" >"$log/$name" 2>&1 || status=$?
+    echo "$status $((SECONDS - started))" >"$log/$name.status" ) &
+  background+=("$name")
+}
+finish() {
+  wait
+  local name status seconds
+  for name in "${background[@]}"; do
+    echo "== $name (ran in the background)"
+    cat "$log/$name"
+    read -r status seconds <"$log/$name.status"
+    count "$name" "$status" "$seconds"
+  done
+  background=()
+}
+
 cargo_tests() {
-  cargo test --locked --all-targets 2>&1 | tee "$log/cargo-raw"
+  # The integration tests mostly wait on sockets and timers: more threads than cores.
+  cargo test --locked --all-targets -- --test-threads 8 2>&1 | tee "$log/cargo-raw"
   local status=${PIPESTATUS[0]}
   awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
        END { printf "cargo test: %d passed, %d failed\n", p, f }' "$log/cargo-raw"
   return "$status"
 }
 
+# The binaries of `cargo build`, kept aside: `cargo test` rebuilds target/debug's with the
+# test features, and the checks below run what a user builds.
+keep_binaries() {
+  cargo build --locked
+  mkdir -p "$log/bin"
+  cp target/debug/braze-exporter target/debug/braze-simulator "$log/bin/"
+}
+
 suite fmt cargo fmt --all -- --check
+start check-rules scripts/check-rules.sh
 suite clippy cargo clippy --locked --all-targets -- -D warnings
-suite build cargo build --locked
+suite build keep_binaries
 suite cargo-test cargo_tests
-for script in scripts/check-rules.sh scripts/check-deploy.sh scripts/e2e-prometheus.sh scripts/e2e-backfill.sh; do
-  [ -x "$script" ] && suite "$(basename "$script" .sh)" "$script"
-done
+finish
+
+export BRAZE_EXPORTER_BIN=$log/bin/braze-exporter BRAZE_SIMULATOR_BIN=$log/bin/braze-simulator
+start check-deploy scripts/check-deploy.sh
+start e2e-prometheus scripts/e2e-prometheus.sh
+start e2e-backfill scripts/e2e-backfill.sh
+finish
 
 # A build without the simulator (`--no-default-features`) builds, and its --demo says plainly
 # that the simulator is missing. Last, since it relinks target/debug/braze-exporter; the

@@ -5,18 +5,30 @@
 // `#` lines above it.
 local width = 96;
 
+// Whether `a` directly followed by `b` occurs in s (single characters). jsonnet 0.18's
+// std.findSubstr and per-character comprehensions made a render take tens of seconds; std.split
+// and std.stripChars are native enough.
+local hasPair(s, a, b) =
+  local parts = std.split(s, a);
+  std.length([p for p in parts[1:] if std.startsWith(p, b)]) > 0;
+
+local hasDoubleSpace(s) =
+  local parts = std.split(s, ' ');
+  std.length([i for i in std.range(1, std.length(parts) - 2) if parts[i] == '']) > 0;
+
 local plainOk(s) =
   std.length(s) > 0
-  && std.findSubstr(': ', s) == []
-  && std.findSubstr(' #', s) == []
+  && !hasPair(s, ':', ' ')
+  && !hasPair(s, ' ', '#')
   && !std.member('-?:,[]{}#&*!|>\'"%@`', s[0])
   && !std.endsWith(s, ':')
   && !std.member(['true', 'false', 'null', 'yes', 'no', 'on', 'off', '~'], std.asciiLower(s))
-  && std.length(std.findSubstr('\t', s)) == 0
-  && !(std.length(std.findSubstr('.', s)) <= 1 && std.length([c for c in std.stringChars(s) if !std.member('0123456789.-+e', c)]) == 0);
+  && std.length(std.split(s, '\t')) == 1
+  && !(std.stripChars(s, '0123456789.-+e') == '' && std.length(std.split(s, '.')) <= 2);
 
 // Words of s, keeping each Go template action ({{ ... }}) whole.
-local opens(t) = std.length(std.findSubstr('{{', t)) > std.length(std.findSubstr('}}', t));
+// (Counted by braces, which templates use only in pairs: std.findSubstr is slow in jsonnet 0.18.)
+local opens(t) = std.length(std.split(t, '{')) > std.length(std.split(t, '}'));
 local words(s) =
   std.foldl(
     function(acc, word)
@@ -44,13 +56,13 @@ local indentLines(lines, pad) = std.join('\n', [if l == '' then '' else pad + l 
 // `key: value` at indentation `pad`.
 local scalar(pad, key, v) =
   if std.type(v) != 'string' then pad + key + ': ' + std.toString(v)
-  else if std.length(std.findSubstr('\n', v)) > 0 then
+  else if std.length(std.split(v, '\n')) > 1 then
     local body = if std.endsWith(v, '\n') then std.substr(v, 0, std.length(v) - 1) else v;
     pad + key + ': |' + (if std.endsWith(v, '\n') then '' else '-') + '\n'
     + indentLines(std.split(body, '\n'), pad + '  ')
-  else if std.length(pad + key) + 2 + std.length(v) <= width + 4 || std.findSubstr(' ', v) == [] then
+  else if std.length(pad + key) + 2 + std.length(v) <= width + 4 || std.length(std.split(v, ' ')) == 1 then
     pad + key + ': ' + (if plainOk(v) then v else std.escapeStringJson(v))
-  else if std.findSubstr('  ', v) == [] && !std.startsWith(v, ' ') && !std.endsWith(v, ' ') then
+  else if !hasDoubleSpace(v) && !std.startsWith(v, ' ') && !std.endsWith(v, ' ') then
     pad + key + ': >-\n' + indentLines(wrap(v, width - std.length(pad)), pad + '  ')
   else pad + key + ': ' + std.escapeStringJson(v);
 

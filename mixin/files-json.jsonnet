@@ -1,0 +1,9 @@
+// The JSON files mixin/build.sh writes, by path relative to the repository:
+// `jsonnet -m DIR mixin/files-json.jsonnet` writes them under DIR in jsonnet's own layout, as
+// mixins are usually rendered (jsonnet 0.18's std.manifestJsonEx took seconds for the
+// dashboard; the native writer takes milliseconds).
+local mixin = import 'mixin.libsonnet';
+
+{
+  'grafana/dashboards/braze-exporter.json': mixin.grafanaDashboards['braze-exporter.json'],
+}
