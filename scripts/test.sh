@@ -4,10 +4,15 @@
 # against the built-in Braze simulator, promtool on the exposition), the rules and dashboard
 # checks, the deployment checks, and an end-to-end run with a real Prometheus.
 #
-# On two cores the compiles are most of the time, so what needs no compiler runs beside them:
-# the rules checks during clippy and the builds, the deployment checks and both end-to-end runs
-# together once the binaries exist (each on its own ports and temporary directory). Their
-# output is shown whole when each ends. Each suite's duration is printed, and the total.
+# On two cores the compiles are most of the time, so each is done once and reused:
+#   - `cargo build`: the binaries every later check runs, kept aside;
+#   - clippy lints the workspace's crates while `cargo test --no-run` compiles every target
+#     (clippy-driver as cargo's RUSTC_WORKSPACE_WRAPPER, as `cargo clippy` itself uses it, with
+#     `-D warnings`): the same lints on the same targets as `cargo clippy --all-targets -- -D
+#     warnings`, without a second, check-only pass over every dependency;
+#   - what needs no compiler (rules, deployment and end-to-end checks, each on its own ports
+#     and temporary directory) runs beside the compiles; its output is shown whole when it ends.
+# Each suite's duration is printed, and the total.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,6 +68,16 @@ finish() {
   background=()
 }
 
+# Clippy as the compiler of the workspace's crates (dependencies are compiled by rustc alone).
+clippy_driver() {
+  local driver
+  driver=$(command -v clippy-driver || echo "$(rustc --print sysroot)/bin/clippy-driver")
+  [ -x "$driver" ] || { echo "clippy-driver is missing (rustup component add clippy)" >&2; return 1; }
+  export RUSTC_WORKSPACE_WRAPPER=$driver
+  # cargo-clippy's way of passing `-- -D warnings` to the driver.
+  export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+}
+
 cargo_tests() {
   # The integration tests mostly wait on sockets and timers: more threads than cores.
   cargo test --locked --all-targets -- --test-threads 8 2>&1 | tee "$log/cargo-raw"
@@ -81,21 +96,25 @@ keep_binaries() {
 }
 
 suite fmt cargo fmt --all -- --check
-start check-rules scripts/check-rules.sh
-suite clippy cargo clippy --locked --all-targets -- -D warnings
 suite build keep_binaries
-suite cargo-test cargo_tests
-finish
 
 export BRAZE_EXPORTER_BIN=$log/bin/braze-exporter BRAZE_SIMULATOR_BIN=$log/bin/braze-simulator
-start check-deploy scripts/check-deploy.sh
+start check-rules scripts/check-rules.sh
 start e2e-prometheus scripts/e2e-prometheus.sh
 start e2e-backfill scripts/e2e-backfill.sh
-finish
+
+clippy_driver
+suite clippy cargo test --locked --all-targets --no-run
+suite cargo-test cargo_tests
+unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
+
+# After the tests: its check of the Docker build context builds in target/ too, which relinks
+# the target/debug binaries the integration tests run.
+start check-deploy scripts/check-deploy.sh
 
 # A build without the simulator (`--no-default-features`) builds, and its --demo says plainly
-# that the simulator is missing. Last, since it relinks target/debug/braze-exporter; the
-# default build is restored after it.
+# that the simulator is missing. It relinks target/debug/braze-exporter; the default build is
+# restored after it.
 no_demo_build() {
   cargo build --locked --quiet --no-default-features -p braze-exporter
   local out rc=0
@@ -105,6 +124,7 @@ no_demo_build() {
   [ "$rc" -eq 2 ] && grep -q "this build has no Braze simulator" <<<"$out"
 }
 suite no-demo-build no_demo_build
+finish
 
 echo "== all suites: $SECONDS s"
 echo "all: $passed passed, $failed failed"
