@@ -100,6 +100,7 @@ suite build keep_binaries
 
 export BRAZE_EXPORTER_BIN=$log/bin/braze-exporter BRAZE_SIMULATOR_BIN=$log/bin/braze-simulator
 start check-rules scripts/check-rules.sh
+start check-deploy env BRAZE_CONTEXT_CHECK=later scripts/check-deploy.sh
 start e2e-prometheus scripts/e2e-prometheus.sh
 start e2e-backfill scripts/e2e-backfill.sh
 
@@ -108,9 +109,9 @@ suite clippy cargo test --locked --all-targets --no-run
 suite cargo-test cargo_tests
 unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 
-# After the tests: its check of the Docker build context builds in target/ too, which relinks
-# the target/debug binaries the integration tests run.
-start check-deploy scripts/check-deploy.sh
+# After the tests, whose target/debug binaries these relink: check-deploy's check of the Docker
+# build context, then a build without the simulator.
+suite build-context scripts/check-context.sh
 
 # A build without the simulator (`--no-default-features`) builds, and its --demo says plainly
 # that the simulator is missing. It relinks target/debug/braze-exporter; the default build is

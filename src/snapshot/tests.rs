@@ -126,7 +126,7 @@ fn never_answered_series_shows_only_up_zero() {
 fn label_values_are_escaped() {
     let series = Series::sessions(Scope::named("a\"b\\c\nd", "x"), Scope::all());
     assert_eq!(
-        Labels::new(&series, Unit::Hour, None).text,
+        Labels::new(&series, Unit::Hour, None).text(),
         r#"app_name="a\"b\\c\nd",segment_name="all",unit="hour""#
     );
 }
