@@ -67,9 +67,9 @@ promtool_in() {
   fi
 }
 
-# One promtool per test group, two at a time (the week-long groups take most of a minute each,
-# one core each): the groups are written to files of their own beside the original's settings,
-# with its rule files by absolute path.
+# One promtool per test group, two at a time, one core each (the whole file took 83 s in one
+# process): the groups are written to files of their own with the original's settings and its
+# rule files by absolute path.
 split_tests() { # FILE OUTDIR: writes OUTDIR/NN.yml, one per test group
   python3 - "$1" "$2" <<'PY'
 import os, sys, yaml

@@ -326,8 +326,8 @@ impl Scope {
 pub struct Series {
     pub kind: Kind,
     /// The value of each of the kind's filters, in the order of its `filters`. Shared: an app
-    /// is a scope of every series of that app, and at 10,000 series a copy of each name and id
-    /// per series was most of the exporter's heap.
+    /// is a scope of every series of that app (at 10,000 series, sharing them took the
+    /// exporter's anonymous memory from 11.6 to 8.7 MB, BENCHMARKS.md).
     pub scopes: Box<[Arc<Scope>]>,
 }
 
@@ -418,9 +418,8 @@ pub fn series_of(kind: Kind, lists: &Lists) -> Vec<Series> {
         };
         scopes.into_iter().map(Arc::new).collect()
     };
-    let filters = kind.spec().filters;
-    let mut series: Vec<Vec<Arc<Scope>>> = vec![Vec::with_capacity(filters.len())];
-    for filter in filters {
+    let mut series: Vec<Vec<Arc<Scope>>> = vec![Vec::new()];
+    for filter in kind.spec().filters {
         let options = values(*filter);
         series = series
             .into_iter()

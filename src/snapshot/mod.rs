@@ -42,8 +42,8 @@ pub struct SeriesState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Labels {
     kind: Kind,
-    /// Exactly as long as the text (one per series: at 10,000 series the spare capacity of a
-    /// grown `String` was a quarter of a megabyte).
+    /// Exactly as long as the text: one per series, so a grown `String`'s spare capacity
+    /// would be paid 10,000 times at 10,000 series.
     text: Box<str>,
 }
 
