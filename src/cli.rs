@@ -108,7 +108,7 @@ pub fn main() -> ExitCode {
     }
     logging::init(flags.log_level, flags.log_format);
     if let Some(Command::Backfill(args)) = flags.command {
-        return crate::backfill::main(args, flags.config_file);
+        return crate::backfill::main(args, flags.config_file, flags.workspaces);
     }
     let checked = ListenAddress::parse(&flags.listen_address).and_then(|listen| {
         crate::http::check_telemetry_path(&flags.telemetry_path).map(|()| listen)

@@ -37,18 +37,20 @@ struct Job {
 }
 
 /// Reads every page of `wanted` from Braze; one outcome per series, in the same order.
+/// `whose` starts each progress line (`workspace eu: `, or nothing in the single form).
 pub async fn fetch_all(
     client: &BrazeClient,
     wanted: &[Wanted],
     max_per_hour: u64,
     max_concurrency: usize,
+    whose: &str,
 ) -> Vec<Outcome> {
     let fetch = |series: Series, unit: Unit, page: Page| async move {
         client
             .fetch_range(&series, unit, page.length, page.ending_at)
             .await
     };
-    fetch_with(fetch, wanted, max_per_hour, max_concurrency).await
+    fetch_with(fetch, wanted, max_per_hour, max_concurrency, whose).await
 }
 
 /// As [`fetch_all`], with `fetch` making each request (a fake in tests).
@@ -57,6 +59,7 @@ async fn fetch_with<F, Fut>(
     wanted: &[Wanted],
     max_per_hour: u64,
     max_concurrency: usize,
+    whose: &str,
 ) -> Vec<Outcome>
 where
     F: Fn(Series, Unit, Page) -> Fut,
@@ -78,7 +81,7 @@ where
     let mut outcomes: Vec<Outcome> = wanted.iter().map(|_| Ok(BTreeMap::new())).collect();
     let mut pacer = Pacer::new(max_per_hour);
     let mut in_flight = FuturesUnordered::new();
-    let mut progress = Progress::new(total);
+    let mut progress = Progress::new(total, whose);
     loop {
         let now = Instant::now();
         // Retries that are due go before the queue.
@@ -184,7 +187,8 @@ fn answer(
 }
 
 /// `requests done of total, buckets read, time left`, on standard error.
-struct Progress {
+struct Progress<'a> {
+    whose: &'a str,
     total: usize,
     done: usize,
     buckets: usize,
@@ -192,10 +196,11 @@ struct Progress {
     printed: Instant,
 }
 
-impl Progress {
-    fn new(total: usize) -> Self {
+impl<'a> Progress<'a> {
+    fn new(total: usize, whose: &'a str) -> Self {
         let now = Instant::now();
         Self {
+            whose,
             total,
             done: 0,
             buckets: 0,
@@ -230,8 +235,8 @@ impl Progress {
             }
         };
         eprintln!(
-            "braze-exporter backfill: {} of {} requests done, {} buckets read, time left {left}",
-            self.done, self.total, self.buckets
+            "braze-exporter backfill: {}{} of {} requests done, {} buckets read, time left {left}",
+            self.whose, self.done, self.total, self.buckets
         );
     }
 }
@@ -300,7 +305,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn requests_stay_within_the_hourly_budget() {
         let (starts, fetch) = recorder(|_, page| point(page));
-        let outcomes = fetch_with(fetch, &wanted(&["a", "b"], 3), 4, 2).await;
+        let outcomes = fetch_with(fetch, &wanted(&["a", "b"], 3), 4, 2, "").await;
         assert_eq!(whole_seconds(&starts), [0, 0, 0, 0, 3600, 3600]);
         assert!(outcomes
             .iter()
@@ -324,7 +329,7 @@ mod tests {
             },
             _ => point(page),
         });
-        let outcomes = fetch_with(fetch, &wanted(&["a"], 2), 100, 1).await;
+        let outcomes = fetch_with(fetch, &wanted(&["a"], 2), 100, 1, "").await;
         // No reset time: the default wait, then the retry and the next page.
         let wait = pacing::DEFAULT_RESET_WAIT.as_secs();
         assert_eq!(whole_seconds(&starts), [0, wait, wait]);
@@ -341,7 +346,7 @@ mod tests {
             }),
             rate_limit: None,
         });
-        let outcomes = fetch_with(fetch, &failing, 100, 1).await;
+        let outcomes = fetch_with(fetch, &failing, 100, 1, "").await;
         let starts = starts.lock().unwrap().clone();
         assert_eq!(starts.len(), retry::MAX_ATTEMPTS as usize);
         let series = &failing[0].series;
@@ -373,7 +378,7 @@ mod tests {
             },
             _ => point(page),
         });
-        let outcomes = fetch_with(fetch, &wanted(&["a", "b"], 3), 100, 1).await;
+        let outcomes = fetch_with(fetch, &wanted(&["a", "b"], 3), 100, 1, "").await;
         assert_eq!(
             starts.lock().unwrap().len(),
             4,

@@ -1,11 +1,13 @@
 //! `braze-exporter backfill`: the history a new Prometheus lacks, as OpenMetrics text for
 //! `promtool tsdb create-blocks-from openmetrics`.
 //!
-//! For every configured series (discovery is not run) it writes, every `--step` within
-//! `[--start, --end]`, what a scrape of the live exporter would have shown: the latest complete
-//! bucket's value and its `_bucket_timestamp_seconds` ([`plan`]), and `braze_up 1`. Braze is
-//! read a page of up to 100 buckets at a time ([`fetch`]); a series that cannot be read is
-//! left out of the file entirely and named on standard error (exit 1): nothing is guessed.
+//! For every configured series of every workspace (or the `--workspace`s given; discovery is
+//! not run) it writes, every `--step` within `[--start, --end]`, what a scrape of the live
+//! exporter would have shown: the latest complete bucket's value and its
+//! `_bucket_timestamp_seconds` ([`plan`]), and `braze_up 1`, with the `workspace` label as the
+//! exporter serves it. Braze is read a page of up to 100 buckets at a time ([`fetch`]), every
+//! workspace at once within its own budget; a series that cannot be read is left out of the
+//! file entirely and named on standard error (exit 1): nothing is guessed.
 //! The same range gives the same file ([`write`]).
 //!
 //! Exit codes: 0 every series written; 1 some series missing (or the file cannot be
@@ -63,6 +65,10 @@ pub struct Args {
     /// the exporter (job, instance), so the history joins the live series.
     #[arg(long = "label", value_name = "NAME=VALUE")]
     pub labels: Vec<String>,
+    /// Only this workspace of a `workspaces:` configuration (repeatable), as the exporter's own
+    /// `--workspace`; every workspace by default, all written into the one file.
+    #[arg(long = "workspace", value_name = "NAME")]
+    pub workspaces: Vec<String>,
 }
 
 /// The checked request.
@@ -75,10 +81,33 @@ struct Request {
     workspace: Option<String>,
 }
 
+/// One workspace to read: its configuration, its own client (and so its own budget), and the
+/// request checked in its own time zone.
+struct Source {
+    config: Config,
+    client: BrazeClient,
+    request: Request,
+}
+
+impl Source {
+    /// `workspace eu: ` before its progress and summary lines; nothing in the single form.
+    fn whose(&self) -> String {
+        match &self.request.workspace {
+            Some(name) => format!("workspace {name}: "),
+            None => String::new(),
+        }
+    }
+}
+
 /// Runs the backfill; what the process exits with. `config_file` is the top-level
-/// `--config.file`, used when `backfill` is not given one of its own.
-pub fn main(args: Args, config_file: PathBuf) -> ExitCode {
+/// `--config.file`, used when `backfill` is not given one of its own; `workspaces` the
+/// top-level `--workspace`s, joined by those given after `backfill`.
+pub fn main(args: Args, config_file: PathBuf, workspaces: Vec<String>) -> ExitCode {
     let config_file = args.config_file.clone().unwrap_or(config_file);
+    let names: Vec<String> = workspaces
+        .into_iter()
+        .chain(args.workspaces.iter().cloned())
+        .collect();
     let settings = match Settings::load(&config_file, std::env::var(API_KEY_ENV).ok()) {
         Ok(settings) => settings,
         Err(e) => {
@@ -87,33 +116,40 @@ pub fn main(args: Args, config_file: PathBuf) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut workspaces = settings.workspaces;
-    if workspaces.len() != 1 {
-        eprintln!(
-            "braze-exporter backfill: {} has {} workspaces; backfill reads one: give it a file with one workspace (as workspaces: or at the top level)",
-            config_file.display(),
-            workspaces.len()
-        );
-        return ExitCode::from(2);
-    }
-    let config = workspaces.remove(0);
-    let request = match check(&args, &config.braze.time_zone, Timestamp::now()) {
-        Ok(request) => Request {
-            workspace: config.workspace.clone(),
-            ..request
-        },
+    let settings = match settings.select(&names) {
+        Ok(settings) => settings,
         Err(why) => {
             eprintln!("braze-exporter backfill: {why}");
             return ExitCode::from(2);
         }
     };
-    let client = match BrazeClient::new(&config.braze) {
-        Ok(client) => client,
-        Err(why) => {
-            eprintln!("braze-exporter backfill: {why}");
-            return ExitCode::from(1);
-        }
-    };
+    // One instant for every workspace, so a duration back from now means one range.
+    let now = Timestamp::now();
+    let mut sources = Vec::new();
+    for config in settings.workspaces {
+        let request = match check(&args, &config.braze.time_zone, now) {
+            Ok(request) => Request {
+                workspace: config.workspace.clone(),
+                ..request
+            },
+            Err(why) => {
+                eprintln!("braze-exporter backfill: {why}");
+                return ExitCode::from(2);
+            }
+        };
+        let client = match BrazeClient::new(&config.braze) {
+            Ok(client) => client,
+            Err(why) => {
+                eprintln!("braze-exporter backfill: {why}");
+                return ExitCode::from(1);
+            }
+        };
+        sources.push(Source {
+            config,
+            client,
+            request,
+        });
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -124,63 +160,23 @@ pub fn main(args: Args, config_file: PathBuf) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    runtime.block_on(run(&config, &client, &request, &args.output))
+    runtime.block_on(run(&sources, &args.output))
 }
 
-async fn run(config: &Config, client: &BrazeClient, request: &Request, output: &Path) -> ExitCode {
-    // One plan per schedule (unit and delay), shared by its series.
-    let mut shared: HashMap<(Unit, Duration), Arc<SamplePlan>> = HashMap::new();
-    let plans: Vec<(Series, BucketRules, Arc<SamplePlan>)> = config
-        .series()
-        .into_iter()
-        .map(|s| {
-            let schedule = config.schedule_of(s.kind);
-            let rules = BucketRules {
-                unit: schedule.unit,
-                time_zone: config.braze.time_zone.clone(),
-                delay: schedule.delay,
-            };
-            let plan = shared
-                .entry((rules.unit, rules.delay))
-                .or_insert_with(|| Arc::new(SamplePlan::new(&rules, &request.window)))
-                .clone();
-            (s, rules, plan)
-        })
-        .collect();
-    let wanted: Vec<fetch::Wanted> = plans
-        .iter()
-        .map(|(series, rules, plan)| fetch::Wanted {
-            series: series.clone(),
-            unit: rules.unit,
-            pages: plan.pages.clone(),
-        })
-        .collect();
-    let requests: usize = wanted.iter().map(|w| w.pages.len()).sum();
-    let per_hour = config.braze.max_requests_per_hour;
-    eprintln!(
-        "braze-exporter backfill: {} series from {} to {} every {}: {requests} requests \
-         (at most {per_hour} an hour)",
-        plans.len(),
-        request.window.start,
-        request.window.end,
-        humantime::format_duration(request.window.step),
-    );
-    let outcomes = fetch::fetch_all(client, &wanted, per_hour, config.braze.max_concurrency).await;
+/// Reads every workspace at once (each within its own budget) and writes them into one file.
+async fn run(sources: &[Source], output: &Path) -> ExitCode {
+    let read = futures_util::future::join_all(sources.iter().map(read_source)).await;
     let mut written = Vec::new();
     let mut missing = Vec::new();
     let mut absent_buckets = 0usize;
-    for ((series, rules, plan), outcome) in plans.iter().zip(outcomes) {
-        match outcome {
-            Ok(values) => {
-                absent_buckets += plan
-                    .buckets
-                    .iter()
-                    .filter(|b| !values.contains_key(b))
-                    .count();
-                written.push(written_series(series, rules, plan, values, request));
-            }
-            Err(error) => missing.push((series, error)),
-        }
+    for (source, read) in sources.iter().zip(read) {
+        written.extend(read.written);
+        absent_buckets += read.absent_buckets;
+        missing.extend(
+            read.missing
+                .into_iter()
+                .map(|(series, error)| (source, series, error)),
+        );
     }
     let samples = match write_file(output, &written) {
         Ok(samples) => samples,
@@ -210,10 +206,95 @@ async fn run(config: &Config, client: &BrazeClient, request: &Request, output: &
         "braze-exporter backfill: {} series missing (not written):",
         missing.len()
     );
-    for (series, error) in &missing {
-        eprintln!("  kind={} {series}: {error}", series.kind.spec().name);
+    for (source, series, error) in &missing {
+        let workspace = match &source.request.workspace {
+            Some(name) => format!("workspace={name} "),
+            None => String::new(),
+        };
+        eprintln!(
+            "  {workspace}kind={} {series}: {error}",
+            series.kind.spec().name
+        );
     }
     ExitCode::from(1)
+}
+
+/// What one workspace gave: the series to write, those Braze did not give, and how many
+/// planned buckets its answers lacked.
+struct Read {
+    written: Vec<write::Written>,
+    missing: Vec<(Series, String)>,
+    absent_buckets: usize,
+}
+
+async fn read_source(source: &Source) -> Read {
+    let (config, request) = (&source.config, &source.request);
+    // One plan per schedule (unit and delay), shared by its series.
+    let mut shared: HashMap<(Unit, Duration), Arc<SamplePlan>> = HashMap::new();
+    let plans: Vec<(Series, BucketRules, Arc<SamplePlan>)> = config
+        .series()
+        .into_iter()
+        .map(|s| {
+            let schedule = config.schedule_of(s.kind);
+            let rules = BucketRules {
+                unit: schedule.unit,
+                time_zone: config.braze.time_zone.clone(),
+                delay: schedule.delay,
+            };
+            let plan = shared
+                .entry((rules.unit, rules.delay))
+                .or_insert_with(|| Arc::new(SamplePlan::new(&rules, &request.window)))
+                .clone();
+            (s, rules, plan)
+        })
+        .collect();
+    let wanted: Vec<fetch::Wanted> = plans
+        .iter()
+        .map(|(series, rules, plan)| fetch::Wanted {
+            series: series.clone(),
+            unit: rules.unit,
+            pages: plan.pages.clone(),
+        })
+        .collect();
+    let requests: usize = wanted.iter().map(|w| w.pages.len()).sum();
+    let per_hour = config.braze.max_requests_per_hour;
+    let whose = source.whose();
+    eprintln!(
+        "braze-exporter backfill: {whose}{} series from {} to {} every {}: {requests} requests \
+         (at most {per_hour} an hour)",
+        plans.len(),
+        request.window.start,
+        request.window.end,
+        humantime::format_duration(request.window.step),
+    );
+    let outcomes = fetch::fetch_all(
+        &source.client,
+        &wanted,
+        per_hour,
+        config.braze.max_concurrency,
+        &whose,
+    )
+    .await;
+    let mut read = Read {
+        written: Vec::new(),
+        missing: Vec::new(),
+        absent_buckets: 0,
+    };
+    for ((series, rules, plan), outcome) in plans.into_iter().zip(outcomes) {
+        match outcome {
+            Ok(values) => {
+                read.absent_buckets += plan
+                    .buckets
+                    .iter()
+                    .filter(|b| !values.contains_key(b))
+                    .count();
+                read.written
+                    .push(written_series(&series, &rules, &plan, values, request));
+            }
+            Err(error) => read.missing.push((series, error.to_string())),
+        }
+    }
+    read
 }
 
 /// A series to write: its labels, its plan and what Braze returned.

@@ -54,9 +54,15 @@ fn shown(t: i64, unit: Unit, tz: &TimeZone) -> i64 {
 }
 
 async fn backfill(config: &Path, out: &Path, start: i64, end: i64) -> Output {
+    backfill_with(config, out, start, end, &[]).await
+}
+
+/// A backfill with `extra` flags after `backfill`.
+async fn backfill_with(config: &Path, out: &Path, start: i64, end: i64, extra: &[&str]) -> Output {
     let stamp = |s: i64| Timestamp::from_second(s).unwrap().to_string();
     let run = tokio::process::Command::new(BIN)
         .arg("backfill")
+        .args(extra)
         .arg(format!("--config.file={}", config.display()))
         .args(["--start", &stamp(start), "--end", &stamp(end)])
         .arg(format!("--step={STEP}s"))
@@ -166,6 +172,124 @@ async fn backfill_writes_what_each_scrape_would_have_shown_in_whole_and_half_hou
         promtool_creates_blocks(&out, &ws.dir.path().join("data"));
         sim.shutdown().await;
     }
+}
+
+/// Two workspaces in two zones, each with its own simulator and key: `eu` (Asia/Kolkata, two
+/// apps) and `us` (America/New_York, one app, sessions and DAU).
+fn two_workspaces(dir: &Path, eu: &str, us: &str) -> std::path::PathBuf {
+    std::fs::write(dir.join("eu-key"), "eu-key-5e6f").unwrap();
+    std::fs::write(dir.join("us-key"), "us-key-7a8b").unwrap();
+    let text = format!(
+        "refresh:\n  delay: 10m\n\
+         workspaces:\n\
+         \x20 - name: eu\n    braze: {{url: \"{eu}\", api_key_file: {eu_key}, time_zone: Asia/Kolkata, timeout: 2s}}\n\
+         \x20   apps: [{{name: ios, id: demo-app-ios}}, {{name: android, id: demo-app-android}}]\n\
+         \x20 - name: us\n    braze: {{url: \"{us}\", api_key_file: {us_key}, time_zone: America/New_York, timeout: 2s}}\n\
+         \x20   apps: [{{name: web, id: demo-app-web}}]\n    export: {{sessions: {{}}, kpis: {{metrics: [dau]}}}}\n",
+        eu_key = dir.join("eu-key").display(),
+        us_key = dir.join("us-key").display(),
+    );
+    let path = dir.join("config.yml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Sessions of one app, all segments, as the simulator in `tz` holds them.
+fn sessions_check(app_id: Option<&'static str>, tz: TimeZone) -> impl Fn(i64) -> (i64, f64) {
+    move |t| {
+        let bucket = shown(t, Unit::Hour, &tz);
+        let zoned = Timestamp::from_second(bucket).unwrap().to_zoned(tz.clone());
+        let series = Series::Sessions {
+            app_id,
+            segment_id: None,
+        };
+        (
+            bucket,
+            simulator::value_in_bucket(&series, Unit::Hour, zoned),
+        )
+    }
+}
+
+#[tokio::test]
+async fn backfill_writes_every_workspace_into_one_file_with_its_label_zone_and_key() {
+    let kolkata = TimeZone::get("Asia/Kolkata").unwrap();
+    let new_york = TimeZone::get("America/New_York").unwrap();
+    let eu = simulator(|c| {
+        c.api_key = "eu-key-5e6f".into();
+        c.time_zone = kolkata.clone();
+    })
+    .await;
+    let us = simulator(|c| {
+        c.api_key = "us-key-7a8b".into();
+        c.time_zone = new_york.clone();
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = two_workspaces(dir.path(), &eu.url(), &us.url());
+    let out = dir.path().join("history.om");
+    let (start, end) = range();
+    let run = backfill(&config, &out, start, end).await;
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    for name in ["eu", "us"] {
+        assert!(
+            stderr.contains(&format!("workspace {name}: ")) && stderr.contains("requests done"),
+            "progress names {name}: {stderr}"
+        );
+    }
+    let text = std::fs::read_to_string(&out).unwrap();
+    let samples = parse(&text);
+    let instants: Vec<i64> = (start.div_euclid(STEP) + 1..=end.div_euclid(STEP))
+        .map(|k| k * STEP)
+        .collect();
+    let mut checked = 0;
+    for (workspace, app_name, app_id, tz) in [
+        ("eu", "all", None, &kolkata),
+        ("eu", "ios", Some("demo-app-ios"), &kolkata),
+        ("us", "all", None, &new_york),
+        ("us", "web", Some("demo-app-web"), &new_york),
+    ] {
+        let labels = format!(
+            r#"workspace="{workspace}",app_name="{app_name}",segment_name="all",unit="hour",job="braze""#
+        );
+        checked += check_series(
+            &samples,
+            "braze_sessions",
+            &labels,
+            &instants,
+            sessions_check(app_id, tz.clone()),
+        );
+    }
+    assert_eq!(checked, 4 * instants.len());
+    let dau = samples
+        .keys()
+        .filter(|(name, _)| name == "braze_dau")
+        .count();
+    assert_eq!(dau, 2, "DAU for us's all and web only");
+    // eu: 3 apps' sessions; us: 2 apps' sessions and 2 DAU; one page each.
+    assert_eq!((eu.requests_received(), us.requests_received()), (3, 4));
+    promtool_creates_blocks(&out, &dir.path().join("data"));
+
+    // Only `us`: eu is not read, and its series are not in the file.
+    let only_us = dir.path().join("us.om");
+    let run = backfill_with(&config, &only_us, start, end, &["--workspace", "us"]).await;
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = std::fs::read_to_string(&only_us).unwrap();
+    assert!(text.contains("workspace=\"us\"") && !text.contains("workspace=\"eu\""));
+    assert_eq!(eu.requests_received(), 3);
+
+    let run = backfill_with(&config, &only_us, start, end, &["--workspace", "asia"]).await;
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains(r#"--workspace="asia""#) && stderr.contains("eu, us"),
+        "{stderr}"
+    );
 }
 
 /// Checks every instant of one series against `expected` (bucket start and value); returns
