@@ -89,56 +89,101 @@ pub struct Found {
     pub kept: Vec<(&'static str, usize)>,
 }
 
+/// What a listing depends on: where it reads and what it keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing {
+    pub url: reqwest::Url,
+    pub settings: DiscoverSettings,
+    /// The configured segments, so renames of colliding names are logged.
+    pub configured_segments: Vec<Scope>,
+}
+
+/// What a workspace's discovery carries across reloads, which start its discoverer again with
+/// the new client: its share of the list limit (a reload spends none of it again), the lists
+/// as last sent (a listing that fails after a reload keeps them, as any failed listing does),
+/// and when it last listed with what (a reload that leaves `discover:` as it was does not list
+/// before the interval is up).
+#[derive(Debug)]
+struct Memory {
+    pacer: Pacer,
+    lists: Lists,
+    listed: Option<(Instant, Listing)>,
+}
+
+impl Default for Memory {
+    fn default() -> Self {
+        Self {
+            pacer: Pacer::new(LIST_SHARE_PER_HOUR),
+            lists: Lists::default(),
+            listed: None,
+        }
+    }
+}
+
+type SharedMemory = std::sync::Arc<std::sync::Mutex<Memory>>;
+
+fn lock(memory: &SharedMemory) -> std::sync::MutexGuard<'_, Memory> {
+    memory.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Reads one workspace's lists and sends what matches.
 #[derive(Debug)]
 pub struct Discoverer {
     workspace: Option<String>,
     client: BrazeClient,
-    settings: DiscoverSettings,
-    /// The configured segments, so renames of colliding names are logged.
-    configured_segments: Vec<Scope>,
-    /// The lists as last sent.
-    lists: Lists,
+    listing: Listing,
     found: mpsc::Sender<Found>,
-    pacer: Pacer,
+    memory: SharedMemory,
 }
 
 impl Discoverer {
     pub fn new(
         workspace: Option<String>,
         client: BrazeClient,
-        settings: DiscoverSettings,
-        configured_segments: Vec<Scope>,
+        listing: Listing,
         found: mpsc::Sender<Found>,
     ) -> Self {
         Self {
             workspace,
             client,
-            settings,
-            configured_segments,
-            lists: Lists::default(),
+            listing,
             found,
-            pacer: Pacer::new(LIST_SHARE_PER_HOUR),
+            memory: SharedMemory::default(),
         }
     }
 
-    /// Lists at once, then every `discover.interval`, until the task is dropped.
+    /// When the next listing is due: at once, unless the last one listed the same way less
+    /// than `discover.interval` ago.
+    fn next_listing(&self) -> Instant {
+        let now = Instant::now();
+        match &lock(&self.memory).listed {
+            Some((at, listing)) if *listing == self.listing => {
+                (*at + self.listing.settings.interval).max(now)
+            }
+            _ => now,
+        }
+    }
+
+    /// Lists when due ([`Self::next_listing`]), then every `discover.interval`, until the
+    /// task is dropped.
     pub async fn run(mut self) {
         loop {
+            tokio::time::sleep_until(self.next_listing()).await;
             let started = Instant::now();
             self.discover_once().await;
-            tokio::time::sleep_until(started + self.settings.interval).await;
+            lock(&self.memory).listed = Some((started, self.listing.clone()));
         }
     }
 
     /// One listing of every list the settings name; sends what it found.
     pub async fn discover_once(&mut self) {
-        let mut lists = self.lists.clone();
+        let mut lists = lock(&self.memory).lists.clone();
         let mut kept = Vec::new();
+        let settings = &self.listing.settings;
         let wanted = [
-            (List::Segments, self.settings.segments.clone()),
-            (List::Events, self.settings.events.clone()),
-            (List::Products, self.settings.products.clone()),
+            (List::Segments, settings.segments.clone()),
+            (List::Events, settings.events.clone()),
+            (List::Products, settings.products.clone()),
         ];
         for (list, pattern) in wanted {
             let Some(pattern) = pattern else { continue };
@@ -149,7 +194,7 @@ impl Discoverer {
                 Err(error) => self.failed(list, &error),
             }
         }
-        self.lists = lists.clone();
+        lock(&self.memory).lists = lists.clone();
         let found = Found {
             workspace: self.workspace.clone(),
             lists,
@@ -163,16 +208,18 @@ impl Discoverer {
     async fn read(&mut self, list: List) -> Result<Vec<Json>, FetchError> {
         let mut items = Vec::new();
         for page in 0..MAX_PAGES {
-            let start_at = self.pacer.next_start(Instant::now());
+            let start_at = lock(&self.memory).pacer.next_start(Instant::now());
             tokio::time::sleep_until(start_at).await;
-            self.pacer.started(Instant::now());
+            lock(&self.memory).pacer.started(Instant::now());
             let fetch = self
                 .client
                 .list_page(list.path(), list.key(), list.permission(), page)
                 .await;
             if let Some(limit) = &fetch.rate_limit {
                 if limit.remaining == Some(0) {
-                    self.pacer.hold_off(Instant::now(), Duration::from_secs(60));
+                    lock(&self.memory)
+                        .pacer
+                        .hold_off(Instant::now(), Duration::from_secs(60));
                 }
             }
             let page_items = fetch.result?;
@@ -211,7 +258,7 @@ impl Discoverer {
             );
         }
         if list == List::Segments {
-            for label in merge_segments(&self.configured_segments, &lists.segments).1 {
+            for label in merge_segments(&self.listing.configured_segments, &lists.segments).1 {
                 info!(
                     segment_name = %label,
                     "a discovered segment's name is taken (by a configured segment or another Braze segment of that name); it is labelled with its id"
@@ -237,10 +284,13 @@ impl Discoverer {
     }
 }
 
-/// The discoverers of every workspace that has `discover:`; started again on each reload.
+/// The discoverers of every workspace that has `discover:`; started again on each reload with
+/// the new clients, each carrying its workspace's [`Memory`] over.
 #[derive(Debug)]
 pub struct Discoveries {
     tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// By workspace label value; only the workspaces of the latest start.
+    memories: std::sync::Mutex<std::collections::HashMap<Option<String>, SharedMemory>>,
     found: mpsc::Sender<Found>,
 }
 
@@ -250,6 +300,7 @@ impl Discoveries {
         let (found, receiver) = mpsc::channel(16);
         let discoveries = Self {
             tasks: std::sync::Mutex::new(Vec::new()),
+            memories: Default::default(),
             found,
         };
         (discoveries, receiver)
@@ -264,19 +315,37 @@ impl Discoveries {
         for task in tasks.drain(..) {
             task.abort();
         }
+        let mut memories = self.memories.lock().unwrap_or_else(|e| e.into_inner());
+        let mut kept = std::collections::HashMap::new();
         for (config, client) in workspaces {
             let Some(settings) = config.discover.clone() else {
                 continue;
             };
-            let discoverer = Discoverer::new(
+            let listing = Listing {
+                url: config.braze.url.clone(),
+                settings,
+                configured_segments: config.segments.clone(),
+            };
+            let mut discoverer = Discoverer::new(
                 config.workspace.clone(),
                 client.clone(),
-                settings,
-                config.segments.clone(),
+                listing,
                 self.found.clone(),
             );
+            if let Some(memory) = memories.remove(&config.workspace) {
+                // Another workspace behind the same name: its lists are not this one's.
+                let same_braze = lock(&memory)
+                    .listed
+                    .as_ref()
+                    .is_none_or(|(_, l)| l.url == discoverer.listing.url);
+                if same_braze {
+                    discoverer.memory = memory;
+                }
+            }
+            kept.insert(config.workspace.clone(), discoverer.memory.clone());
             tasks.push(tokio::spawn(discoverer.run()));
         }
+        *memories = kept;
     }
 }
 
@@ -391,8 +460,12 @@ mod tests {
             products: None,
         };
         let (sender, mut found) = mpsc::channel(4);
-        let mut discoverer =
-            Discoverer::new(Some("eu".into()), client, settings, Vec::new(), sender);
+        let listing = Listing {
+            url: "http://127.0.0.1:1".parse().unwrap(),
+            settings,
+            configured_segments: Vec::new(),
+        };
+        let mut discoverer = Discoverer::new(Some("eu".into()), client, listing, sender);
         discoverer.discover_once().await;
         let first = found.recv().await.unwrap();
         assert_eq!(first.workspace.as_deref(), Some("eu"));
@@ -424,6 +497,53 @@ mod tests {
             "kept on failure"
         );
         assert!(failed.kept.is_empty());
+    }
+
+    /// A configuration of `simulator` that discovers the events `pattern` matches, hourly.
+    fn discovering(simulator: &braze_simulator::Simulator, pattern: &str) -> crate::config::Config {
+        let text = format!(
+            "braze:\n  url: {}\nexport:\n  events: {{}}\ndiscover:\n  interval: 1h\n  events: {{match: \"{pattern}\"}}\n",
+            simulator.url()
+        );
+        let path = std::path::Path::new("t.yml");
+        crate::config::Config::parse(&text, path, Some("discovery-key".into())).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_reload_lists_again_only_when_discover_changed_and_keeps_the_lists_on_failure() {
+        let (simulator, client) = braze(&["signup", "checkout"]).await;
+        let (discoveries, mut found) = Discoveries::new();
+        let config = discovering(&simulator, ".*");
+        discoveries.start([(&config, &client)]);
+        let first = found.recv().await.unwrap();
+        assert_eq!(first.lists.events, ["checkout", "signup"]);
+        assert_eq!(simulator.requests_to("/events/list"), 1);
+
+        // The same `discover:` again (a reload that changed something else): not listed before
+        // the hour is up. The old behaviour listed within milliseconds.
+        discoveries.start([(&config, &client)]);
+        let early = tokio::time::timeout(Duration::from_millis(500), found.recv()).await;
+        assert!(early.is_err(), "listed again at once: {early:?}");
+        assert_eq!(simulator.requests_to("/events/list"), 1);
+
+        // A changed pattern lists at once; Braze refuses it, and the lists stay as they were.
+        simulator.faults().set(
+            braze_simulator::FaultTarget::Path("/events/list".into()),
+            braze_simulator::Fault::Status {
+                status: 429,
+                message: "slow down".into(),
+            },
+        );
+        let changed = discovering(&simulator, "^sign");
+        discoveries.start([(&changed, &client)]);
+        let failed = found.recv().await.unwrap();
+        assert_eq!(
+            failed.lists.events,
+            ["checkout", "signup"],
+            "kept on failure"
+        );
+        assert!(failed.kept.is_empty());
+        assert!(simulator.requests_to("/events/list") >= 2);
     }
 
     #[test]
