@@ -260,6 +260,9 @@ class Bench:
             f"  timeout: {timeout}",
             f"  max_concurrency: {concurrency}",
             "  max_requests_per_hour: 250000",
+            # The exporter polls at most 10,000 series unless told otherwise: every size here
+            # is polled whole.
+            f"max_series: {series_count(apps, segs)}",
             "refresh:",
             f"  interval: {interval}",
             "  unit: hour",
@@ -480,6 +483,8 @@ end"""
             f.write(gz)
         result["body_bytes"] = {"plain": len(plain), "gzip": len(gz)}
         result["series_in_body"] = plain.count(b"\nbraze_up{")
+        if result["series_in_body"] != n:
+            raise BenchError(f"the exporter serves {result['series_in_body']} series, not {n}")
 
         nginx = self.start_nginx(www)
         nginx_pids = [nginx.pid] + children(nginx.pid)
