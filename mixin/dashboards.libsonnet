@@ -1411,7 +1411,7 @@ local g = import 'lib/grafana.libsonnet';
     local kindHeight = 44,
 
     'braze-exporter.json': {
-      title: 'Braze sessions',
+      title: 'Braze analytics',
       description: 'Braze app sessions per app and segment, by hour, from braze-exporter; KPIs (DAU, MAU, stickiness, new users, uninstalls), custom events, purchases and revenue, segment sizes; with freshness, Braze API requests, rate limit and exporter health. Needs the recording rules in grafana/rules/braze-exporter.rules.yml. Generated from mixin/ (jsonnet).',
       tags: ['braze', 'prometheus', 'braze-exporter'],
       editable: true,
