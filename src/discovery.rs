@@ -87,6 +87,8 @@ pub struct Found {
     pub workspace: Option<String>,
     pub lists: Lists,
     pub kept: Vec<(&'static str, usize)>,
+    /// The lists this listing could not read (they stay as they were in `lists`).
+    pub failed: Vec<&'static str>,
 }
 
 /// What a listing depends on: where it reads and what it keeps.
@@ -179,6 +181,7 @@ impl Discoverer {
     pub async fn discover_once(&mut self) {
         let mut lists = lock(&self.memory).lists.clone();
         let mut kept = Vec::new();
+        let mut failed = Vec::new();
         let settings = &self.listing.settings;
         let wanted = [
             (List::Segments, settings.segments.clone()),
@@ -191,7 +194,10 @@ impl Discoverer {
                 Ok(items) => {
                     kept.push((list.name(), self.keep(list, &pattern, &items, &mut lists)))
                 }
-                Err(error) => self.failed(list, &error),
+                Err(error) => {
+                    self.failed(list, &error);
+                    failed.push(list.name());
+                }
             }
         }
         lock(&self.memory).lists = lists.clone();
@@ -199,6 +205,7 @@ impl Discoverer {
             workspace: self.workspace.clone(),
             lists,
             kept,
+            failed,
         };
         // The refresher is gone only when the exporter stops.
         let _ = self.found.send(found).await;

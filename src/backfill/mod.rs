@@ -1,8 +1,8 @@
 //! `braze-exporter backfill`: the history a new Prometheus lacks, as OpenMetrics text for
 //! `promtool tsdb create-blocks-from openmetrics`.
 //!
-//! For every configured series of every workspace (or the `--workspace`s given; discovery is
-//! not run) it writes, every `--step` within `[--start, --end]`, what a scrape of the live
+//! For every series of every workspace (or the `--workspace`s given): the configured ones and
+//! those one listing of `discover:` adds. It writes, every `--step` within `[--start, --end]`, what a scrape of the live
 //! exporter would have shown: the latest complete bucket's value and its
 //! `_bucket_timestamp_seconds` ([`plan`]), and `braze_up 1`, with the `workspace` label as the
 //! exporter serves it. Braze is read a page of up to 100 buckets at a time ([`fetch`]), every
@@ -31,6 +31,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::braze::BrazeClient;
 use crate::buckets::BucketRules;
 use crate::config::{Config, Settings, API_KEY_ENV};
+use crate::discovery::{Discoverer, Listing};
 use crate::series::{Filter, Series, Unit};
 use crate::snapshot::Labels;
 use plan::{SamplePlan, Window};
@@ -169,7 +170,9 @@ async fn run(sources: &[Source], output: &Path) -> ExitCode {
     let mut written = Vec::new();
     let mut missing = Vec::new();
     let mut absent_buckets = 0usize;
+    let mut discovery_failed = Vec::new();
     for (source, read) in sources.iter().zip(read) {
+        discovery_failed.extend(read.discovery_failed.iter().map(|list| (source, *list)));
         written.extend(read.written);
         absent_buckets += read.absent_buckets;
         missing.extend(
@@ -199,8 +202,18 @@ async fn run(sources: &[Source], output: &Path) -> ExitCode {
              their samples are left out (nothing is guessed)"
         );
     }
-    if missing.is_empty() {
+    for (source, list) in &discovery_failed {
+        eprintln!(
+            "braze-exporter backfill: {}discovery could not read Braze's {list}; the series it \
+             would add are not written (run again)",
+            source.whose()
+        );
+    }
+    if missing.is_empty() && discovery_failed.is_empty() {
         return ExitCode::SUCCESS;
+    }
+    if missing.is_empty() {
+        return ExitCode::from(1);
     }
     eprintln!(
         "braze-exporter backfill: {} series missing (not written):",
@@ -219,20 +232,63 @@ async fn run(sources: &[Source], output: &Path) -> ExitCode {
     ExitCode::from(1)
 }
 
-/// What one workspace gave: the series to write, those Braze did not give, and how many
-/// planned buckets its answers lacked.
+/// What one workspace gave: the series to write, those Braze did not give, how many planned
+/// buckets its answers lacked, and the lists discovery could not read.
 struct Read {
     written: Vec<write::Written>,
     missing: Vec<(Series, String)>,
     absent_buckets: usize,
+    discovery_failed: Vec<&'static str>,
+}
+
+/// The series of one workspace: the configured ones and, with `discover:`, those one listing
+/// of Braze's lists adds (as the live exporter's first listing would), within `max_series`.
+/// Also the lists that could not be read: their series are unknown, so not written.
+async fn series_of(source: &Source, whose: &str) -> (Vec<Series>, Vec<&'static str>) {
+    let config = &source.config;
+    let Some(settings) = config.discover.clone() else {
+        return (config.series(), Vec::new());
+    };
+    let (sender, mut found) = tokio::sync::mpsc::channel(1);
+    let listing = Listing {
+        url: config.braze.url.clone(),
+        settings,
+        configured_segments: config.segments.clone(),
+    };
+    let mut discoverer = Discoverer::new(
+        config.workspace.clone(),
+        source.client.clone(),
+        listing,
+        sender,
+    );
+    eprintln!(
+        "braze-exporter backfill: {whose}reading Braze's lists for discover: (at most {} \
+         requests an hour, as the exporter)",
+        crate::discovery::LIST_SHARE_PER_HOUR
+    );
+    discoverer.discover_once().await;
+    let found = found.recv().await.expect("one listing sends what it found");
+    for (list, items) in &found.kept {
+        eprintln!("braze-exporter backfill: {whose}discovery keeps {items} {list}");
+    }
+    let plan = config.plan(&found.lists);
+    if plan.dropped > 0 {
+        eprintln!(
+            "braze-exporter backfill: {whose}{} series past max_series ({}) are not written",
+            plan.dropped,
+            plan.series.len()
+        );
+    }
+    (plan.series, found.failed)
 }
 
 async fn read_source(source: &Source) -> Read {
     let (config, request) = (&source.config, &source.request);
+    let whose = source.whose();
+    let (series, discovery_failed) = series_of(source, &whose).await;
     // One plan per schedule (unit and delay), shared by its series.
     let mut shared: HashMap<(Unit, Duration), Arc<SamplePlan>> = HashMap::new();
-    let plans: Vec<(Series, BucketRules, Arc<SamplePlan>)> = config
-        .series()
+    let plans: Vec<(Series, BucketRules, Arc<SamplePlan>)> = series
         .into_iter()
         .map(|s| {
             let schedule = config.schedule_of(s.kind);
@@ -258,7 +314,6 @@ async fn read_source(source: &Source) -> Read {
         .collect();
     let requests: usize = wanted.iter().map(|w| w.pages.len()).sum();
     let per_hour = config.braze.max_requests_per_hour;
-    let whose = source.whose();
     eprintln!(
         "braze-exporter backfill: {whose}{} series from {} to {} every {}: {requests} requests \
          (at most {per_hour} an hour)",
@@ -279,6 +334,7 @@ async fn read_source(source: &Source) -> Read {
         written: Vec::new(),
         missing: Vec::new(),
         absent_buckets: 0,
+        discovery_failed,
     };
     for ((series, rules, plan), outcome) in plans.into_iter().zip(outcomes) {
         match outcome {

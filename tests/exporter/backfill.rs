@@ -292,6 +292,73 @@ async fn backfill_writes_every_workspace_into_one_file_with_its_label_zone_and_k
     );
 }
 
+#[tokio::test]
+async fn backfill_writes_the_series_discovery_adds_and_names_a_list_it_cannot_read() {
+    let sim = simulator(|_| {}).await;
+    let ws = Workspace::new(
+        &sim.url(),
+        "  time_zone: UTC\nrefresh:\n  delay: 10m\nexport:\n  events: {names: [signup]}\n\
+         discover:\n  events: {match: \"^level\"}\n",
+    );
+    let out = ws.dir.path().join("history.om");
+    let (start, end) = range();
+    let run = backfill(&ws.config(), &out, start, end).await;
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("discovery keeps 1 events"), "{stderr}");
+    assert_eq!(sim.requests_to("/events/list"), 1);
+    let samples = parse(&std::fs::read_to_string(&out).unwrap());
+    let instants: Vec<i64> = (start.div_euclid(STEP) + 1..=end.div_euclid(STEP))
+        .map(|k| k * STEP)
+        .collect();
+    for name in ["signup", "level_up"] {
+        let labels =
+            format!(r#"event="{name}",app_name="all",segment_name="all",unit="hour",job="braze""#);
+        let series = Series::Event {
+            name,
+            app_id: None,
+            segment_id: None,
+        };
+        let checked = check_series(&samples, "braze_events", &labels, &instants, |t| {
+            let bucket = shown(t, Unit::Hour, &TimeZone::UTC);
+            let zoned = Timestamp::from_second(bucket)
+                .unwrap()
+                .to_zoned(TimeZone::UTC);
+            (
+                bucket,
+                simulator::value_in_bucket(&series, Unit::Hour, zoned),
+            )
+        });
+        assert_eq!(checked, instants.len(), "{name}");
+    }
+    assert!(
+        !samples
+            .keys()
+            .any(|(_, labels)| labels.contains("checkout")),
+        "checkout does not match ^level"
+    );
+
+    // Braze refuses the listing: the configured series are written, the run says the
+    // discovered ones are not, and exits 1.
+    sim.faults().set(
+        FaultTarget::Path("/events/list".into()),
+        Fault::Status {
+            status: 403,
+            message: "no events.list".into(),
+        },
+    );
+    let partial = ws.dir.path().join("partial.om");
+    let run = backfill(&ws.config(), &partial, start, end).await;
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("discovery could not read Braze's events"),
+        "{stderr}"
+    );
+    let text = std::fs::read_to_string(&partial).unwrap();
+    assert!(text.contains(r#"event="signup""#) && !text.contains(r#"event="level_up""#));
+}
+
 /// Checks every instant of one series against `expected` (bucket start and value); returns
 /// how many samples were checked.
 fn check_series(
