@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 use crate::braze::{BrazeClient, FetchError};
-use crate::config::{DiscoverSettings, Pattern};
+use crate::config::{Config, DiscoverSettings, Pattern};
 use crate::pacing::Pacer;
 use crate::series::{merge_segments, Lists, Scope};
 
@@ -152,6 +152,21 @@ impl Discoverer {
             found,
             memory: SharedMemory::default(),
         }
+    }
+
+    /// The discoverer of a workspace that has `discover:`.
+    fn of(config: &Config, client: &BrazeClient, found: mpsc::Sender<Found>) -> Option<Self> {
+        let listing = Listing {
+            url: config.braze.url.clone(),
+            settings: config.discover.clone()?,
+            configured_segments: config.segments.clone(),
+        };
+        Some(Self::new(
+            config.workspace.clone(),
+            client.clone(),
+            listing,
+            found,
+        ))
     }
 
     /// When the next listing is due: at once, unless the last one listed the same way less
@@ -291,6 +306,15 @@ impl Discoverer {
     }
 }
 
+/// One listing of a workspace's lists, as its discoverer's first: `None` without `discover:`.
+pub async fn list_once(config: &Config, client: &BrazeClient) -> Option<Found> {
+    let (sender, mut found) = mpsc::channel(1);
+    Discoverer::of(config, client, sender)?
+        .discover_once()
+        .await;
+    found.recv().await
+}
+
 /// The discoverers of every workspace that has `discover:`; started again on each reload with
 /// the new clients, each carrying its workspace's [`Memory`] over.
 #[derive(Debug)]
@@ -314,10 +338,7 @@ impl Discoveries {
     }
 
     /// Stops the running discoverers and starts one per workspace that discovers.
-    pub fn start<'a>(
-        &self,
-        workspaces: impl IntoIterator<Item = (&'a crate::config::Config, &'a BrazeClient)>,
-    ) {
+    pub fn start<'a>(&self, workspaces: impl IntoIterator<Item = (&'a Config, &'a BrazeClient)>) {
         let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
         for task in tasks.drain(..) {
             task.abort();
@@ -325,20 +346,9 @@ impl Discoveries {
         let mut memories = self.memories.lock().unwrap_or_else(|e| e.into_inner());
         let mut kept = std::collections::HashMap::new();
         for (config, client) in workspaces {
-            let Some(settings) = config.discover.clone() else {
+            let Some(mut discoverer) = Discoverer::of(config, client, self.found.clone()) else {
                 continue;
             };
-            let listing = Listing {
-                url: config.braze.url.clone(),
-                settings,
-                configured_segments: config.segments.clone(),
-            };
-            let mut discoverer = Discoverer::new(
-                config.workspace.clone(),
-                client.clone(),
-                listing,
-                self.found.clone(),
-            );
             if let Some(memory) = memories.remove(&config.workspace) {
                 // Another workspace behind the same name: its lists are not this one's.
                 let same_braze = lock(&memory)
@@ -497,13 +507,14 @@ mod tests {
         );
         discoverer.client = client;
         discoverer.discover_once().await;
-        let failed = found.recv().await.unwrap();
-        assert_eq!(
-            failed.lists.events,
-            ["checkout", "signup"],
-            "kept on failure"
-        );
+        assert_events_kept_on_failure(&found.recv().await.unwrap(), &["checkout", "signup"]);
+    }
+
+    /// A listing whose events list failed: the events stay as they were, and it says so.
+    fn assert_events_kept_on_failure(failed: &Found, events: &[&str]) {
+        assert_eq!(failed.lists.events, events, "kept on failure");
         assert!(failed.kept.is_empty());
+        assert_eq!(failed.failed, ["events"]);
     }
 
     /// A configuration of `simulator` that discovers the events `pattern` matches, hourly.
@@ -543,13 +554,7 @@ mod tests {
         );
         let changed = discovering(&simulator, "^sign");
         discoveries.start([(&changed, &client)]);
-        let failed = found.recv().await.unwrap();
-        assert_eq!(
-            failed.lists.events,
-            ["checkout", "signup"],
-            "kept on failure"
-        );
-        assert!(failed.kept.is_empty());
+        assert_events_kept_on_failure(&found.recv().await.unwrap(), &["checkout", "signup"]);
         assert!(simulator.requests_to("/events/list") >= 2);
     }
 

@@ -31,7 +31,6 @@ use jiff::{SignedDuration, Timestamp};
 use crate::braze::BrazeClient;
 use crate::buckets::BucketRules;
 use crate::config::{Config, Settings, API_KEY_ENV};
-use crate::discovery::{Discoverer, Listing};
 use crate::series::{Filter, Series, Unit};
 use crate::snapshot::Labels;
 use plan::{SamplePlan, Window};
@@ -246,28 +245,17 @@ struct Read {
 /// Also the lists that could not be read: their series are unknown, so not written.
 async fn series_of(source: &Source, whose: &str) -> (Vec<Series>, Vec<&'static str>) {
     let config = &source.config;
-    let Some(settings) = config.discover.clone() else {
+    if config.discover.is_none() {
         return (config.series(), Vec::new());
-    };
-    let (sender, mut found) = tokio::sync::mpsc::channel(1);
-    let listing = Listing {
-        url: config.braze.url.clone(),
-        settings,
-        configured_segments: config.segments.clone(),
-    };
-    let mut discoverer = Discoverer::new(
-        config.workspace.clone(),
-        source.client.clone(),
-        listing,
-        sender,
-    );
+    }
     eprintln!(
         "braze-exporter backfill: {whose}reading Braze's lists for discover: (at most {} \
          requests an hour, as the exporter)",
         crate::discovery::LIST_SHARE_PER_HOUR
     );
-    discoverer.discover_once().await;
-    let found = found.recv().await.expect("one listing sends what it found");
+    let found = crate::discovery::list_once(config, &source.client)
+        .await
+        .expect("a workspace with discover: lists once");
     for (list, items) in &found.kept {
         eprintln!("braze-exporter backfill: {whose}discovery keeps {items} {list}");
     }

@@ -77,6 +77,13 @@ async fn backfill_with(config: &Path, out: &Path, start: i64, end: i64, extra: &
         .unwrap()
 }
 
+/// Every `STEP` instant in `(start, end]`: where a scrape every `STEP` would have been.
+fn instants(start: i64, end: i64) -> Vec<i64> {
+    (start.div_euclid(STEP) + 1..=end.div_euclid(STEP))
+        .map(|k| k * STEP)
+        .collect()
+}
+
 /// A range that is settled whatever the wall clock says: three days and a half, ending an
 /// hour before the last whole hour.
 fn range() -> (i64, i64) {
@@ -109,9 +116,7 @@ async fn backfill_writes_what_each_scrape_would_have_shown_in_whole_and_half_hou
         let text = std::fs::read_to_string(&out).unwrap();
         assert!(text.ends_with("# EOF\n"));
         let samples = parse(&text);
-        let instants: Vec<i64> = (start.div_euclid(STEP) + 1..=end.div_euclid(STEP))
-            .map(|k| k * STEP)
-            .collect();
+        let instants = instants(start, end);
 
         let apps = [
             ("all", None),
@@ -239,9 +244,7 @@ async fn backfill_writes_every_workspace_into_one_file_with_its_label_zone_and_k
     }
     let text = std::fs::read_to_string(&out).unwrap();
     let samples = parse(&text);
-    let instants: Vec<i64> = (start.div_euclid(STEP) + 1..=end.div_euclid(STEP))
-        .map(|k| k * STEP)
-        .collect();
+    let instants = instants(start, end);
     let mut checked = 0;
     for (workspace, app_name, app_id, tz) in [
         ("eu", "all", None, &kolkata),
@@ -308,9 +311,7 @@ async fn backfill_writes_the_series_discovery_adds_and_names_a_list_it_cannot_re
     assert!(stderr.contains("discovery keeps 1 events"), "{stderr}");
     assert_eq!(sim.requests_to("/events/list"), 1);
     let samples = parse(&std::fs::read_to_string(&out).unwrap());
-    let instants: Vec<i64> = (start.div_euclid(STEP) + 1..=end.div_euclid(STEP))
-        .map(|k| k * STEP)
-        .collect();
+    let instants = instants(start, end);
     for name in ["signup", "level_up"] {
         let labels =
             format!(r#"event="{name}",app_name="all",segment_name="all",unit="hour",job="braze""#);
