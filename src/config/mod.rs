@@ -199,6 +199,7 @@ impl Config {
     /// in the order of the kinds table), then those discovery adds, and none past
     /// `max_series`, so the cut is deterministic and drops discovered series first.
     pub fn plan(&self, discovered: &Lists) -> Plan {
+        let discovered = &self.still_discovered(discovered);
         let configured = self.kinds().flat_map(|(export, kind)| {
             series::series_of(kind, &self.lists(export, &Lists::default()))
         });
@@ -213,6 +214,27 @@ impl Config {
         let mut series = all;
         series.truncate(self.max_series);
         Plan { series, dropped }
+    }
+
+    /// Of what discovery found, the lists `discover:` still names: after a reload that drops
+    /// a list from it (or all of `discover:`), what earlier listings found adds nothing.
+    fn still_discovered(&self, found: &Lists) -> Lists {
+        let Some(discover) = &self.discover else {
+            return Lists::default();
+        };
+        let named = |pattern: &Option<Pattern>, list: &[String]| match pattern {
+            Some(_) => list.to_vec(),
+            None => Vec::new(),
+        };
+        Lists {
+            apps: Vec::new(),
+            segments: match discover.segments {
+                Some(_) => found.segments.clone(),
+                None => Vec::new(),
+            },
+            events: named(&discover.events, &found.events),
+            products: named(&discover.products, &found.products),
+        }
     }
 
     /// Every exported kind with its block.

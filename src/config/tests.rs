@@ -379,7 +379,7 @@ fn export_and_discover_errors_name_the_field_and_the_value() {
 #[test]
 fn discovered_series_come_after_configured_ones_and_max_series_cuts_them_first() {
     let text = format!(
-        "{MINIMAL}max_series: 4\nsegments:\n  - {{name: paying, id: s-1}}\nexport:\n  sessions: {{}}\n  segment_sizes: {{}}\n"
+        "{MINIMAL}max_series: 4\nsegments:\n  - {{name: paying, id: s-1}}\nexport:\n  sessions: {{}}\n  segment_sizes: {{}}\ndiscover:\n  segments: {{}}\n"
     );
     let config = parse(&text).unwrap();
     assert_eq!(config.plan(&Lists::default()).series.len(), 3);
@@ -394,6 +394,45 @@ fn discovered_series_come_after_configured_ones_and_max_series_cuts_them_first()
     assert_eq!(plan.dropped, 1);
     assert_eq!(plan.series[3].scopes[1].name, "vip");
     assert_eq!(plan.series[3].kind, Kind::Sessions);
+}
+
+#[test]
+fn what_discovery_found_counts_only_for_the_lists_discover_still_names() {
+    let found = Lists {
+        segments: vec![Scope::named("vip", "s-9")],
+        events: vec!["level_up".into()],
+        ..Lists::default()
+    };
+    let events_of = |config: &Config| -> Vec<String> {
+        let names: std::collections::BTreeSet<String> = config
+            .plan(&found)
+            .series
+            .iter()
+            .filter(|s| s.kind == Kind::Events)
+            .map(|s| s.scopes[0].name.clone())
+            .collect();
+        names.into_iter().collect()
+    };
+    let export = "export:\n  sessions: {}\n  events: {names: [signup]}\n";
+    let both = parse(&format!(
+        "{MINIMAL}{export}discover:\n  segments: {{}}\n  events: {{}}\n"
+    ))
+    .unwrap();
+    assert_eq!(events_of(&both), ["level_up", "signup"]);
+    let segments_only = parse(&format!("{MINIMAL}{export}discover:\n  segments: {{}}\n")).unwrap();
+    assert_eq!(events_of(&segments_only), ["signup"]);
+    assert!(segments_only
+        .plan(&found)
+        .series
+        .iter()
+        .any(|s| s.scopes.iter().any(|scope| scope.name == "vip")));
+    let none = parse(&format!("{MINIMAL}{export}")).unwrap();
+    assert_eq!(events_of(&none), ["signup"]);
+    assert!(none
+        .plan(&found)
+        .series
+        .iter()
+        .all(|s| s.scopes.iter().all(|scope| scope.name != "vip")));
 }
 
 #[test]
