@@ -91,10 +91,9 @@ pub struct Found {
     pub failed: Vec<&'static str>,
 }
 
-/// What a listing depends on: where it reads and what it keeps.
+/// What a listing keeps (where it reads is the client's, and keys its [`Memory`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listing {
-    pub url: reqwest::Url,
     pub settings: DiscoverSettings,
     /// The configured segments, so renames of colliding names are logged.
     pub configured_segments: Vec<Scope>,
@@ -123,6 +122,7 @@ impl Default for Memory {
 }
 
 type SharedMemory = std::sync::Arc<std::sync::Mutex<Memory>>;
+type MemoryKey = (Option<String>, reqwest::Url);
 
 fn lock(memory: &SharedMemory) -> std::sync::MutexGuard<'_, Memory> {
     memory.lock().unwrap_or_else(|e| e.into_inner())
@@ -157,7 +157,6 @@ impl Discoverer {
     /// The discoverer of a workspace that has `discover:`.
     fn of(config: &Config, client: &BrazeClient, found: mpsc::Sender<Found>) -> Option<Self> {
         let listing = Listing {
-            url: config.braze.url.clone(),
             settings: config.discover.clone()?,
             configured_segments: config.segments.clone(),
         };
@@ -320,8 +319,9 @@ pub async fn list_once(config: &Config, client: &BrazeClient) -> Option<Found> {
 #[derive(Debug)]
 pub struct Discoveries {
     tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
-    /// By workspace label value; only the workspaces of the latest start.
-    memories: std::sync::Mutex<std::collections::HashMap<Option<String>, SharedMemory>>,
+    /// By workspace label value and Braze URL (another Braze behind the same name has other
+    /// lists and its own limit); only the workspaces of the latest start.
+    memories: std::sync::Mutex<std::collections::HashMap<MemoryKey, SharedMemory>>,
     found: mpsc::Sender<Found>,
 }
 
@@ -349,17 +349,11 @@ impl Discoveries {
             let Some(mut discoverer) = Discoverer::of(config, client, self.found.clone()) else {
                 continue;
             };
-            if let Some(memory) = memories.remove(&config.workspace) {
-                // Another workspace behind the same name: its lists are not this one's.
-                let same_braze = lock(&memory)
-                    .listed
-                    .as_ref()
-                    .is_none_or(|(_, l)| l.url == discoverer.listing.url);
-                if same_braze {
-                    discoverer.memory = memory;
-                }
+            let key = (config.workspace.clone(), config.braze.url.clone());
+            if let Some(memory) = memories.remove(&key) {
+                discoverer.memory = memory;
             }
-            kept.insert(config.workspace.clone(), discoverer.memory.clone());
+            kept.insert(key, discoverer.memory.clone());
             tasks.push(tokio::spawn(discoverer.run()));
         }
         *memories = kept;
@@ -478,7 +472,6 @@ mod tests {
         };
         let (sender, mut found) = mpsc::channel(4);
         let listing = Listing {
-            url: "http://127.0.0.1:1".parse().unwrap(),
             settings,
             configured_segments: Vec::new(),
         };

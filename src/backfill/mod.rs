@@ -208,16 +208,12 @@ async fn run(sources: &[Source], output: &Path) -> ExitCode {
             source.whose()
         );
     }
-    if missing.is_empty() && discovery_failed.is_empty() {
-        return ExitCode::SUCCESS;
+    if !missing.is_empty() {
+        eprintln!(
+            "braze-exporter backfill: {} series missing (not written):",
+            missing.len()
+        );
     }
-    if missing.is_empty() {
-        return ExitCode::from(1);
-    }
-    eprintln!(
-        "braze-exporter backfill: {} series missing (not written):",
-        missing.len()
-    );
     for (source, series, error) in &missing {
         let workspace = match &source.request.workspace {
             Some(name) => format!("workspace={name} "),
@@ -228,7 +224,11 @@ async fn run(sources: &[Source], output: &Path) -> ExitCode {
             series.kind.spec().name
         );
     }
-    ExitCode::from(1)
+    if missing.is_empty() && discovery_failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 /// What one workspace gave: the series to write, those Braze did not give, how many planned
@@ -245,17 +245,16 @@ struct Read {
 /// Also the lists that could not be read: their series are unknown, so not written.
 async fn series_of(source: &Source, whose: &str) -> (Vec<Series>, Vec<&'static str>) {
     let config = &source.config;
-    if config.discover.is_none() {
-        return (config.series(), Vec::new());
+    if config.discover.is_some() {
+        eprintln!(
+            "braze-exporter backfill: {whose}reading Braze's lists for discover: (at most {} \
+             requests an hour, as the exporter)",
+            crate::discovery::LIST_SHARE_PER_HOUR
+        );
     }
-    eprintln!(
-        "braze-exporter backfill: {whose}reading Braze's lists for discover: (at most {} \
-         requests an hour, as the exporter)",
-        crate::discovery::LIST_SHARE_PER_HOUR
-    );
-    let found = crate::discovery::list_once(config, &source.client)
-        .await
-        .expect("a workspace with discover: lists once");
+    let Some(found) = crate::discovery::list_once(config, &source.client).await else {
+        return (config.series(), Vec::new());
+    };
     for (list, items) in &found.kept {
         eprintln!("braze-exporter backfill: {whose}discovery keeps {items} {list}");
     }

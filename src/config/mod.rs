@@ -222,16 +222,12 @@ impl Config {
         let Some(discover) = &self.discover else {
             return Lists::default();
         };
-        let named = |pattern: &Option<Pattern>, list: &[String]| match pattern {
-            Some(_) => list.to_vec(),
-            None => Vec::new(),
-        };
+        fn named<T: Clone>(pattern: &Option<Pattern>, list: &[T]) -> Vec<T> {
+            pattern.as_ref().map_or_else(Vec::new, |_| list.to_vec())
+        }
         Lists {
             apps: Vec::new(),
-            segments: match discover.segments {
-                Some(_) => found.segments.clone(),
-                None => Vec::new(),
-            },
+            segments: named(&discover.segments, &found.segments),
             events: named(&discover.events, &found.events),
             products: named(&discover.products, &found.products),
         }

@@ -57,6 +57,14 @@ async fn backfill(config: &Path, out: &Path, start: i64, end: i64) -> Output {
     backfill_with(config, out, start, end, &[]).await
 }
 
+/// A backfill that must succeed: its standard error and the file it wrote.
+async fn backfilled(config: &Path, out: &Path, start: i64, end: i64) -> (String, String) {
+    let run = backfill(config, out, start, end).await;
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    (stderr, std::fs::read_to_string(out).unwrap())
+}
+
 /// A backfill with `extra` flags after `backfill`.
 async fn backfill_with(config: &Path, out: &Path, start: i64, end: i64, extra: &[&str]) -> Output {
     let stamp = |s: i64| Timestamp::from_second(s).unwrap().to_string();
@@ -109,11 +117,11 @@ async fn backfill_writes_what_each_scrape_would_have_shown_in_whole_and_half_hou
         let ws = workspace(&sim.url(), zone);
         let out = ws.dir.path().join("history.om");
         let (start, end) = range();
-        let run = backfill(&ws.config(), &out, start, end).await;
-        let stderr = String::from_utf8_lossy(&run.stderr);
-        assert_eq!(run.status.code(), Some(0), "{zone}: {stderr}");
-        assert!(stderr.contains("requests done"), "progress: {stderr}");
-        let text = std::fs::read_to_string(&out).unwrap();
+        let (stderr, text) = backfilled(&ws.config(), &out, start, end).await;
+        assert!(
+            stderr.contains("requests done"),
+            "{zone} progress: {stderr}"
+        );
         assert!(text.ends_with("# EOF\n"));
         let samples = parse(&text);
         let instants = instants(start, end);
@@ -233,16 +241,13 @@ async fn backfill_writes_every_workspace_into_one_file_with_its_label_zone_and_k
     let config = two_workspaces(dir.path(), &eu.url(), &us.url());
     let out = dir.path().join("history.om");
     let (start, end) = range();
-    let run = backfill(&config, &out, start, end).await;
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    let (stderr, text) = backfilled(&config, &out, start, end).await;
     for name in ["eu", "us"] {
         assert!(
             stderr.contains(&format!("workspace {name}: ")) && stderr.contains("requests done"),
             "progress names {name}: {stderr}"
         );
     }
-    let text = std::fs::read_to_string(&out).unwrap();
     let samples = parse(&text);
     let instants = instants(start, end);
     let mut checked = 0;
@@ -305,12 +310,10 @@ async fn backfill_writes_the_series_discovery_adds_and_names_a_list_it_cannot_re
     );
     let out = ws.dir.path().join("history.om");
     let (start, end) = range();
-    let run = backfill(&ws.config(), &out, start, end).await;
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    let (stderr, text) = backfilled(&ws.config(), &out, start, end).await;
     assert!(stderr.contains("discovery keeps 1 events"), "{stderr}");
     assert_eq!(sim.requests_to("/events/list"), 1);
-    let samples = parse(&std::fs::read_to_string(&out).unwrap());
+    let samples = parse(&text);
     let instants = instants(start, end);
     for name in ["signup", "level_up"] {
         let labels =
