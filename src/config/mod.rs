@@ -5,6 +5,7 @@
 //! problem at once, each naming its field: `refresh.length: must be between 1 and 100, got 0`.
 
 mod api_key;
+mod assemble;
 mod budget;
 mod ca_file;
 pub mod duration;

@@ -4,12 +4,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::duration::{DurationRange, Pretty};
-use super::export::{self, DEFAULT_MAX_SERIES};
-use super::raw::{RawBraze, RawConfig, RawNamed, RawRefresh};
-use super::{
-    api_key, ApiKey, BrazeSettings, Config, KeyNeed, Problem, RefreshSettings,
-    DEFAULT_STALE_INTERVALS,
-};
+use super::raw::{RawBraze, RawNamed, RawRefresh};
+use super::{api_key, ApiKey, BrazeSettings, Problem, RefreshSettings, DEFAULT_STALE_INTERVALS};
 use crate::series::{Scope, Unit, Units, ALL};
 use crate::time_zone::parse_time_zone;
 
@@ -48,46 +44,8 @@ impl Problems {
     }
 }
 
-/// Checks every value of one workspace (the file's top level, or one entry of `workspaces`).
-/// With [`KeyNeed::WarnIfUnreadable`] a key that cannot be read is returned as a warning
-/// instead, and a placeholder stands in for it.
-pub(super) fn validate(
-    raw: RawConfig,
-    env_key: Option<String>,
-    key_need: KeyNeed,
-) -> Result<(Config, Option<Problem>), Vec<Problem>> {
-    let mut problems = Problems::default();
-    let mut key_warning = None;
-    let warn_only = (key_need == KeyNeed::WarnIfUnreadable).then_some(&mut key_warning);
-    let braze = braze_settings(raw.braze, env_key, warn_only, &mut problems);
-    let refresh = refresh_settings(raw.refresh, &mut problems);
-    let apps = scopes("apps", raw.apps, &mut problems);
-    let segments = scopes("segments", raw.segments, &mut problems);
-    let exports = refresh
-        .as_ref()
-        .map(|refresh| export::exports(raw.export, refresh, &mut problems));
-    let discover = export::discover(raw.discover, &mut problems);
-    let max_series = export::max_series(raw.max_series, &mut problems);
-    match (braze, refresh, exports, problems.0.is_empty()) {
-        (Some(braze), Some(refresh), Some(exports), true) => Ok((
-            Config {
-                workspace: None,
-                braze,
-                refresh,
-                apps,
-                segments,
-                exports,
-                discover,
-                max_series: max_series.unwrap_or(DEFAULT_MAX_SERIES),
-            },
-            key_warning,
-        )),
-        _ => Err(problems.0),
-    }
-}
-
 /// `key_warning`, when given, receives a key that cannot be read as a warning, not a problem.
-fn braze_settings(
+pub(super) fn braze_settings(
     raw: Option<RawBraze>,
     env_key: Option<String>,
     key_warning: Option<&mut Option<Problem>>,
@@ -165,7 +123,10 @@ fn braze_settings(
     })
 }
 
-fn refresh_settings(raw: RawRefresh, problems: &mut Problems) -> Option<RefreshSettings> {
+pub(super) fn refresh_settings(
+    raw: RawRefresh,
+    problems: &mut Problems,
+) -> Option<RefreshSettings> {
     refuse_lists("refresh", &raw, &[], problems);
     let defaults = Defaults {
         interval: DEFAULT_INTERVAL,
@@ -282,7 +243,7 @@ pub(super) fn refuse_lists(at: &str, raw: &RawRefresh, takes: &[&str], problems:
 }
 
 /// Checks `apps` or `segments`: names are label values, ids are Braze identifiers.
-fn scopes(list: &str, raw: Vec<RawNamed>, problems: &mut Problems) -> Vec<Scope> {
+pub(super) fn scopes(list: &str, raw: Vec<RawNamed>, problems: &mut Problems) -> Vec<Scope> {
     let mut names: HashMap<String, usize> = HashMap::new();
     let mut ids: HashMap<String, usize> = HashMap::new();
     let mut scopes = Vec::new();
@@ -399,6 +360,7 @@ fn is_loopback(host: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::KeyNeed;
     use super::*;
 
     fn problems_for(section: &str, field: &str, value: &str) -> Vec<Problem> {
@@ -409,7 +371,7 @@ mod tests {
             _ => format!("braze:\n  url: https://x.braze.com\n{section}:\n  {field}: {value:?}\n"),
         };
         let raw = super::super::raw::parse(&text).unwrap();
-        match validate(raw, Some("k".into()), KeyNeed::Required) {
+        match super::super::assemble::workspace(raw, Some("k".into()), KeyNeed::Required) {
             Ok(_) => vec![],
             Err(problems) => problems,
         }

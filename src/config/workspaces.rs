@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::raw::{self, RawConfig, RawRefresh, RawWorkspace};
-use super::{validate, Config, ConfigError, KeyNeed, Problem};
+use super::{assemble, validate, Config, ConfigError, KeyNeed, Problem};
 
 /// Which form the file is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +124,7 @@ fn check(
     key_need: KeyNeed,
 ) -> Result<(Settings, Vec<Problem>), Vec<Problem>> {
     let Some(list) = raw.workspaces.take() else {
-        let (config, warning) = validate::validate(raw, env_key, key_need)?;
+        let (config, warning) = assemble::workspace(raw, env_key, key_need)?;
         return Ok((
             Settings {
                 form: Form::Single,
@@ -159,7 +159,7 @@ fn check(
             ));
         }
         let one = workspace_raw(entry, &raw.refresh, raw.max_series);
-        match validate::validate(one, env_key.clone(), key_need) {
+        match assemble::workspace(one, env_key.clone(), key_need) {
             Ok((mut config, warning)) => {
                 config.workspace = name;
                 warnings.extend(warning.map(|w| prefixed(&at, w)));

@@ -1,0 +1,46 @@
+//! One workspace's checked [`Config`], assembled from the checks of its parts: [`validate`]'s
+//! (`braze`, `refresh`, `apps`, `segments`) and [`export`]'s (`export`, `discover`,
+//! `max_series`). It sits above both so that neither imports the other.
+
+use super::export::{self, DEFAULT_MAX_SERIES};
+use super::raw::RawConfig;
+use super::validate::{braze_settings, refresh_settings, scopes, Problems};
+use super::{Config, KeyNeed, Problem};
+
+/// Checks every value of one workspace (the file's top level, or one entry of `workspaces`).
+/// With [`KeyNeed::WarnIfUnreadable`] a key that cannot be read is returned as a warning
+/// instead, and a placeholder stands in for it.
+pub(super) fn workspace(
+    raw: RawConfig,
+    env_key: Option<String>,
+    key_need: KeyNeed,
+) -> Result<(Config, Option<Problem>), Vec<Problem>> {
+    let mut problems = Problems::default();
+    let mut key_warning = None;
+    let warn_only = (key_need == KeyNeed::WarnIfUnreadable).then_some(&mut key_warning);
+    let braze = braze_settings(raw.braze, env_key, warn_only, &mut problems);
+    let refresh = refresh_settings(raw.refresh, &mut problems);
+    let apps = scopes("apps", raw.apps, &mut problems);
+    let segments = scopes("segments", raw.segments, &mut problems);
+    let exports = refresh
+        .as_ref()
+        .map(|refresh| export::exports(raw.export, refresh, &mut problems));
+    let discover = export::discover(raw.discover, &mut problems);
+    let max_series = export::max_series(raw.max_series, &mut problems);
+    match (braze, refresh, exports, problems.0.is_empty()) {
+        (Some(braze), Some(refresh), Some(exports), true) => Ok((
+            Config {
+                workspace: None,
+                braze,
+                refresh,
+                apps,
+                segments,
+                exports,
+                discover,
+                max_series: max_series.unwrap_or(DEFAULT_MAX_SERIES),
+            },
+            key_warning,
+        )),
+        _ => Err(problems.0),
+    }
+}
