@@ -11,17 +11,18 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp, ToSpan};
 
 use crate::braze::Point;
+use crate::samples::Values;
 use crate::series::Unit;
 
-/// A bucket and its value.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A bucket and its values.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Bucket {
     pub start: Timestamp,
-    pub value: f64,
+    pub values: Values,
 }
 
 /// What one answer from Braze contributes to the gauges.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Latest {
     pub complete: Option<Bucket>,
     pub in_progress: Option<Bucket>,
@@ -59,7 +60,7 @@ impl BucketRules {
             };
             let bucket = Bucket {
                 start: point.start,
-                value: point.value,
+                values: point.values.clone(),
             };
             let settled = end.checked_add(delay).is_ok_and(|t| t <= now);
             if settled {
@@ -73,7 +74,7 @@ impl BucketRules {
 }
 
 fn keep_newest(slot: &mut Option<Bucket>, bucket: Bucket) {
-    if slot.is_none_or(|kept| bucket.start >= kept.start) {
+    if slot.as_ref().is_none_or(|kept| bucket.start >= kept.start) {
         *slot = Some(bucket);
     }
 }
@@ -89,7 +90,7 @@ mod tests {
     fn point(start: &str, value: u64) -> Point {
         Point {
             start: at(start),
-            value: value as f64,
+            values: Values::One(value as f64),
         }
     }
 
@@ -113,14 +114,14 @@ mod tests {
             latest.complete,
             Some(Bucket {
                 start: at("2026-11-28T09:00:00Z"),
-                value: 90.0
+                values: Values::One(90.0)
             })
         );
         assert_eq!(
             latest.in_progress,
             Some(Bucket {
                 start: at("2026-11-28T10:00:00Z"),
-                value: 12.0
+                values: Values::One(12.0)
             })
         );
     }
@@ -156,7 +157,7 @@ mod tests {
             latest.complete,
             Some(Bucket {
                 start: at("2026-11-28T09:00:00Z"),
-                value: 95.0
+                values: Values::One(95.0)
             })
         );
     }
@@ -187,8 +188,8 @@ mod tests {
             point("2026-11-28T04:30:00Z", 4),
         ];
         let latest = rules.latest(&points, at("2026-11-28T05:00:00Z"));
-        assert_eq!(latest.complete.unwrap().value, 40.0);
-        assert_eq!(latest.in_progress.unwrap().value, 4.0);
+        assert_eq!(latest.complete.unwrap().values.one().unwrap(), 40.0);
+        assert_eq!(latest.in_progress.unwrap().values.one().unwrap(), 4.0);
     }
 
     #[test]
@@ -206,10 +207,10 @@ mod tests {
             point("2026-03-09T04:00:00Z", 100),
         ];
         let latest = rules.latest(&points, at("2026-03-09T04:00:00Z"));
-        assert_eq!(latest.complete.unwrap().value, 2400.0);
-        assert_eq!(latest.in_progress.unwrap().value, 100.0);
+        assert_eq!(latest.complete.unwrap().values.one().unwrap(), 2400.0);
+        assert_eq!(latest.in_progress.unwrap().values.one().unwrap(), 100.0);
         let latest = rules.latest(&points, at("2026-03-09T03:59:59Z"));
         assert_eq!(latest.complete, None);
-        assert_eq!(latest.in_progress.unwrap().value, 2400.0);
+        assert_eq!(latest.in_progress.unwrap().values.one().unwrap(), 2400.0);
     }
 }

@@ -5,9 +5,12 @@
 //! `/events/list` and `/purchases/product_list` share a limit of 1,000 requests per hour per
 //! workspace with every other integration, so discovery pages through them within
 //! [`LIST_SHARE_PER_HOUR`] requests an hour, and at most [`MAX_PAGES`] pages a list.
-//! `/segments/list` is on the default limit and is paged the same way. A listing that fails
-//! (a 403 for a missing permission, a 429, an outage) keeps that list as it was and is logged;
-//! a name that disappears from a complete listing stops being exported at once.
+//! `/segments/list` is on the default limit and is paged the same way. Campaigns and Canvases
+//! (`/campaigns/list`, `/canvas/list`, and their details for `active_within`) are on the shared
+//! pool: discovery spends at most [`SHARED_SHARE_PER_HOUR`] requests an hour there ([`live`]).
+//! A listing that fails (a 403 for a missing permission, a 429, an outage) keeps that list as
+//! it was and is logged; a name that disappears from a complete listing stops being exported
+//! at once.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -17,14 +20,20 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
+mod live;
+
 use crate::braze::{BrazeClient, FetchError};
-use crate::config::{Config, DiscoverSettings, Pattern};
+use crate::config::{Config, DiscoverSettings, MessagingMatch, Pattern};
 use crate::pacing::Pacer;
 use crate::series::{merge_segments, Lists, Scope};
 
 /// Requests per hour discovery allows itself on the list endpoints: 5% of the 1,000 that
 /// `/events/list` and `/purchases/product_list` share with every integration.
 pub const LIST_SHARE_PER_HOUR: u64 = 50;
+/// Requests per hour discovery allows itself on the shared pool for campaigns and Canvases
+/// (their lists, and their details for `active_within`): under 1 % of Braze's 250,000, enough
+/// to check 1,000 campaigns every `discover.interval` of an hour.
+pub const SHARED_SHARE_PER_HOUR: u64 = 2_000;
 /// Pages read of one list in one listing, at most (12,500 events or products, 5,000 segments).
 pub const MAX_PAGES: u32 = 50;
 
@@ -34,6 +43,8 @@ pub enum List {
     Segments,
     Events,
     Products,
+    Campaigns,
+    Canvases,
 }
 
 impl List {
@@ -43,6 +54,8 @@ impl List {
             List::Segments => "segments",
             List::Events => "events",
             List::Products => "products",
+            List::Campaigns => "campaigns",
+            List::Canvases => "canvases",
         }
     }
 
@@ -51,21 +64,19 @@ impl List {
             List::Segments => "segments/list",
             List::Events => "events/list",
             List::Products => "purchases/product_list",
+            List::Campaigns => "campaigns/list",
+            List::Canvases => "canvas/list",
         }
     }
 
     /// The key of the answer's array.
     fn key(self) -> &'static str {
-        match self {
-            List::Segments => "segments",
-            List::Events => "events",
-            List::Products => "products",
-        }
+        self.name()
     }
 
     fn page_size(self) -> usize {
         match self {
-            List::Segments => 100,
+            List::Segments | List::Campaigns | List::Canvases => 100,
             List::Events | List::Products => 250,
         }
     }
@@ -75,7 +86,15 @@ impl List {
             List::Segments => "segments.list",
             List::Events => "events.list",
             List::Products => "purchases.product_list",
+            List::Campaigns => "campaigns.list",
+            List::Canvases => "canvas.list",
         }
+    }
+
+    /// Whether its pages are on the shared pool, paced by discovery's share of it, rather
+    /// than by its share of the list pool (segments stay there, as before messaging).
+    fn on_shared_pool(self) -> bool {
+        matches!(self, List::Campaigns | List::Canvases)
     }
 }
 
@@ -95,8 +114,11 @@ pub struct Found {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listing {
     pub settings: DiscoverSettings,
-    /// The configured segments, so renames of colliding names are logged.
+    /// The configured segments, campaigns and Canvases, so renames of colliding names are
+    /// logged.
     pub configured_segments: Vec<Scope>,
+    pub configured_campaigns: Vec<Scope>,
+    pub configured_canvases: Vec<Scope>,
 }
 
 /// What a workspace's discovery carries across reloads, which start its discoverer again with
@@ -107,16 +129,23 @@ pub struct Listing {
 #[derive(Debug)]
 struct Memory {
     pacer: Pacer,
+    /// Discovery's share of the shared pool: campaigns and Canvases.
+    shared: Pacer,
     lists: Lists,
     listed: Option<(Instant, Listing)>,
+    /// Campaigns and Canvases found live, until when they stay live by what their details
+    /// showed: their details are not asked again before then.
+    live_until: live::LiveUntil,
 }
 
 impl Default for Memory {
     fn default() -> Self {
         Self {
             pacer: Pacer::new(LIST_SHARE_PER_HOUR),
+            shared: Pacer::new(SHARED_SHARE_PER_HOUR),
             lists: Lists::default(),
             listed: None,
+            live_until: live::LiveUntil::default(),
         }
     }
 }
@@ -159,6 +188,8 @@ impl Discoverer {
         let listing = Listing {
             settings: config.discover.clone()?,
             configured_segments: config.segments.clone(),
+            configured_campaigns: config.campaigns.clone(),
+            configured_canvases: config.canvases.clone(),
         };
         Some(Self::new(
             config.workspace.clone(),
@@ -196,7 +227,7 @@ impl Discoverer {
         let mut lists = lock(&self.memory).lists.clone();
         let mut kept = Vec::new();
         let mut failed = Vec::new();
-        let settings = &self.listing.settings;
+        let settings = self.listing.settings.clone();
         let wanted = [
             (List::Segments, settings.segments.clone()),
             (List::Events, settings.events.clone()),
@@ -208,6 +239,20 @@ impl Discoverer {
                 Ok(items) => {
                     kept.push((list.name(), self.keep(list, &pattern, &items, &mut lists)))
                 }
+                Err(error) => {
+                    self.failed(list, &error);
+                    failed.push(list.name());
+                }
+            }
+        }
+        let messaging = [
+            (List::Campaigns, &settings.campaigns),
+            (List::Canvases, &settings.canvases),
+        ];
+        for (list, matcher) in messaging {
+            let Some(matcher) = matcher else { continue };
+            match self.read_live(list, matcher).await {
+                Ok(found) => kept.push((list.name(), self.keep_live(list, found, &mut lists))),
                 Err(error) => {
                     self.failed(list, &error);
                     failed.push(list.name());
@@ -229,20 +274,12 @@ impl Discoverer {
     async fn read(&mut self, list: List) -> Result<Vec<Json>, FetchError> {
         let mut items = Vec::new();
         for page in 0..MAX_PAGES {
-            let start_at = lock(&self.memory).pacer.next_start(Instant::now());
-            tokio::time::sleep_until(start_at).await;
-            lock(&self.memory).pacer.started(Instant::now());
+            self.paced(list.on_shared_pool()).await;
             let fetch = self
                 .client
                 .list_page(list.path(), list.key(), list.permission(), page)
                 .await;
-            if let Some(limit) = &fetch.rate_limit {
-                if limit.remaining == Some(0) {
-                    lock(&self.memory)
-                        .pacer
-                        .hold_off(Instant::now(), Duration::from_secs(60));
-                }
-            }
+            self.exhausted(list.on_shared_pool(), fetch.rate_limit.as_ref());
             let page_items = fetch.result?;
             let last = page_items.len() < list.page_size();
             items.extend(page_items);
@@ -258,6 +295,114 @@ impl Discoverer {
         Ok(items)
     }
 
+    /// The campaigns or Canvases of `list` that `matcher` keeps ([`live`]).
+    async fn read_live(
+        &mut self,
+        list: List,
+        matcher: &MessagingMatch,
+    ) -> Result<Vec<Scope>, FetchError> {
+        let items = self.read(list).await?;
+        let candidates = live::matching(matcher, &items);
+        let (Some(within), Some(details)) = (matcher.active_within, list.details()) else {
+            return Ok(candidates);
+        };
+        let now = jiff::Timestamp::now();
+        let mut kept = Vec::new();
+        let mut live_until = Vec::new();
+        for candidate in candidates {
+            let id = candidate.id.clone().unwrap_or_default();
+            let known = lock(&self.memory).live_until.known(list, &id, now);
+            let until = match known {
+                Some(until) => Some(until),
+                None => self.live_until(&details, &id, within).await?,
+            };
+            if let Some(until) = until.filter(|t| *t > now) {
+                kept.push(candidate);
+                live_until.push((id, until));
+            }
+        }
+        lock(&self.memory).live_until.replace(list, live_until);
+        Ok(kept)
+    }
+
+    /// Until when one campaign or Canvas stays live, by its details.
+    async fn live_until(
+        &self,
+        details: &live::Details,
+        id: &str,
+        within: Duration,
+    ) -> Result<Option<jiff::Timestamp>, FetchError> {
+        self.paced(true).await;
+        let fetch = self
+            .client
+            .details(details.path, details.parameter, id, details.permission)
+            .await;
+        self.exhausted(true, fetch.rate_limit.as_ref());
+        let answer = fetch.result?;
+        Ok(live::live_until(
+            &answer,
+            details.last_active,
+            within,
+            self.client.time_zone(),
+        ))
+    }
+
+    /// Keeps the campaigns or Canvases found in `lists`, says what changed, and returns how
+    /// many it keeps.
+    fn keep_live(&self, list: List, found: Vec<Scope>, lists: &mut Lists) -> usize {
+        let before = names(list, lists);
+        let (slot, configured) = match list {
+            List::Campaigns => (&mut lists.campaigns, &self.listing.configured_campaigns),
+            _ => (&mut lists.canvases, &self.listing.configured_canvases),
+        };
+        *slot = found;
+        for label in merge_segments(configured, slot).1 {
+            info!(
+                list = list.name(),
+                name = %label,
+                "a discovered name is taken (by a configured one or another of that name); it is labelled with its id"
+            );
+        }
+        let after = names(list, lists);
+        log_change(list, &before, &after);
+        after.len()
+    }
+
+    /// Waits for the turn of the next request on discovery's share of the list pool, or of the
+    /// shared pool, and takes it.
+    async fn paced(&self, shared: bool) {
+        let start_at = {
+            let mut memory = lock(&self.memory);
+            let pacer = if shared {
+                &mut memory.shared
+            } else {
+                &mut memory.pacer
+            };
+            pacer.next_start(Instant::now())
+        };
+        tokio::time::sleep_until(start_at).await;
+        let mut memory = lock(&self.memory);
+        let pacer = if shared {
+            &mut memory.shared
+        } else {
+            &mut memory.pacer
+        };
+        pacer.started(Instant::now());
+    }
+
+    /// Holds that share off for a minute when Braze says its pool has no requests left.
+    fn exhausted(&self, shared: bool, limit: Option<&crate::braze::RateLimit>) {
+        if limit.and_then(|l| l.remaining) == Some(0) {
+            let mut memory = lock(&self.memory);
+            let pacer = if shared {
+                &mut memory.shared
+            } else {
+                &mut memory.pacer
+            };
+            pacer.hold_off(Instant::now(), Duration::from_secs(60));
+        }
+    }
+
     /// Keeps what matches in `lists`, says what changed, and returns how many it keeps.
     fn keep(&self, list: List, pattern: &Pattern, items: &[Json], lists: &mut Lists) -> usize {
         let before = names(list, lists);
@@ -265,19 +410,10 @@ impl Discoverer {
             List::Segments => lists.segments = matching_segments(pattern, items),
             List::Events => lists.events = matching_names(pattern, items),
             List::Products => lists.products = matching_names(pattern, items),
+            List::Campaigns | List::Canvases => {}
         }
         let after = names(list, lists);
-        if before != after {
-            let added = after.difference(&before).count();
-            let removed = before.difference(&after).count();
-            info!(
-                list = list.name(),
-                kept = after.len(),
-                added,
-                removed,
-                "discovery read Braze's list"
-            );
-        }
+        log_change(list, &before, &after);
         if list == List::Segments {
             for label in merge_segments(&self.listing.configured_segments, &lists.segments).1 {
                 info!(
@@ -374,14 +510,31 @@ impl Drop for Discoveries {
 }
 
 fn names(list: List, lists: &Lists) -> BTreeSet<String> {
-    match list {
-        List::Segments => lists
-            .segments
+    let ids = |scopes: &[Scope]| {
+        scopes
             .iter()
             .map(|s| s.id.clone().unwrap_or_default())
-            .collect(),
+            .collect()
+    };
+    match list {
+        List::Segments => ids(&lists.segments),
         List::Events => lists.events.iter().cloned().collect(),
         List::Products => lists.products.iter().cloned().collect(),
+        List::Campaigns => ids(&lists.campaigns),
+        List::Canvases => ids(&lists.canvases),
+    }
+}
+
+/// Says what a listing changed, if anything.
+fn log_change(list: List, before: &BTreeSet<String>, after: &BTreeSet<String>) {
+    if before != after {
+        info!(
+            list = list.name(),
+            kept = after.len(),
+            added = after.difference(before).count(),
+            removed = before.difference(after).count(),
+            "discovery read Braze's list"
+        );
     }
 }
 
@@ -414,7 +567,7 @@ fn matching_segments(pattern: &Pattern, items: &[Json]) -> Vec<Scope> {
 }
 
 /// A name that can be a label value and a query parameter: not empty, no control characters.
-fn usable(text: &str) -> bool {
+pub(crate) fn usable(text: &str) -> bool {
     !text.trim().is_empty() && !text.chars().any(char::is_control)
 }
 
@@ -469,11 +622,15 @@ mod tests {
             segments: None,
             events: Some(pattern(".*")),
             products: None,
+            campaigns: None,
+            canvases: None,
         };
         let (sender, mut found) = mpsc::channel(4);
         let listing = Listing {
             settings,
             configured_segments: Vec::new(),
+            configured_campaigns: Vec::new(),
+            configured_canvases: Vec::new(),
         };
         let mut discoverer = Discoverer::new(Some("eu".into()), client, listing, sender);
         discoverer.discover_once().await;

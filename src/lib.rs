@@ -22,6 +22,7 @@ mod memory;
 mod pacing;
 mod refresher;
 mod reload;
+mod samples;
 mod series;
 mod snapshot;
 mod telemetry;

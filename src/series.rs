@@ -1,16 +1,24 @@
 //! The series the exporter polls, and the kinds of Braze series they belong to.
 //!
-//! Every kind of series that Braze serves from an endpoint of the `/sessions/data_series`
-//! shape is one row of [`KINDS`]: its endpoint, the field of `data[]` that holds the value, the
-//! filters and units Braze allows, the permission the key needs and the metric it becomes. A
-//! new kind is a new row, not new code.
+//! Every kind of series is one row of [`KINDS`]: its endpoint, the [`Shape`] of its answer
+//! (which says how the answer becomes samples), the filters and units Braze allows, the
+//! permission the key needs, the rate-limit [`Pool`] it draws on and the metrics it becomes.
+//! A new kind is a new row, not new code; a field Braze adds to a messaging answer is a new row
+//! of a field table ([`MESSAGE_FIELDS`]…).
 //!
 //! A series is one kind with one value for each of the kind's filters (an app, a segment, an
 //! event, a product; [`ALL`] where a filter is left out), so two series never share a label set:
 //! names are validated to be unique and never `all`.
 
+mod fields;
+
 use std::fmt;
 use std::sync::Arc;
+
+pub use fields::{
+    families, Families, CAMPAIGN_FIELDS, CANVAS_FIELDS, CANVAS_STEP_FIELDS, MESSAGE_FIELDS,
+    SEND_FIELDS,
+};
 
 /// The label value, and the absent request parameter, that stand for "every app", "every user"
 /// or "every product".
@@ -51,6 +59,9 @@ pub enum Kind {
     Purchases,
     PurchaseRevenue,
     SegmentSize,
+    Campaign,
+    Canvas,
+    Send,
 }
 
 /// The `export:` block of the configuration that turns a kind on and sets its schedule.
@@ -61,16 +72,22 @@ pub enum Export {
     Events,
     Purchases,
     SegmentSizes,
+    Campaigns,
+    Canvases,
+    Sends,
 }
 
 impl Export {
     #[cfg(test)]
-    pub const ALL: [Export; 5] = [
+    pub const ALL: [Export; 8] = [
         Export::Sessions,
         Export::Kpis,
         Export::Events,
         Export::Purchases,
         Export::SegmentSizes,
+        Export::Campaigns,
+        Export::Canvases,
+        Export::Sends,
     ];
 
     /// The key under `export:`, and the `export` label of the refresh metrics.
@@ -81,12 +98,40 @@ impl Export {
             Export::Events => "events",
             Export::Purchases => "purchases",
             Export::SegmentSizes => "segment_sizes",
+            Export::Campaigns => "campaigns",
+            Export::Canvases => "canvases",
+            Export::Sends => "sends",
         }
+    }
+
+    /// The rate limit this block's endpoint draws on.
+    pub fn pool(self) -> Pool {
+        self.kinds().next().map_or(Pool::Shared, |k| k.pool)
     }
 
     /// The units Braze serves this block's kinds in.
     pub fn units(self) -> Units {
         self.kinds().next().map_or(Units::DayOnly, |k| k.units)
+    }
+
+    /// Braze's largest `length` for the block's endpoint: 14 days for Canvases, else 100.
+    pub fn max_length(self) -> u32 {
+        match self {
+            Export::Canvases => 14,
+            _ => 100,
+        }
+    }
+
+    /// The `length` of a messaging block that sets none (the others take `refresh.length`):
+    /// the last week, since Braze keeps restating days after they end (conversions are
+    /// attributed back to the send; email unique opens and clicks are tracked over 7 days).
+    /// One request costs the same whatever its length, and the live gauges then show each day
+    /// as Braze restates it now.
+    pub fn default_length(self) -> Option<u32> {
+        match self {
+            Export::Campaigns | Export::Canvases | Export::Sends => Some(7),
+            _ => None,
+        }
     }
 
     /// The kinds this block exports.
@@ -106,6 +151,12 @@ pub enum Filter {
     App,
     /// `segment_id` (absent for every user, required for segment sizes), label `segment_name`.
     Segment,
+    /// `campaign_id` (required), label `campaign`.
+    Campaign,
+    /// `canvas_id` (required), label `canvas`.
+    Canvas,
+    /// `send_id` (required, with its campaign), label `send_id`.
+    SendId,
 }
 
 impl Filter {
@@ -115,6 +166,9 @@ impl Filter {
             Filter::Product => "product",
             Filter::App => "app_name",
             Filter::Segment => "segment_name",
+            Filter::Campaign => "campaign",
+            Filter::Canvas => "canvas",
+            Filter::SendId => "send_id",
         }
     }
 
@@ -124,6 +178,9 @@ impl Filter {
             Filter::Product => "product",
             Filter::App => "app_id",
             Filter::Segment => "segment_id",
+            Filter::Campaign => "campaign_id",
+            Filter::Canvas => "canvas_id",
+            Filter::SendId => "send_id",
         }
     }
 }
@@ -144,27 +201,115 @@ pub enum Value {
     Amount,
 }
 
+/// Braze's separate rate limits of one workspace: a 429 or an exhausted
+/// `X-RateLimit-Remaining` in one says nothing of the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Pool {
+    /// 250,000 requests an hour by default: every endpoint not below.
+    Shared,
+    /// 1,000 an hour: `/events/list` and `/purchases/product_list`.
+    Lists,
+    /// 50,000 a minute: `/campaigns/data_series`.
+    CampaignAnalytics,
+}
+
+impl Pool {
+    pub const ALL: [Pool; 3] = [Pool::Shared, Pool::Lists, Pool::CampaignAnalytics];
+
+    /// The `pool` label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pool::Shared => "shared",
+            Pool::Lists => "lists",
+            Pool::CampaignAnalytics => "campaign_analytics",
+        }
+    }
+}
+
+/// How an answer becomes samples: the shapes of Braze's data-series bodies.
+#[derive(Debug, PartialEq)]
+pub enum Shape {
+    /// `{"data": [{"time": …, "<field>": n}]}`: one value a point, the kind's only metric.
+    Field { field: &'static str, value: Value },
+    /// `{"data": [{"time": …, <the day's fields>, "messages": {"<channel>": [{…}, …]}}]}`
+    /// (campaigns, sends): level 0 is the day's own fields, level 1 those of each variation's
+    /// object, labelled `channel` and `variation`.
+    Messages(&'static [Level; 2]),
+    /// `{"data": {"stats": [{"time": …, "total_stats": {…}, "variant_stats": {id: {…}},
+    /// "step_stats": {id: {…, "messages": {"<channel>": [{…}]}}}}]}}` (Canvases): level 0 is
+    /// the fields of the total (`variant="all"`) and of each variant, level 1 of each step
+    /// (`step`), level 2 of each step's messages (`step`, `channel`).
+    CanvasStats(&'static [Level; 3]),
+}
+
+/// One level of a messaging answer: the fields it carries and the prefix of their metrics
+/// (after the kind's `metric` and an underscore).
+#[derive(Debug, PartialEq)]
+pub struct Level {
+    pub prefix: &'static str,
+    pub fields: &'static [FieldSpec],
+}
+
+/// A number Braze's answer carries under `field`, and the metric it becomes.
+#[derive(Debug, PartialEq)]
+pub struct FieldSpec {
+    pub field: &'static str,
+    /// The metric's name after the level's prefix; fields that count conversion events A–D
+    /// share one, told apart by `conversion_event`.
+    pub metric: &'static str,
+    pub value: Value,
+    /// `A`, `B`, `C` or `D`: the `conversion_event` label of this field's samples.
+    pub conversion_event: Option<&'static str>,
+    pub help: &'static str,
+}
+
 /// One row of the kinds table.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub struct KindSpec {
     pub kind: Kind,
     /// The `kind` label value.
     pub name: &'static str,
-    /// The metric of the latest complete bucket; `_bucket_timestamp_seconds`, `_in_progress`
-    /// and `_in_progress_bucket_timestamp_seconds` are formed from it.
+    /// The metric of the latest complete bucket (for messaging kinds, the prefix of their
+    /// metrics); `_bucket_timestamp_seconds`, `_in_progress` and
+    /// `_in_progress_bucket_timestamp_seconds` are formed from it.
     pub metric: &'static str,
     pub help: &'static str,
     /// The endpoint, relative to `braze.url`.
     pub path: &'static str,
-    /// The field of each `data[]` point that holds the value.
-    pub field: &'static str,
-    pub value: Value,
+    /// How an answer becomes samples.
+    pub shape: Shape,
     pub units: Units,
-    /// The filters, in the order of the metric's labels (then `unit`).
+    /// The filters, in the order of the metric's labels (then `unit`, where the kind has it).
     pub filters: &'static [Filter],
     /// The REST API key permission the endpoint needs.
     pub permission: &'static str,
     pub export: Export,
+    /// The rate limit the endpoint draws on.
+    pub pool: Pool,
+    /// Whether the series carry a `unit` label: the kinds from before messaging do; messaging
+    /// is daily only, and its metrics are named without it.
+    pub unit_label: bool,
+}
+
+impl KindSpec {
+    /// Whether every request must send `ending_at`: Braze documents the Canvas endpoint's as
+    /// both required and defaulting to now, so it is always sent there.
+    pub fn requires_ending_at(&self) -> bool {
+        matches!(self.shape, Shape::CanvasStats(_))
+    }
+
+    /// The breakdown parameters of the kind's requests: a Canvas is asked for its variants,
+    /// and for its steps when `steps` (deleted steps never: Braze's default leaves them out).
+    pub fn breakdowns(&self, steps: bool) -> &'static [(&'static str, &'static str)] {
+        match (&self.shape, steps) {
+            (Shape::CanvasStats(_), false) => &[("include_variant_breakdown", "true")],
+            (Shape::CanvasStats(_), true) => &[
+                ("include_variant_breakdown", "true"),
+                ("include_step_breakdown", "true"),
+            ],
+            _ => &[],
+        }
+    }
 }
 
 impl Kind {
@@ -175,18 +320,22 @@ impl Kind {
 }
 
 /// Every kind, in the order of [`Kind`] (which [`Kind::spec`] relies on).
-pub static KINDS: [KindSpec; 9] = [
+pub static KINDS: [KindSpec; 12] = [
     KindSpec {
         kind: Kind::Sessions,
         name: "sessions",
         metric: "braze_sessions",
         help: "Sessions in the latest complete bucket (hour or day of the company time zone), from Braze /sessions/data_series.",
         path: "sessions/data_series",
-        field: "sessions",
-        value: Value::Count,
+        shape: Shape::Field {
+            field: "sessions",
+            value: Value::Count,
+        },
         units: Units::HourOrDay,
         filters: &[Filter::App, Filter::Segment],
         permission: "sessions.data_series",
+        pool: Pool::Shared,
+        unit_label: true,
         export: Export::Sessions,
     },
     KindSpec {
@@ -195,11 +344,15 @@ pub static KINDS: [KindSpec; 9] = [
         metric: "braze_dau",
         help: "Daily active users in the latest complete day of the company time zone, from Braze /kpi/dau/data_series.",
         path: "kpi/dau/data_series",
-        field: "dau",
-        value: Value::Count,
+        shape: Shape::Field {
+            field: "dau",
+            value: Value::Count,
+        },
         units: Units::DayOnly,
         filters: &[Filter::App],
         permission: "kpi.dau.data_series",
+        pool: Pool::Shared,
+        unit_label: true,
         export: Export::Kpis,
     },
     KindSpec {
@@ -208,11 +361,15 @@ pub static KINDS: [KindSpec; 9] = [
         metric: "braze_mau",
         help: "Monthly active users (a 30-day rolling count) on the latest complete day, from Braze /kpi/mau/data_series.",
         path: "kpi/mau/data_series",
-        field: "mau",
-        value: Value::Count,
+        shape: Shape::Field {
+            field: "mau",
+            value: Value::Count,
+        },
         units: Units::DayOnly,
         filters: &[Filter::App],
         permission: "kpi.mau.data_series",
+        pool: Pool::Shared,
+        unit_label: true,
         export: Export::Kpis,
     },
     KindSpec {
@@ -221,11 +378,15 @@ pub static KINDS: [KindSpec; 9] = [
         metric: "braze_new_users",
         help: "New users in the latest complete day of the company time zone, from Braze /kpi/new_users/data_series.",
         path: "kpi/new_users/data_series",
-        field: "new_users",
-        value: Value::Count,
+        shape: Shape::Field {
+            field: "new_users",
+            value: Value::Count,
+        },
         units: Units::DayOnly,
         filters: &[Filter::App],
         permission: "kpi.new_users.data_series",
+        pool: Pool::Shared,
+        unit_label: true,
         export: Export::Kpis,
     },
     KindSpec {
@@ -234,11 +395,15 @@ pub static KINDS: [KindSpec; 9] = [
         metric: "braze_uninstalls",
         help: "Uninstalls in the latest complete day of the company time zone, from Braze /kpi/uninstalls/data_series.",
         path: "kpi/uninstalls/data_series",
-        field: "uninstalls",
-        value: Value::Count,
+        shape: Shape::Field {
+            field: "uninstalls",
+            value: Value::Count,
+        },
         units: Units::DayOnly,
         filters: &[Filter::App],
         permission: "kpi.uninstalls.data_series",
+        pool: Pool::Shared,
+        unit_label: true,
         export: Export::Kpis,
     },
     KindSpec {
@@ -247,11 +412,15 @@ pub static KINDS: [KindSpec; 9] = [
         metric: "braze_events",
         help: "Occurrences of a custom event in the latest complete bucket, from Braze /events/data_series.",
         path: "events/data_series",
-        field: "count",
-        value: Value::Count,
+        shape: Shape::Field {
+            field: "count",
+            value: Value::Count,
+        },
         units: Units::HourOrDay,
         filters: &[Filter::Event, Filter::App, Filter::Segment],
         permission: "events.data_series",
+        pool: Pool::Shared,
+        unit_label: true,
         export: Export::Events,
     },
     KindSpec {
@@ -260,11 +429,15 @@ pub static KINDS: [KindSpec; 9] = [
         metric: "braze_purchases",
         help: "Purchases (quantity) in the latest complete bucket, from Braze /purchases/quantity_series; product=\"all\" is every product.",
         path: "purchases/quantity_series",
-        field: "purchase_quantity",
-        value: Value::Count,
+        shape: Shape::Field {
+            field: "purchase_quantity",
+            value: Value::Count,
+        },
         units: Units::HourOrDay,
         filters: &[Filter::Product, Filter::App],
         permission: "purchases.quantity_series",
+        pool: Pool::Shared,
+        unit_label: true,
         export: Export::Purchases,
     },
     KindSpec {
@@ -273,11 +446,15 @@ pub static KINDS: [KindSpec; 9] = [
         metric: "braze_purchase_revenue",
         help: "Revenue in the latest complete bucket, in the workspace's currency, from Braze /purchases/revenue_series; product=\"all\" is every product.",
         path: "purchases/revenue_series",
-        field: "revenue",
-        value: Value::Amount,
+        shape: Shape::Field {
+            field: "revenue",
+            value: Value::Amount,
+        },
         units: Units::HourOrDay,
         filters: &[Filter::Product, Filter::App],
         permission: "purchases.revenue_series",
+        pool: Pool::Shared,
+        unit_label: true,
         export: Export::Purchases,
     },
     KindSpec {
@@ -286,12 +463,89 @@ pub static KINDS: [KindSpec; 9] = [
         metric: "braze_segment_size",
         help: "Users in the segment on the latest complete day, from Braze /segments/data_series.",
         path: "segments/data_series",
-        field: "size",
-        value: Value::Count,
+        shape: Shape::Field {
+            field: "size",
+            value: Value::Count,
+        },
         units: Units::DayOnly,
         filters: &[Filter::Segment],
         permission: "segments.data_series",
+        pool: Pool::Shared,
+        unit_label: true,
         export: Export::SegmentSizes,
+    },
+    KindSpec {
+        kind: Kind::Campaign,
+        name: "campaign",
+        metric: "braze_campaign",
+        help: "Campaign analytics of the latest complete day of the company time zone, from Braze /campaigns/data_series.",
+        path: "campaigns/data_series",
+        shape: Shape::Messages(&[
+            Level {
+                prefix: "",
+                fields: &CAMPAIGN_FIELDS,
+            },
+            Level {
+                prefix: "message_",
+                fields: &MESSAGE_FIELDS,
+            },
+        ]),
+        units: Units::DayOnly,
+        filters: &[Filter::Campaign],
+        permission: "campaigns.data_series",
+        export: Export::Campaigns,
+        pool: Pool::CampaignAnalytics,
+        unit_label: false,
+    },
+    KindSpec {
+        kind: Kind::Canvas,
+        name: "canvas",
+        metric: "braze_canvas",
+        help: "Canvas analytics of the latest complete day of the company time zone, from Braze /canvas/data_series.",
+        path: "canvas/data_series",
+        shape: Shape::CanvasStats(&[
+            Level {
+                prefix: "",
+                fields: &CANVAS_FIELDS,
+            },
+            Level {
+                prefix: "step_",
+                fields: CANVAS_STEP_FIELDS,
+            },
+            Level {
+                prefix: "step_message_",
+                fields: &MESSAGE_FIELDS,
+            },
+        ]),
+        units: Units::DayOnly,
+        filters: &[Filter::Canvas],
+        permission: "canvas.data_series",
+        export: Export::Canvases,
+        pool: Pool::Shared,
+        unit_label: false,
+    },
+    KindSpec {
+        kind: Kind::Send,
+        name: "send",
+        metric: "braze_send",
+        help: "API send analytics of the latest complete day of the company time zone, from Braze /sends/data_series.",
+        path: "sends/data_series",
+        shape: Shape::Messages(&[
+            Level {
+                prefix: "",
+                fields: SEND_FIELDS,
+            },
+            Level {
+                prefix: "message_",
+                fields: &MESSAGE_FIELDS,
+            },
+        ]),
+        units: Units::DayOnly,
+        filters: &[Filter::Campaign, Filter::SendId],
+        permission: "sends.data_series",
+        export: Export::Sends,
+        pool: Pool::Shared,
+        unit_label: false,
     },
 ];
 
@@ -368,7 +622,11 @@ impl fmt::Display for Series {
         for (i, (filter, scope)) in self.filters().enumerate() {
             let space = if i == 0 { "" } else { " " };
             write!(f, "{space}{}={}", filter_word(filter), scope.name)?;
-            if let (Some(id), Filter::App | Filter::Segment) = (&scope.id, filter) {
+            let configured = matches!(
+                filter,
+                Filter::App | Filter::Segment | Filter::Campaign | Filter::Canvas
+            );
+            if let (Some(id), true) = (&scope.id, configured) {
                 write!(f, " ({}={id})", filter.parameter())?;
             }
         }
@@ -393,42 +651,26 @@ pub struct Lists {
     pub events: Vec<String>,
     /// Product ids, without the aggregate.
     pub products: Vec<String>,
+    pub campaigns: Vec<Scope>,
+    pub canvases: Vec<Scope>,
+    /// API sends: the campaign (a configured one) and the send id.
+    pub sends: Vec<(Scope, String)>,
 }
 
 /// Every series of `kind` over `lists`, aggregates first, in list order.
 pub fn series_of(kind: Kind, lists: &Lists) -> Vec<Series> {
-    let values = |filter: Filter| -> Vec<Arc<Scope>> {
-        let scopes = match filter {
-            Filter::App => with_all(&lists.apps),
-            Filter::Segment if kind == Kind::SegmentSize => lists.segments.clone(),
-            Filter::Segment => with_all(&lists.segments),
-            Filter::Event => lists
-                .events
-                .iter()
-                .map(|e| Scope::named(e.clone(), e.clone()))
-                .collect(),
-            Filter::Product => std::iter::once(Scope::all())
-                .chain(
-                    lists
-                        .products
-                        .iter()
-                        .map(|p| Scope::named(p.clone(), p.clone())),
-                )
-                .collect(),
-        };
-        scopes.into_iter().map(Arc::new).collect()
-    };
     let mut series: Vec<Vec<Arc<Scope>>> = vec![Vec::new()];
     for filter in kind.spec().filters {
-        let options = values(*filter);
         series = series
             .into_iter()
             .flat_map(|prefix| {
-                options.iter().map(move |value| {
-                    let mut scopes = prefix.clone();
-                    scopes.push(value.clone());
-                    scopes
-                })
+                filter_values(kind, *filter, &prefix, lists)
+                    .into_iter()
+                    .map(move |value| {
+                        let mut scopes = prefix.clone();
+                        scopes.push(Arc::new(value));
+                        scopes
+                    })
             })
             .collect();
     }
@@ -436,6 +678,41 @@ pub fn series_of(kind: Kind, lists: &Lists) -> Vec<Series> {
         .into_iter()
         .map(|s| Series::shared(kind, s.into_boxed_slice()))
         .collect()
+}
+
+/// The values `filter` takes in the series of `kind` that start with `prefix` (the values of
+/// the filters before it): a send id goes with its own campaign only.
+fn filter_values(kind: Kind, filter: Filter, prefix: &[Arc<Scope>], lists: &Lists) -> Vec<Scope> {
+    let named = |values: &[String]| -> Vec<Scope> {
+        values
+            .iter()
+            .map(|v| Scope::named(v.clone(), v.clone()))
+            .collect()
+    };
+    match filter {
+        Filter::App => with_all(&lists.apps),
+        Filter::Segment if kind == Kind::SegmentSize => lists.segments.clone(),
+        Filter::Segment => with_all(&lists.segments),
+        Filter::Event => named(&lists.events),
+        Filter::Product => with_all(&named(&lists.products)),
+        Filter::Campaign if kind == Kind::Send => {
+            let mut campaigns: Vec<Scope> = Vec::new();
+            for (campaign, _) in &lists.sends {
+                if !campaigns.contains(campaign) {
+                    campaigns.push(campaign.clone());
+                }
+            }
+            campaigns
+        }
+        Filter::Campaign => lists.campaigns.clone(),
+        Filter::Canvas => lists.canvases.clone(),
+        Filter::SendId => lists
+            .sends
+            .iter()
+            .filter(|(campaign, _)| prefix.first().is_some_and(|p| **p == *campaign))
+            .map(|(_, send)| Scope::named(send.clone(), send.clone()))
+            .collect(),
+    }
 }
 
 /// Configured segments, then discovered ones (labelled with Braze's name) that are not the same
@@ -486,6 +763,13 @@ mod tests {
             segments: vec![Scope::named("paying", "s-1")],
             events: vec!["signup".into()],
             products: vec!["premium".into()],
+            campaigns: vec![Scope::named("onboarding", "c-1")],
+            canvases: vec![Scope::named("welcome", "v-1")],
+            sends: vec![
+                (Scope::named("txn", "c-2"), "order".into()),
+                (Scope::named("onboarding", "c-1"), "day1".into()),
+                (Scope::named("txn", "c-2"), "refund".into()),
+            ],
         }
     }
 
@@ -540,6 +824,21 @@ mod tests {
         assert_eq!(series_of(Kind::Purchases, &l).len(), 6);
         assert_eq!(series_of(Kind::Events, &l).len(), 6);
         assert!(series_of(Kind::Events, &Lists::default()).is_empty());
+        assert_eq!(names(&series_of(Kind::Campaign, &l)), [["onboarding"]]);
+        assert_eq!(names(&series_of(Kind::Canvas, &l)), [["welcome"]]);
+    }
+
+    #[test]
+    fn a_send_goes_with_its_own_campaign_only() {
+        let sends = series_of(Kind::Send, &lists());
+        assert_eq!(
+            names(&sends),
+            [["txn", "order"], ["txn", "refund"], ["onboarding", "day1"]]
+        );
+        assert_eq!(
+            sends[0].to_string(),
+            "campaign=txn (campaign_id=c-2) send_id=order"
+        );
     }
 
     #[test]

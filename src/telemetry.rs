@@ -18,7 +18,7 @@ use prometheus::{
 
 use crate::braze::{FailureReason, RateLimit};
 use crate::config::{Budget, Config};
-use crate::series::Export;
+use crate::series::{Export, Pool};
 
 /// Self-metrics on /metrics are at most this old.
 pub const ENCODE_EVERY: Duration = Duration::from_secs(1);
@@ -280,11 +280,11 @@ impl Telemetry {
             shared: shared.clone(),
             requests: counter("braze_api_requests_total", "Requests sent to Braze's data series endpoints."),
             request_duration: register(&r, Histogram::with_opts(histogram_opts).expect("valid metric")),
-            hold_off_until: gauge_vec("braze_api_hold_off_until_timestamp_seconds", "Unix time until which the exporter sends Braze nothing, after a 429 or an exhausted rate limit.", &[]),
+            hold_off_until: gauge_vec("braze_api_hold_off_until_timestamp_seconds", "Unix time until which the exporter sends nothing to the pool's endpoints, after a 429 or an exhausted rate limit of that pool.", &["pool"]),
             failures,
-            rate_limit_limit: gauge_vec("braze_api_rate_limit_limit", "Braze's request budget per window for the workspace (X-RateLimit-Limit), from the latest response that had it.", &[]),
-            rate_limit_remaining: gauge_vec("braze_api_rate_limit_remaining", "Requests left in the workspace's current Braze window (X-RateLimit-Remaining); shared with every other integration of the workspace.", &[]),
-            rate_limit_reset: gauge_vec("braze_api_rate_limit_reset_timestamp_seconds", "Unix time at which Braze's rate-limit window resets (X-RateLimit-Reset).", &[]),
+            rate_limit_limit: gauge_vec("braze_api_rate_limit_limit", "Braze's request budget per window of the workspace's rate-limit pool (X-RateLimit-Limit), from the latest response of that pool that had it.", &["pool"]),
+            rate_limit_remaining: gauge_vec("braze_api_rate_limit_remaining", "Requests left in the current Braze window of the pool (X-RateLimit-Remaining); shared with every other integration of the workspace.", &["pool"]),
+            rate_limit_reset: gauge_vec("braze_api_rate_limit_reset_timestamp_seconds", "Unix time at which the pool's Braze rate-limit window resets (X-RateLimit-Reset).", &["pool"]),
             refreshes: counter_vec("braze_refreshes_total", "Refreshes of every series of an export block completed.", &["export"]),
             refreshes_skipped: counter_vec("braze_refreshes_skipped_total", "Refreshes of an export block not started because its previous one was still running when they were due.", &["export"]),
             refresh_duration: gauge_vec("braze_refresh_duration_seconds", "How long the latest complete refresh of an export block's series took.", &["export"]),
@@ -316,9 +316,9 @@ impl Telemetry {
         self.request_duration.observe(took.as_secs_f64());
     }
 
-    pub fn hold_off_until(&self, until: Timestamp) {
+    pub fn hold_off_until(&self, pool: Pool, until: Timestamp) {
         self.hold_off_until
-            .with_label_values(&[] as &[&str])
+            .with_label_values(&[pool.as_str()])
             .set(until.as_second() as f64);
     }
 
@@ -337,20 +337,21 @@ impl Telemetry {
     }
 
     /// Records what Braze said of the budget; a header it left out keeps its last value.
-    pub fn rate_limit(&self, limit: &RateLimit) {
+    pub fn rate_limit(&self, pool: Pool, limit: &RateLimit) {
+        let label = [pool.as_str()];
         if let Some(n) = limit.limit {
             self.rate_limit_limit
-                .with_label_values(&[] as &[&str])
+                .with_label_values(&label)
                 .set(n as f64);
         }
         if let Some(n) = limit.remaining {
             self.rate_limit_remaining
-                .with_label_values(&[] as &[&str])
+                .with_label_values(&label)
                 .set(n as f64);
         }
         if let Some(t) = limit.reset {
             self.rate_limit_reset
-                .with_label_values(&[] as &[&str])
+                .with_label_values(&label)
                 .set(t.as_second() as f64);
         }
     }
@@ -496,24 +497,36 @@ mod tests {
     fn unknown_rate_limit_is_absent_not_zero() {
         let t = Telemetry::new();
         assert!(!text(&t).contains("braze_api_rate_limit_remaining"));
-        t.rate_limit(&RateLimit {
-            limit: Some(250_000),
-            remaining: Some(12),
-            reset: None,
-            retry_after: None,
-        });
+        t.rate_limit(
+            Pool::Shared,
+            &RateLimit {
+                limit: Some(250_000),
+                remaining: Some(12),
+                reset: None,
+                retry_after: None,
+            },
+        );
         let out = text(&t);
-        assert!(out.contains("braze_api_rate_limit_remaining 12"), "{out}");
-        assert!(out.contains("braze_api_rate_limit_limit 250000"), "{out}");
-        assert!(!out.contains("braze_api_rate_limit_reset_timestamp_seconds"));
-        t.rate_limit(&RateLimit {
-            limit: None,
-            remaining: Some(11),
-            reset: None,
-            retry_after: None,
-        });
         assert!(
-            text(&t).contains("braze_api_rate_limit_limit 250000"),
+            out.contains("braze_api_rate_limit_remaining{pool=\"shared\"} 12"),
+            "{out}"
+        );
+        assert!(
+            out.contains("braze_api_rate_limit_limit{pool=\"shared\"} 250000"),
+            "{out}"
+        );
+        assert!(!out.contains("braze_api_rate_limit_reset_timestamp_seconds"));
+        t.rate_limit(
+            Pool::Shared,
+            &RateLimit {
+                limit: None,
+                remaining: Some(11),
+                reset: None,
+                retry_after: None,
+            },
+        );
+        assert!(
+            text(&t).contains("braze_api_rate_limit_limit{pool=\"shared\"} 250000"),
             "kept"
         );
     }

@@ -10,9 +10,10 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::time::Instant;
 
 use super::plan::Page;
-use crate::braze::{BrazeClient, Fetch, FetchError};
+use crate::braze::{BrazeClient, Fetch, FetchError, Request};
 use crate::pacing::{self, Pacer};
 use crate::refresher::retry;
+use crate::samples::Values;
 use crate::series::{Series, Unit};
 
 /// Progress is printed at most this often (and once at the end).
@@ -23,11 +24,26 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 pub struct Wanted {
     pub series: Series,
     pub unit: Unit,
+    /// Canvases: whether their steps are exported (`export.canvases.steps`).
+    pub steps: bool,
     pub pages: Vec<Page>,
 }
 
+impl Wanted {
+    /// The request of one page: the `length` buckets ending with the one containing its
+    /// `ending_at`.
+    fn request(&self, page: Page) -> Request {
+        Request {
+            unit: self.unit,
+            length: page.length,
+            ending_at: Some(page.ending_at),
+            steps: self.steps,
+        }
+    }
+}
+
 /// What was read of one series: every bucket's value, or why it is missing.
-pub type Outcome = Result<BTreeMap<jiff::Timestamp, f64>, FetchError>;
+pub type Outcome = Result<BTreeMap<jiff::Timestamp, Values>, FetchError>;
 
 #[derive(Debug)]
 struct Job {
@@ -45,11 +61,8 @@ pub async fn fetch_all(
     max_concurrency: usize,
     whose: &str,
 ) -> Vec<Outcome> {
-    let fetch = |series: Series, unit: Unit, page: Page| async move {
-        client
-            .fetch_range(&series, unit, page.length, page.ending_at)
-            .await
-    };
+    let fetch =
+        |series: Series, request: Request| async move { client.fetch(&series, &request).await };
     fetch_with(fetch, wanted, max_per_hour, max_concurrency, whose).await
 }
 
@@ -62,7 +75,7 @@ async fn fetch_with<F, Fut>(
     whose: &str,
 ) -> Vec<Outcome>
 where
-    F: Fn(Series, Unit, Page) -> Fut,
+    F: Fn(Series, Request) -> Fut,
     Fut: std::future::Future<Output = Fetch>,
 {
     let total: usize = wanted.iter().map(|w| w.pages.len()).sum();
@@ -105,7 +118,7 @@ where
                 pacer.started(now);
                 let w = &wanted[job.series];
                 let page = w.pages[job.page];
-                let request = fetch(w.series.clone(), w.unit, page);
+                let request = fetch(w.series.clone(), w.request(page));
                 in_flight.push(async move { (job, request.await) });
                 continue;
             }
@@ -159,7 +172,7 @@ fn answer(
             let before = values.len();
             // A later point of the same bucket wins, as in the live exporter.
             for point in points {
-                values.insert(point.start, point.value);
+                values.insert(point.start, point.values);
             }
             Some(values.len() - before)
         }
@@ -257,6 +270,7 @@ mod tests {
             .map(|name| Wanted {
                 series: Series::sessions(Scope::named(*name, *name), Scope::all()),
                 unit: Unit::Hour,
+                steps: false,
                 pages: (0..pages)
                     .map(|i| Page {
                         ending_at: Timestamp::from_second(3600 * (i64::from(i) + 1)).unwrap(),
@@ -271,7 +285,7 @@ mod tests {
         Fetch {
             result: Ok(vec![Point {
                 start: page.ending_at,
-                value: 1.0,
+                values: Values::One(1.0),
             }]),
             rate_limit: None,
         }
@@ -285,12 +299,16 @@ mod tests {
         answer: impl Fn(usize, Page) -> Fetch,
     ) -> (
         Starts,
-        impl Fn(Series, Unit, Page) -> std::future::Ready<Fetch>,
+        impl Fn(Series, Request) -> std::future::Ready<Fetch>,
     ) {
         let t0 = Instant::now();
         let starts = Arc::new(Mutex::new(Vec::new()));
         let log = starts.clone();
-        let fetch = move |_: Series, _: Unit, page: Page| {
+        let fetch = move |_: Series, request: Request| {
+            let page = Page {
+                ending_at: request.ending_at.expect("a backfill page ends somewhere"),
+                length: request.length,
+            };
             let mut log = log.lock().unwrap();
             log.push(t0.elapsed());
             std::future::ready(answer(log.len(), page))

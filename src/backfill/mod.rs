@@ -31,6 +31,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::braze::BrazeClient;
 use crate::buckets::BucketRules;
 use crate::config::{Config, Settings, API_KEY_ENV};
+use crate::samples::Values;
 use crate::series::{Filter, Series, Unit};
 use crate::snapshot::Labels;
 use plan::{SamplePlan, Window};
@@ -296,6 +297,7 @@ async fn read_source(source: &Source) -> Read {
         .map(|(series, rules, plan)| fetch::Wanted {
             series: series.clone(),
             unit: rules.unit,
+            steps: config.export_of(series.kind).is_some_and(|e| e.steps),
             pages: plan.pages.clone(),
         })
         .collect();
@@ -345,7 +347,7 @@ fn written_series(
     series: &Series,
     rules: &BucketRules,
     plan: &Arc<SamplePlan>,
-    values: BTreeMap<Timestamp, f64>,
+    values: BTreeMap<Timestamp, Values>,
     request: &Request,
 ) -> write::Written {
     let labels = format!(
@@ -455,7 +457,7 @@ fn extra_labels(labels: &[String]) -> Result<String, String> {
         }
         seen.push(name);
         text.push_str(&format!(",{name}=\""));
-        crate::snapshot::escape_into(&mut text, value);
+        crate::samples::escape_into(&mut text, value);
         text.push('"');
     }
     Ok(text)

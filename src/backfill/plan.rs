@@ -188,7 +188,7 @@ mod tests {
                     .iter()
                     .map(|b| crate::braze::Point {
                         start: *b,
-                        value: b.as_second() as f64,
+                        values: crate::samples::Values::One(b.as_second() as f64),
                     })
                     .collect();
                 for (t, shown) in &plan.samples {

@@ -121,13 +121,19 @@ fn ending_at_is_sent_with_its_offset_percent_encoded() {
     .unwrap();
     let client = BrazeClient::new(&config.braze).unwrap();
     let series = Series::sessions(Scope::named("ios", "app-1"), Scope::all());
-    let url = client.url_ending_at(&series, Unit::Hour, 100, at("2026-11-28T18:29:59Z"));
+    let page = |unit, length| crate::braze::Request {
+        unit,
+        length,
+        ending_at: Some(at("2026-11-28T18:29:59Z")),
+        steps: false,
+    };
+    let url = client.url(&series, &page(Unit::Hour, 100));
     assert_eq!(
         url.query(),
         Some("length=100&unit=hour&app_id=app-1&ending_at=2026-11-28T23%3A59%3A59%2B05%3A30")
     );
     let dau = Series::new(Kind::Dau, vec![Scope::all()]);
-    let url = client.url_ending_at(&dau, Unit::Day, 3, at("2026-11-28T18:29:59Z"));
+    let url = client.url(&dau, &page(Unit::Day, 3));
     assert_eq!(
         url.query(),
         Some("length=3&ending_at=2026-11-28T23%3A59%3A59%2B05%3A30")
@@ -148,8 +154,8 @@ fn written_series_leave_out_buckets_braze_did_not_return() {
     };
     let plan = Arc::new(SamplePlan::new(&rules, &window));
     let values = BTreeMap::from([
-        (at("2026-11-28T09:00:00Z"), 9.0),
-        (at("2026-11-28T11:00:00Z"), 11.0),
+        (at("2026-11-28T09:00:00Z"), Values::One(9.0)),
+        (at("2026-11-28T11:00:00Z"), Values::One(11.0)),
     ]);
     let request = Request {
         window,
@@ -164,7 +170,7 @@ fn written_series_leave_out_buckets_braze_did_not_return() {
     );
     let shown: Vec<(String, f64)> = written
         .samples()
-        .map(|(t, _, v)| (t.to_string(), v))
+        .map(|(t, _, v)| (t.to_string(), v.one().unwrap()))
         .collect();
     // 10:xx shows 09:00; 11:xx would show 10:00, which Braze did not return; 12:00 shows 11:00.
     assert_eq!(

@@ -1,10 +1,11 @@
 //! The OpenMetrics text `promtool tsdb create-blocks-from openmetrics` reads.
 //!
 //! One family after another (never interleaved), in a fixed order: for each kind of the kinds
-//! table, its metric and its `_bucket_timestamp_seconds`, then `braze_up` for every kind.
-//! Within a family, series are sorted by their label text and each series' samples are in
-//! ascending time, as promtool requires; timestamps are Unix seconds. The file ends with
-//! `# EOF`. `_in_progress` is not written: a backfill knows only settled buckets.
+//! table, its metrics (one, or a messaging kind's many) and its `_bucket_timestamp_seconds`,
+//! then `braze_up` for every kind. Within a family, series are sorted by their label text and
+//! each series' samples are in ascending time, as promtool requires; timestamps are Unix
+//! seconds. The file ends with `# EOF`. `_in_progress` is not written: a backfill knows only
+//! settled buckets.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -13,7 +14,8 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::plan::SamplePlan;
-use crate::series::{Kind, KINDS};
+use crate::samples::Values;
+use crate::series::{families, Kind, KINDS};
 
 /// One series ready to write: its labels, the sample plan of its schedule (shared by every
 /// series of that schedule, so memory grows with buckets, not samples), and the value of each
@@ -25,36 +27,28 @@ pub struct Written {
     /// with the extra `--label`s appended.
     pub labels: String,
     pub plan: Arc<SamplePlan>,
-    pub values: BTreeMap<Timestamp, f64>,
+    pub values: BTreeMap<Timestamp, Values>,
 }
 
 impl Written {
-    /// (instant, bucket start, value) of every planned instant whose bucket Braze returned,
+    /// (instant, bucket start, values) of every planned instant whose bucket Braze returned,
     /// in ascending time.
-    pub fn samples(&self) -> impl Iterator<Item = (Timestamp, Timestamp, f64)> + '_ {
+    pub fn samples(&self) -> impl Iterator<Item = (Timestamp, Timestamp, &Values)> + '_ {
         self.plan
             .samples
             .iter()
-            .filter_map(|(t, bucket)| Some((*t, *bucket, *self.values.get(bucket)?)))
+            .filter_map(|(t, bucket)| Some((*t, *bucket, self.values.get(bucket)?)))
+    }
+
+    /// The label sets of `family` among this series' buckets, sorted: each is one series of
+    /// the file, written whole before the next.
+    fn label_sets(&self, family: u16) -> std::collections::BTreeSet<&str> {
+        self.values
+            .values()
+            .flat_map(|v| v.of_family(family).map(|(labels, _)| labels))
+            .collect()
     }
 }
-
-/// A gauge of the file, formed from a kind's metric.
-struct Family {
-    suffix: &'static str,
-    value: fn(Timestamp, f64) -> f64,
-}
-
-const DATA_FAMILIES: [Family; 2] = [
-    Family {
-        suffix: "",
-        value: |_, value| value,
-    },
-    Family {
-        suffix: "_bucket_timestamp_seconds",
-        value: |bucket, _| bucket.as_second() as f64,
-    },
-];
 
 /// Writes every family of `series` to `out`; returns how many samples were written.
 pub fn write(out: &mut impl Write, series: &[Written]) -> io::Result<u64> {
@@ -70,15 +64,20 @@ pub fn write(out: &mut impl Write, series: &[Written]) -> io::Result<u64> {
         let Some(list) = by_kind.get(&spec.kind) else {
             continue;
         };
-        for family in &DATA_FAMILIES {
-            let name = format!("{}{}", spec.metric, family.suffix);
-            header(out, &name)?;
+        for (family, metric) in families(spec).list.iter().enumerate() {
+            let family = family as u16;
+            header(out, &metric.name)?;
             for s in list {
-                for (t, bucket, value) in s.samples() {
-                    let value = (family.value)(bucket, value);
-                    writeln!(out, "{name}{{{}}} {value} {}", s.labels, t.as_second())?;
-                    samples += 1;
-                }
+                samples += write_family(out, &metric.name, family, s)?;
+            }
+        }
+        let name = format!("{}_bucket_timestamp_seconds", spec.metric);
+        header(out, &name)?;
+        for s in list {
+            for (t, bucket, _) in s.samples() {
+                let value = bucket.as_second();
+                writeln!(out, "{name}{{{}}} {value} {}", s.labels, t.as_second())?;
+                samples += 1;
             }
         }
     }
@@ -95,6 +94,30 @@ pub fn write(out: &mut impl Write, series: &[Written]) -> io::Result<u64> {
         }
     }
     writeln!(out, "# EOF")?;
+    Ok(samples)
+}
+
+/// The samples of one family of one series: each of its label sets in turn, in ascending time.
+fn write_family(out: &mut impl Write, name: &str, family: u16, s: &Written) -> io::Result<u64> {
+    let mut samples = 0;
+    for extra in s.label_sets(family) {
+        let comma = if extra.is_empty() { "" } else { "," };
+        for (t, _, values) in s.samples() {
+            for value in values
+                .of_family(family)
+                .filter(|(labels, _)| *labels == extra)
+                .map(|(_, value)| value)
+            {
+                let labels = &s.labels;
+                writeln!(
+                    out,
+                    "{name}{{{labels}{comma}{extra}}} {value} {}",
+                    t.as_second()
+                )?;
+                samples += 1;
+            }
+        }
+    }
     Ok(samples)
 }
 
@@ -126,7 +149,7 @@ mod tests {
                 buckets: vec![bucket],
                 pages: Vec::new(),
             }),
-            values: BTreeMap::from([(bucket, value)]),
+            values: BTreeMap::from([(bucket, Values::One(value))]),
         }
     }
 

@@ -5,6 +5,7 @@
 //! back before that text reaches an error.
 
 mod error;
+mod messaging;
 mod rate_limit;
 mod response;
 pub mod time;
@@ -23,6 +24,19 @@ pub use response::Point;
 
 use crate::config::{BrazeSettings, KeyReports, KeySource};
 use crate::series::{Series, Unit, Units};
+
+/// What to ask of a series' endpoint besides the series itself.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Request {
+    pub unit: Unit,
+    /// Buckets, ending with the one that contains `ending_at` (or now).
+    pub length: u32,
+    /// Sent as `ending_at` when given; kinds whose endpoint requires it
+    /// ([`crate::series::KindSpec::requires_ending_at`]) always get one.
+    pub ending_at: Option<Timestamp>,
+    /// Canvases: ask for the step breakdown too (`export.canvases.steps`).
+    pub steps: bool,
+}
 
 /// Larger bodies are refused: the simulator's answer of 100 hourly points, in the documented
 /// JSON, is 5,214 bytes.
@@ -80,46 +94,44 @@ impl BrazeClient {
         })
     }
 
+    /// The workspace's company time zone, in which Braze's times without an offset are read.
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.time_zone
+    }
+
     /// Where reads of the key file are reported (`braze_api_key_last_reload_successful`).
     pub fn report_key_reads(&self, reports: KeyReports) {
         self.key.report_to(reports);
     }
 
     /// The URL a request for `series` goes to (the key is not in it): the kind's endpoint and
-    /// the parameters it takes.
-    pub fn url(&self, series: &Series, unit: Unit, length: u32) -> reqwest::Url {
+    /// the parameters it takes. `ending_at` is written as Braze's reference writes it: ISO 8601
+    /// with the offset of the company time zone (`2026-11-28T23:59:59+05:30`; the query encodes
+    /// `+` as `%2B`).
+    pub fn url(&self, series: &Series, request: &Request) -> reqwest::Url {
         let spec = series.kind.spec();
         let mut url = self.endpoint(spec.path);
         {
             let mut query = url.query_pairs_mut();
-            query.append_pair("length", &length.to_string());
+            query.append_pair("length", &request.length.to_string());
             if spec.units == Units::HourOrDay {
-                query.append_pair("unit", unit.as_str());
+                query.append_pair("unit", request.unit.as_str());
             }
             for (filter, scope) in series.filters() {
                 if let Some(id) = &scope.id {
                     query.append_pair(filter.parameter(), id);
                 }
             }
+            if let Some(ending_at) = request.ending_at {
+                query.append_pair(
+                    "ending_at",
+                    &time::format_ending_at(ending_at, &self.time_zone),
+                );
+            }
+            for (name, value) in spec.breakdowns(request.steps) {
+                query.append_pair(name, value);
+            }
         }
-        url
-    }
-
-    /// As [`BrazeClient::url`], for the `length` buckets that end with the one containing
-    /// `ending_at`, written as Braze's reference writes it: ISO 8601 with the offset of the
-    /// company time zone (`2026-11-28T23:59:59+05:30`; the query encodes `+` as `%2B`).
-    pub fn url_ending_at(
-        &self,
-        series: &Series,
-        unit: Unit,
-        length: u32,
-        ending_at: Timestamp,
-    ) -> reqwest::Url {
-        let mut url = self.url(series, unit, length);
-        url.query_pairs_mut().append_pair(
-            "ending_at",
-            &time::format_ending_at(ending_at, &self.time_zone),
-        );
         url
     }
 
@@ -129,38 +141,12 @@ impl BrazeClient {
             .expect("a relative path always joins a base URL")
     }
 
-    /// Asks Braze for the last `length` buckets of `series`, ending now.
-    pub async fn fetch(&self, series: &Series, unit: Unit, length: u32) -> Fetch {
+    /// Asks Braze for the buckets of `series` that `request` names.
+    pub async fn fetch(&self, series: &Series, request: &Request) -> Fetch {
         let spec = series.kind.spec();
-        let field = response::Field {
-            name: spec.field,
-            value: spec.value,
-        };
         let time_zone = &self.time_zone;
-        self.get(self.url(series, unit, length), spec.permission, |body| {
-            response::parse_points(body, field, time_zone)
-        })
-        .await
-    }
-
-    /// Asks Braze for the `length` buckets of `series` that end with the one containing
-    /// `ending_at`: a page of history, for `backfill`.
-    pub async fn fetch_range(
-        &self,
-        series: &Series,
-        unit: Unit,
-        length: u32,
-        ending_at: Timestamp,
-    ) -> Fetch {
-        let spec = series.kind.spec();
-        let field = response::Field {
-            name: spec.field,
-            value: spec.value,
-        };
-        let time_zone = &self.time_zone;
-        let url = self.url_ending_at(series, unit, length, ending_at);
-        self.get(url, spec.permission, |body| {
-            response::parse_points(body, field, time_zone)
+        self.get(self.url(series, request), spec.permission, |body| {
+            response::parse_points(body, spec, time_zone)
         })
         .await
     }
@@ -178,6 +164,20 @@ impl BrazeClient {
         url.query_pairs_mut().append_pair("page", &page.to_string());
         self.get(url, permission, |body| response::parse_list(body, key))
             .await
+    }
+
+    /// The details of one campaign or Canvas (`/campaigns/details?campaign_id=…`): the answer's
+    /// fields, as JSON. `permission` is the one it needs, named in the error of a 403.
+    pub async fn details(
+        &self,
+        path: &str,
+        parameter: &str,
+        id: &str,
+        permission: &'static str,
+    ) -> Fetch<serde_json::Map<String, serde_json::Value>> {
+        let mut url = self.endpoint(path);
+        url.query_pairs_mut().append_pair(parameter, id);
+        self.get(url, permission, response::parse_object).await
     }
 
     /// `permission`: what the request needs, for the error of a 403.

@@ -1,54 +1,83 @@
 //! The JSON bodies of Braze's data series and lists, read leniently but never wrongly.
 //!
 //! `{"message": "success", "data": [{"time": "...", "<field>": 123}, ...]}`, where the field is
-//! the kind's (`sessions`, `dau`, `count`, `revenue`…). A count must be a non-negative whole
-//! number, an amount any finite number (revenue has cents); either may be a JSON number or a
-//! string holding one. Anything else makes the whole answer malformed rather than publishing a
-//! guess.
+//! the kind's (`sessions`, `dau`, `count`, `revenue`…); the messaging shapes are read in
+//! [`super::messaging`], by the kind's [`Shape`]. A count must be a non-negative whole number,
+//! an amount any finite number (revenue has cents); either may be a JSON number or a string
+//! holding one. Anything else makes the whole answer malformed rather than publishing a guess.
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
+use super::messaging;
 use super::time::parse_time;
-use crate::series::Value;
+use crate::samples::Values;
+use crate::series::{KindSpec, Shape, Value};
 
 /// One bucket as Braze reported it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Point {
     /// The bucket's first instant.
     pub start: Timestamp,
-    pub value: f64,
+    pub values: Values,
 }
 
 #[derive(Deserialize)]
 struct Body {
     message: Option<Json>,
-    data: Option<Vec<Map<String, Json>>>,
+    data: Option<Json>,
 }
 
-/// What to read from each point: the field that holds the value, and what the value is.
-#[derive(Debug, Clone, Copy)]
-pub struct Field {
-    pub name: &'static str,
-    pub value: Value,
-}
-
-/// Parses a 2xx body into points in the order Braze sent them.
-pub fn parse_points(body: &[u8], field: Field, time_zone: &TimeZone) -> Result<Vec<Point>, String> {
+/// Parses a 2xx body of `spec`'s endpoint into points in the order Braze sent them.
+pub fn parse_points(
+    body: &[u8],
+    spec: &KindSpec,
+    time_zone: &TimeZone,
+) -> Result<Vec<Point>, String> {
     let body: Body = serde_json::from_slice(body).map_err(|e| describe_json_error(body, &e))?;
-    let data = body.data.ok_or_else(|| match body.message {
+    let no_data = |what: &str| match &body.message {
         Some(message) => format!(
-            "no \"data\" array (message: {})",
+            "no \"data\" {what} (message: {})",
             clip(&message.to_string())
         ),
-        None => "no \"data\" array".to_string(),
-    })?;
+        None => format!("no \"data\" {what}"),
+    };
+    let data = match (&spec.shape, body.data) {
+        (Shape::CanvasStats(_), Some(Json::Object(mut data))) => match data.remove("stats") {
+            Some(Json::Array(stats)) => return messaging::canvas(stats, spec, time_zone),
+            Some(Json::Null) | None => Vec::new(),
+            Some(other) => {
+                return Err(format!(
+                    "\"data.stats\" is not an array: {}",
+                    clip(&other.to_string())
+                ))
+            }
+        },
+        (Shape::CanvasStats(_), _) => return Err(no_data("object")),
+        (_, Some(Json::Array(data))) => data,
+        (_, Some(other)) => {
+            return Err(format!(
+                "\"data\" is not an array: {}",
+                clip(&other.to_string())
+            ))
+        }
+        (_, None) => return Err(no_data("array")),
+    };
     data.into_iter()
         .enumerate()
         .map(|(i, point)| {
-            parse_point(point, field, time_zone).map_err(|why| format!("data[{i}]: {why}"))
+            let point = match point {
+                Json::Object(point) => point,
+                other => {
+                    return Err(format!(
+                        "data[{i}]: not an object: {}",
+                        clip(&other.to_string())
+                    ))
+                }
+            };
+            parse_point(point, spec, time_zone).map_err(|why| format!("data[{i}]: {why}"))
         })
         .collect()
 }
@@ -65,6 +94,11 @@ pub fn parse_list(body: &[u8], key: &str) -> Result<Vec<Json>, String> {
         )),
         None => Err(format!("no {key:?} array")),
     }
+}
+
+/// A JSON object (the details of a campaign or Canvas).
+pub fn parse_object(body: &[u8]) -> Result<Map<String, Json>, String> {
+    serde_json::from_slice(body).map_err(|e| describe_json_error(body, &e))
 }
 
 /// Braze's `message` of a 2xx body when it says the export did not succeed: anything but
@@ -103,9 +137,26 @@ pub fn error_message(body: &[u8]) -> Option<String> {
 
 fn parse_point(
     mut point: Map<String, Json>,
-    field: Field,
+    spec: &KindSpec,
     time_zone: &TimeZone,
 ) -> Result<Point, String> {
+    let start = point_start(&mut point, time_zone)?;
+    let values = match &spec.shape {
+        Shape::Field { field, value } => match point.get(*field) {
+            Some(raw) => Values::One(number(field, raw, *value)?),
+            None => return Err(format!("no {field:?}")),
+        },
+        Shape::Messages(levels) => messaging::day(point, spec, levels)?,
+        Shape::CanvasStats(_) => return Err("a Canvas day outside \"data.stats\"".into()),
+    };
+    Ok(Point { start, values })
+}
+
+/// The bucket start of a point, from its `time`.
+pub(super) fn point_start(
+    point: &mut Map<String, Json>,
+    time_zone: &TimeZone,
+) -> Result<Timestamp, String> {
     let time = match point.remove("time") {
         Some(Json::String(time)) => time,
         Some(other) => {
@@ -116,24 +167,25 @@ fn parse_point(
         }
         None => return Err("no \"time\"".into()),
     };
-    let start = parse_time(&time, time_zone)?;
-    let name = field.name;
-    let value = match (point.get(name), field.value) {
-        (Some(raw), Value::Count) => count(raw).map(|n| n as f64).ok_or_else(|| {
+    parse_time(&time, time_zone)
+}
+
+/// The number under `name`, as a count or an amount, or why it is not one.
+pub(super) fn number(name: &str, raw: &Json, value: Value) -> Result<f64, String> {
+    match value {
+        Value::Count => count(raw).map(|n| n as f64).ok_or_else(|| {
             format!(
                 "{name:?} is not a whole number ≥ 0: {}",
                 clip(&raw.to_string())
             )
-        })?,
-        (Some(raw), Value::Amount) => amount(raw).ok_or_else(|| {
+        }),
+        Value::Amount => amount(raw).ok_or_else(|| {
             format!(
                 "{name:?} is not a finite number: {}",
                 clip(&raw.to_string())
             )
-        })?,
-        (None, _) => return Err(format!("no {name:?}")),
-    };
-    Ok(Point { start, value })
+        }),
+    }
 }
 
 /// More than this in one bucket is not a count but corruption: a trillion sessions is over a
@@ -176,7 +228,7 @@ fn describe_json_error(body: &[u8], error: &serde_json::Error) -> String {
 }
 
 /// Keeps messages short enough for one log line and free of control characters.
-fn clip(text: &str) -> String {
+pub(super) fn clip(text: &str) -> String {
     const MAX: usize = 200;
     let clean: String = text
         .chars()
@@ -192,13 +244,14 @@ fn clip(text: &str) -> String {
 mod tests {
     use super::*;
 
-    const SESSIONS: Field = Field {
-        name: "sessions",
-        value: Value::Count,
-    };
+    use crate::series::Kind;
 
     fn points(body: &str) -> Result<Vec<Point>, String> {
-        parse_points(body.as_bytes(), SESSIONS, &TimeZone::UTC)
+        parse_points(body.as_bytes(), Kind::Sessions.spec(), &TimeZone::UTC)
+    }
+
+    fn value(point: &Point) -> f64 {
+        point.values.one().unwrap()
     }
 
     #[test]
@@ -207,7 +260,7 @@ mod tests {
         let got = points(body).unwrap();
         assert_eq!(got.len(), 2);
         assert_eq!(got[1].start, "2026-11-28T10:00:00Z".parse().unwrap());
-        assert_eq!(got[1].value, 7.0);
+        assert_eq!(value(&got[1]), 7.0);
     }
 
     #[test]
@@ -216,7 +269,7 @@ mod tests {
             points(&format!(
                 r#"{{"data":[{{"time":"2026-11-28","sessions":{sessions}}}]}}"#
             ))
-            .map(|p| p[0].value)
+            .map(|p| value(&p[0]))
         };
         assert_eq!(one("12"), Ok(12.0));
         assert_eq!(one("12.0"), Ok(12.0));
@@ -242,13 +295,10 @@ mod tests {
 
     #[test]
     fn amounts_have_cents_and_their_own_field() {
-        let revenue = Field {
-            name: "revenue",
-            value: Value::Amount,
-        };
-        let one = |value: &str| {
-            let body = format!(r#"{{"data":[{{"time":"2026-11-28","revenue":{value}}}]}}"#);
-            parse_points(body.as_bytes(), revenue, &TimeZone::UTC).map(|p| p[0].value)
+        let revenue = Kind::PurchaseRevenue.spec();
+        let one = |raw: &str| {
+            let body = format!(r#"{{"data":[{{"time":"2026-11-28","revenue":{raw}}}]}}"#);
+            parse_points(body.as_bytes(), revenue, &TimeZone::UTC).map(|p| value(&p[0]))
         };
         assert_eq!(one("1234.56"), Ok(1234.56));
         assert_eq!(one("\"0.99\""), Ok(0.99));

@@ -1,5 +1,5 @@
 //! One workspace's checked [`Config`], assembled from the checks of its parts: [`validate`]'s
-//! (`braze`, `refresh`, `apps`, `segments`) and [`export`]'s (`export`, `discover`,
+//! (`braze`, `refresh`, `apps`, `segments`, `campaigns`, `canvases`) and [`export`]'s (`export`, `discover`,
 //! `max_series`). It sits above both so that neither imports the other.
 
 use super::export::{self, DEFAULT_MAX_SERIES};
@@ -22,9 +22,11 @@ pub(super) fn workspace(
     let refresh = refresh_settings(raw.refresh, &mut problems);
     let apps = scopes("apps", raw.apps, &mut problems);
     let segments = scopes("segments", raw.segments, &mut problems);
+    let campaigns = scopes("campaigns", raw.campaigns, &mut problems);
+    let canvases = scopes("canvases", raw.canvases, &mut problems);
     let exports = refresh
         .as_ref()
-        .map(|refresh| export::exports(raw.export, refresh, &mut problems));
+        .map(|refresh| export::exports(raw.export, refresh, &campaigns, &mut problems));
     let discover = export::discover(raw.discover, &mut problems);
     let max_series = export::max_series(raw.max_series, &mut problems);
     match (braze, refresh, exports, problems.0.is_empty()) {
@@ -35,6 +37,8 @@ pub(super) fn workspace(
                 refresh,
                 apps,
                 segments,
+                campaigns,
+                canvases,
                 exports,
                 discover,
                 max_series: max_series.unwrap_or(DEFAULT_MAX_SERIES),

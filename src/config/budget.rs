@@ -9,13 +9,19 @@
 use std::time::Duration;
 
 use super::{Config, Plan, DEFAULT_STALE_INTERVALS};
-use crate::series::{Export, Lists};
+use crate::series::{Export, Lists, Pool};
 
 const HOUR: Duration = Duration::from_secs(3600);
+
+/// The exporter's share of Braze's campaign-analytics pool (50,000 requests a minute per
+/// workspace): 4 %, the share `braze.max_requests_per_hour`'s default takes of the shared pool.
+/// 1,000 campaigns refreshed hourly use under 1 % of it.
+pub const CAMPAIGN_ANALYTICS_PER_MINUTE: u64 = 2_000;
 
 /// The request cost of one configuration, block by block.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Budget {
+    /// The shared pool's budget (`braze.max_requests_per_hour`).
     pub max_requests_per_hour: u64,
     pub exports: Vec<ExportCost>,
 }
@@ -24,6 +30,8 @@ pub struct Budget {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ExportCost {
     pub export: Export,
+    /// The rate limit its endpoint draws on.
+    pub pool: Pool,
     pub series: usize,
     pub interval: Duration,
     /// The block's `stale_after` as configured.
@@ -50,6 +58,7 @@ impl Budget {
             .iter()
             .map(|e| ExportCost {
                 export: e.export,
+                pool: e.export.pool(),
                 series: plan
                     .series
                     .iter()
@@ -74,15 +83,45 @@ impl Budget {
         self.exports.iter().map(ExportCost::requests_per_hour).sum()
     }
 
-    /// Whether the budget cannot cover one request per series per interval.
-    pub fn exceeded(&self) -> bool {
-        self.requests_per_hour() > self.max_requests_per_hour as f64
+    /// The same, of the blocks whose endpoints draw on `pool`.
+    pub fn requests_per_hour_in(&self, pool: Pool) -> f64 {
+        self.exports
+            .iter()
+            .filter(|e| e.pool == pool)
+            .map(ExportCost::requests_per_hour)
+            .sum()
     }
 
-    /// How many times longer than its interval a pass takes: 1 within the budget, else the
-    /// needed rate over the budget (the pacer then spaces every request at the budget's pace).
-    fn stretch(&self) -> f64 {
-        (self.requests_per_hour() / self.max_requests_per_hour.max(1) as f64).max(1.0)
+    /// The exporter's budget in `pool`, per hour: `braze.max_requests_per_hour` for the
+    /// shared pool, [`CAMPAIGN_ANALYTICS_PER_MINUTE`] for campaign analytics.
+    pub fn max_per_hour(&self, pool: Pool) -> u64 {
+        match pool {
+            Pool::Shared | Pool::Lists => self.max_requests_per_hour,
+            Pool::CampaignAnalytics => CAMPAIGN_ANALYTICS_PER_MINUTE * 60,
+        }
+    }
+
+    /// The pools the blocks draw on, each once, in [`Pool::ALL`]'s order.
+    pub fn pools(&self) -> impl Iterator<Item = Pool> + '_ {
+        Pool::ALL
+            .into_iter()
+            .filter(|p| self.exports.iter().any(|e| e.pool == *p))
+    }
+
+    /// Whether the budget of some pool cannot cover one request per series per interval.
+    pub fn exceeded(&self) -> bool {
+        self.pools().any(|pool| self.exceeded_in(pool))
+    }
+
+    fn exceeded_in(&self, pool: Pool) -> bool {
+        self.requests_per_hour_in(pool) > self.max_per_hour(pool) as f64
+    }
+
+    /// How many times longer than its interval a pass of `pool`'s blocks takes: 1 within the
+    /// pool's budget, else the needed rate over it (the pacer then spaces every request of
+    /// the pool at the budget's pace).
+    fn stretch(&self, pool: Pool) -> f64 {
+        (self.requests_per_hour_in(pool) / self.max_per_hour(pool).max(1) as f64).max(1.0)
     }
 
     fn cost(&self, export: Export) -> Option<&ExportCost> {
@@ -92,7 +131,7 @@ impl Budget {
     /// How long one pass over the block's series takes at best.
     pub fn achievable_pass(&self, export: Export) -> Duration {
         self.cost(export)
-            .map_or(Duration::ZERO, |e| e.interval.mul_f64(self.stretch()))
+            .map_or(Duration::ZERO, |e| e.interval.mul_f64(self.stretch(e.pool)))
     }
 
     /// How long a series of the block keeps its values without a successful fetch: its
@@ -110,20 +149,45 @@ impl Budget {
         }
     }
 
-    /// What `--config.check` prints and the exporter logs when the budget is too small.
+    /// What `--config.check` prints and the exporter logs when a pool's budget is too small:
+    /// one sentence per such pool.
     pub fn warning(&self) -> Option<String> {
-        if !self.exceeded() {
-            return None;
-        }
+        let warnings: Vec<String> = self
+            .pools()
+            .filter(|pool| self.exceeded_in(*pool))
+            .map(|pool| self.pool_warning(pool))
+            .collect();
+        (!warnings.is_empty()).then(|| warnings.join(". "))
+    }
+
+    fn pool_warning(&self, pool: Pool) -> String {
+        let series: usize = self
+            .exports
+            .iter()
+            .filter(|e| e.pool == pool)
+            .map(|e| e.series)
+            .sum();
+        let over = match pool {
+            Pool::CampaignAnalytics => format!(
+                "the exporter's share of the campaign analytics pool ({})",
+                self.max_per_hour(pool)
+            ),
+            _ => format!(
+                "braze.max_requests_per_hour ({})",
+                self.max_requests_per_hour
+            ),
+        };
         let mut text = format!(
-            "{} series need {:.0} requests per hour, over braze.max_requests_per_hour ({}): \
+            "{series} series need {:.0} requests per hour, over {over}: \
              refreshes will take longer than their interval and be skipped; raise the budget, \
              lengthen the intervals, or poll fewer series",
-            self.series(),
-            self.requests_per_hour(),
-            self.max_requests_per_hour,
+            self.requests_per_hour_in(pool),
         );
-        for cost in self.exports.iter().filter(|e| e.series > 0) {
+        for cost in self
+            .exports
+            .iter()
+            .filter(|e| e.series > 0 && e.pool == pool)
+        {
             let (pass, stale) = (
                 self.achievable_pass(cost.export),
                 self.effective_stale_after(cost.export),
@@ -145,7 +209,7 @@ impl Budget {
                 ));
             }
         }
-        Some(text)
+        text
     }
 }
 
@@ -162,6 +226,7 @@ mod tests {
             max_requests_per_hour: max,
             exports: vec![ExportCost {
                 export: Export::Sessions,
+                pool: Pool::Shared,
                 series,
                 interval: Duration::from_secs(interval),
                 stale_after: Duration::from_secs(stale),
@@ -216,6 +281,7 @@ mod tests {
         let mut b = budget(100, 300, 2000, 900);
         b.exports.push(ExportCost {
             export: Export::Kpis,
+            pool: Pool::Shared,
             series: 1000,
             interval: Duration::from_secs(3600),
             stale_after: Duration::from_secs(10_800),
@@ -225,5 +291,37 @@ mod tests {
         assert_eq!(b.achievable_pass(S), Duration::from_secs(330));
         assert_eq!(b.achievable_pass(Export::Kpis), Duration::from_secs(3960));
         assert_eq!(b.effective_stale_after(S), Duration::from_secs(990));
+    }
+
+    #[test]
+    fn the_campaign_pool_is_its_own_budget() {
+        // 1,000 campaigns hourly on their own pool leave a tight shared budget untouched.
+        let mut b = budget(100, 300, 1200, 900);
+        b.exports.push(ExportCost {
+            export: Export::Campaigns,
+            pool: Pool::CampaignAnalytics,
+            series: 1000,
+            interval: HOUR,
+            stale_after: HOUR * 3,
+        });
+        assert_eq!(b.requests_per_hour(), 2200.0);
+        assert_eq!(b.requests_per_hour_in(Pool::Shared), 1200.0);
+        assert!(!b.exceeded());
+        assert_eq!(b.achievable_pass(S), Duration::from_secs(300));
+        // Every minute, 1,000 campaigns are 60,000 an hour: within 2,000 a minute.
+        b.exports[1].interval = Duration::from_secs(60);
+        assert!(!b.exceeded());
+        b.exports[1].series = 2500;
+        assert!(b.exceeded());
+        let warning = b.warning().unwrap();
+        assert!(
+            warning.starts_with("2500 series need 150000 requests per hour, over the exporter's share of the campaign analytics pool (120000)"),
+            "{warning}"
+        );
+        assert_eq!(b.achievable_pass(S), Duration::from_secs(300));
+        assert_eq!(
+            b.achievable_pass(Export::Campaigns),
+            Duration::from_secs(75)
+        );
     }
 }

@@ -11,10 +11,10 @@ use std::time::Duration;
 use regex::Regex;
 
 use super::duration::DurationRange;
-use super::raw::{RawDiscover, RawExport, RawMatch, RawRefresh};
+use super::raw::{RawDiscover, RawExport, RawMatch, RawRefresh, RawSendId};
 use super::validate::{duration, in_range, refuse_lists, schedule, Defaults, Problems};
 use super::RefreshSettings;
-use crate::series::{Export, Kind, Units};
+use crate::series::{Export, Kind, Scope, Units};
 
 /// `max_series` when the file leaves it out.
 pub const DEFAULT_MAX_SERIES: usize = 10_000;
@@ -28,6 +28,10 @@ const DEFAULT_DISCOVER_INTERVAL: Duration = Duration::from_secs(3600);
 /// every other integration of the workspace; at most a week.
 const DISCOVER_INTERVAL_RANGE: DurationRange =
     DurationRange::new(Duration::from_secs(300), Duration::from_secs(7 * 86_400));
+/// `discover.<campaigns|canvases>.active_within`: Braze's `last_sent` and `last_entry` are
+/// times, so a minute is the least that means anything; a year the most.
+const ACTIVE_WITHIN_RANGE: DurationRange =
+    DurationRange::new(Duration::from_secs(60), Duration::from_secs(366 * 86_400));
 
 /// One enabled `export.<block>`.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +44,10 @@ pub struct ExportSettings {
     pub events: Vec<String>,
     /// `export.purchases.products`: configured product ids (`all` is always exported).
     pub products: Vec<String>,
+    /// `export.canvases.steps`: Canvas steps too (off by default: it multiplies series).
+    pub steps: bool,
+    /// `export.sends.ids`: (campaign name of `campaigns:`, send id).
+    pub sends: Vec<(String, String)>,
 }
 
 /// A regular expression from the file, compared by its text.
@@ -62,12 +70,29 @@ pub struct DiscoverSettings {
     pub events: Option<Pattern>,
     /// Product ids from `/purchases/product_list` that match.
     pub products: Option<Pattern>,
+    /// Campaigns from `/campaigns/list` (and, for `active_within`, `/campaigns/details`).
+    pub campaigns: Option<MessagingMatch>,
+    /// Canvases from `/canvas/list` (and, for `active_within`, `/canvas/details`).
+    pub canvases: Option<MessagingMatch>,
+}
+
+/// `discover.campaigns` and `discover.canvases`: which of Braze's campaigns or Canvases join.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessagingMatch {
+    /// Kept when Braze's name matches.
+    pub pattern: Pattern,
+    /// When not empty, kept only when carrying one of these tags.
+    pub tags: Vec<String>,
+    /// When set, kept only when the details show a send (entry) within this long: what is
+    /// running, not everything ever made.
+    pub active_within: Option<Duration>,
 }
 
 /// Checks `export`; absent, it is `{sessions: {}}`.
 pub(super) fn exports(
     raw: Option<RawExport>,
     refresh: &RefreshSettings,
+    campaigns: &[Scope],
     problems: &mut Problems,
 ) -> Vec<ExportSettings> {
     let raw = raw.unwrap_or_else(|| RawExport {
@@ -80,18 +105,22 @@ pub(super) fn exports(
         (Export::Events, raw.events),
         (Export::Purchases, raw.purchases),
         (Export::SegmentSizes, raw.segment_sizes),
+        (Export::Campaigns, raw.campaigns),
+        (Export::Canvases, raw.canvases),
+        (Export::Sends, raw.sends),
     ];
     blocks
         .into_iter()
         .filter_map(|(export, block)| Some((export, block?)))
-        .filter_map(|(export, block)| export_block(export, block, refresh, problems))
+        .filter_map(|(export, block)| export_block(export, block, refresh, campaigns, problems))
         .collect()
 }
 
 fn export_block(
     export: Export,
-    raw: RawRefresh,
+    mut raw: RawRefresh,
     refresh: &RefreshSettings,
+    campaigns: &[Scope],
     problems: &mut Problems,
 ) -> Option<ExportSettings> {
     let at = format!("export.{}", export.as_str());
@@ -99,7 +128,9 @@ fn export_block(
         Export::Kpis => &["metrics"],
         Export::Events => &["names"],
         Export::Purchases => &["products"],
-        Export::Sessions | Export::SegmentSizes => &[],
+        Export::Canvases => &["steps"],
+        Export::Sends => &["ids"],
+        Export::Sessions | Export::SegmentSizes | Export::Campaigns => &[],
     };
     refuse_lists(&at, &raw, takes, problems);
     let kinds = match export {
@@ -108,6 +139,15 @@ fn export_block(
     };
     let events = label_values(&format!("{at}.names"), raw.names.as_deref(), problems);
     let products = label_values(&format!("{at}.products"), raw.products.as_deref(), problems);
+    let steps = raw.steps.unwrap_or(false);
+    let sends = send_ids(&at, raw.ids.take().unwrap_or_default(), campaigns, problems);
+    let max_length = i64::from(export.max_length());
+    if let Some(length) = raw.length.filter(|l| *l > max_length && *l <= 100) {
+        problems.add(
+            format!("{at}.length"),
+            format!("must be between 1 and {max_length} (Braze's limit for {at}), got {length}"),
+        );
+    }
     let schedule = schedule(
         &at,
         raw,
@@ -121,11 +161,79 @@ fn export_block(
         kinds,
         events,
         products,
+        steps,
+        sends,
     })
 }
 
-/// What a block's schedule starts from: `refresh`, or for day-only blocks an interval of 1h.
+/// `export.sends.ids`: each names a campaign of `campaigns:` and a send id, once.
+fn send_ids(
+    at: &str,
+    raw: Vec<RawSendId>,
+    campaigns: &[Scope],
+    problems: &mut Problems,
+) -> Vec<(String, String)> {
+    let mut sends = Vec::new();
+    for (i, id) in raw.into_iter().enumerate() {
+        let at = format!("{at}.ids[{i}]");
+        let campaign = match id.campaign {
+            Some(name) if campaigns.iter().any(|c| c.name == name) => Some(name),
+            Some(name) => {
+                let known: Vec<&str> = campaigns.iter().map(|c| c.name.as_str()).collect();
+                problems.add(
+                    format!("{at}.campaign"),
+                    format!(
+                        "{name:?} is not the name of an entry of campaigns: (it has {known:?})"
+                    ),
+                );
+                None
+            }
+            None => {
+                problems.add(
+                    format!("{at}.campaign"),
+                    "is required: a name from campaigns:",
+                );
+                None
+            }
+        };
+        let send_id = match id.send_id {
+            Some(s) if !s.trim().is_empty() && !s.chars().any(char::is_control) => Some(s),
+            Some(s) => {
+                problems.add(
+                    format!("{at}.send_id"),
+                    format!("must be a non-empty id without control characters, got {s:?}"),
+                );
+                None
+            }
+            None => {
+                problems.add(format!("{at}.send_id"), "is required: Braze's send id");
+                None
+            }
+        };
+        match (campaign, send_id) {
+            (Some(c), Some(s)) if sends.contains(&(c.clone(), s.clone())) => problems.add(
+                at,
+                format!("campaign {c:?} with send_id {s:?} is listed twice"),
+            ),
+            (Some(c), Some(s)) => sends.push((c, s)),
+            _ => {}
+        }
+    }
+    sends
+}
+
+/// What a block's schedule starts from: `refresh`, or for day-only blocks an interval of 1h;
+/// messaging blocks start from their own (see [`Export::default_length`]).
 fn defaults(export: Export, refresh: &RefreshSettings) -> Defaults {
+    if let Some(length) = export.default_length() {
+        return Defaults {
+            interval: DAY_ONLY_INTERVAL,
+            unit: crate::series::Unit::Day,
+            length,
+            delay: Duration::ZERO,
+            stale_after: None,
+        };
+    }
     let interval = match export.units() {
         Units::DayOnly => DAY_ONLY_INTERVAL,
         Units::HourOrDay => refresh.interval,
@@ -199,24 +307,77 @@ pub(super) fn discover(
         DEFAULT_DISCOVER_INTERVAL,
         DISCOVER_INTERVAL_RANGE,
     );
-    let mut pattern = |list: &str, raw: Option<RawMatch>| -> Option<Pattern> {
-        let field = format!("discover.{list}.match");
-        let text = raw?.pattern.unwrap_or_else(|| ".*".to_string());
-        problems.check(
-            &field,
-            Regex::new(&text)
-                .map(Pattern)
-                .map_err(|e| format!("is not a regular expression: {text:?}: {e}")),
-        )
-    };
-    let segments = pattern("segments", raw.segments);
-    let events = pattern("events", raw.events);
-    let products = pattern("products", raw.products);
+    let segments = pattern(problems, "segments", raw.segments);
+    let events = pattern(problems, "events", raw.events);
+    let products = pattern(problems, "products", raw.products);
+    let campaigns = messaging_match(problems, "campaigns", raw.campaigns);
+    let canvases = messaging_match(problems, "canvases", raw.canvases);
     Some(DiscoverSettings {
         interval: interval?,
         segments,
         events,
         products,
+        campaigns,
+        canvases,
+    })
+}
+
+/// `discover.<list>.match` of a list that takes nothing else (segments, events, products).
+fn pattern(problems: &mut Problems, list: &str, raw: Option<RawMatch>) -> Option<Pattern> {
+    let mut raw = raw?;
+    for (field, given) in [
+        ("tags", raw.tags.take().is_some()),
+        ("active_within", raw.active_within.take().is_some()),
+    ] {
+        if given {
+            problems.add(
+                format!("discover.{list}.{field}"),
+                "is a setting of discover.campaigns and discover.canvases only",
+            );
+        }
+    }
+    regex(problems, list, raw.pattern)
+}
+
+fn regex(problems: &mut Problems, list: &str, text: Option<String>) -> Option<Pattern> {
+    let text = text.unwrap_or_else(|| ".*".to_string());
+    problems.check(
+        &format!("discover.{list}.match"),
+        Regex::new(&text)
+            .map(Pattern)
+            .map_err(|e| format!("is not a regular expression: {text:?}: {e}")),
+    )
+}
+
+/// `discover.campaigns` or `discover.canvases`: `match`, `tags`, `active_within`.
+fn messaging_match(
+    problems: &mut Problems,
+    list: &str,
+    raw: Option<RawMatch>,
+) -> Option<MessagingMatch> {
+    let raw = raw?;
+    let tags = raw.tags.unwrap_or_default();
+    for (i, tag) in tags.iter().enumerate() {
+        if tag.trim().is_empty() || tag.chars().any(char::is_control) {
+            problems.add(
+                format!("discover.{list}.tags[{i}]"),
+                format!("must be a non-empty tag without control characters, got {tag:?}"),
+            );
+        }
+    }
+    let active_within = match raw.active_within {
+        None => Some(None),
+        Some(text) => problems
+            .check(
+                &format!("discover.{list}.active_within"),
+                ACTIVE_WITHIN_RANGE.parse(&text),
+            )
+            .map(Some),
+    };
+    Some(MessagingMatch {
+        pattern: regex(problems, list, raw.pattern)?,
+        tags,
+        active_within: active_within?,
     })
 }
 

@@ -24,7 +24,7 @@ use jiff::tz::TimeZone;
 pub use api_key::{ApiKey, API_KEY_ENV};
 pub use budget::Budget;
 pub use ca_file::CaFile;
-pub use export::{DiscoverSettings, ExportSettings, Pattern};
+pub use export::{DiscoverSettings, ExportSettings, MessagingMatch, Pattern};
 pub use key_source::{KeyReports, KeySource};
 pub use workspaces::{Form, Settings};
 
@@ -56,6 +56,9 @@ pub struct Config {
     pub refresh: RefreshSettings,
     pub apps: Vec<Scope>,
     pub segments: Vec<Scope>,
+    /// `campaigns:` and `canvases:`: label name → Braze id, as apps and segments.
+    pub campaigns: Vec<Scope>,
+    pub canvases: Vec<Scope>,
     /// The enabled `export` blocks, in the order of [`Export::ALL`].
     pub exports: Vec<ExportSettings>,
     pub discover: Option<DiscoverSettings>,
@@ -223,7 +226,7 @@ impl Config {
         let Some(discover) = &self.discover else {
             return Lists::default();
         };
-        fn named<T: Clone>(pattern: &Option<Pattern>, list: &[T]) -> Vec<T> {
+        fn named<P, T: Clone>(pattern: &Option<P>, list: &[T]) -> Vec<T> {
             pattern.as_ref().map_or_else(Vec::new, |_| list.to_vec())
         }
         Lists {
@@ -231,6 +234,9 @@ impl Config {
             segments: named(&discover.segments, &found.segments),
             events: named(&discover.events, &found.events),
             products: named(&discover.products, &found.products),
+            campaigns: named(&discover.campaigns, &found.campaigns),
+            canvases: named(&discover.canvases, &found.canvases),
+            sends: Vec::new(),
         }
     }
 
@@ -267,11 +273,22 @@ impl Config {
             out.extend(found.iter().filter(|f| !configured.contains(f)).cloned());
             out
         };
+        let sends = export
+            .sends
+            .iter()
+            .filter_map(|(campaign, send)| {
+                let scope = self.campaigns.iter().find(|c| c.name == *campaign)?;
+                Some((scope.clone(), send.clone()))
+            })
+            .collect();
         Lists {
             apps: self.apps.clone(),
             segments: series::merge_segments(&self.segments, &discovered.segments).0,
             events: union(&export.events, &discovered.events),
             products: union(&export.products, &discovered.products),
+            campaigns: series::merge_segments(&self.campaigns, &discovered.campaigns).0,
+            canvases: series::merge_segments(&self.canvases, &discovered.canvases).0,
+            sends,
         }
     }
 }

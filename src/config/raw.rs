@@ -17,6 +17,10 @@ pub struct RawConfig {
     pub apps: Vec<RawNamed>,
     #[serde(default)]
     pub segments: Vec<RawNamed>,
+    #[serde(default)]
+    pub campaigns: Vec<RawNamed>,
+    #[serde(default)]
+    pub canvases: Vec<RawNamed>,
     /// Absent: sessions only, as before `export` existed.
     pub export: Option<RawExport>,
     pub discover: Option<RawDiscover>,
@@ -38,6 +42,10 @@ pub struct RawWorkspace {
     pub apps: Vec<RawNamed>,
     #[serde(default)]
     pub segments: Vec<RawNamed>,
+    #[serde(default)]
+    pub campaigns: Vec<RawNamed>,
+    #[serde(default)]
+    pub canvases: Vec<RawNamed>,
     pub export: Option<RawExport>,
     pub discover: Option<RawDiscover>,
 }
@@ -51,6 +59,9 @@ pub struct RawExport {
     pub events: Option<RawRefresh>,
     pub purchases: Option<RawRefresh>,
     pub segment_sizes: Option<RawRefresh>,
+    pub campaigns: Option<RawRefresh>,
+    pub canvases: Option<RawRefresh>,
+    pub sends: Option<RawRefresh>,
 }
 
 /// `discover:`: lists read from Braze every `interval`.
@@ -61,6 +72,8 @@ pub struct RawDiscover {
     pub segments: Option<RawMatch>,
     pub events: Option<RawMatch>,
     pub products: Option<RawMatch>,
+    pub campaigns: Option<RawMatch>,
+    pub canvases: Option<RawMatch>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -69,6 +82,10 @@ pub struct RawMatch {
     /// A regular expression; what Braze lists is kept when it matches.
     #[serde(rename = "match")]
     pub pattern: Option<String>,
+    /// Campaigns and Canvases: kept only when they carry one of these tags.
+    pub tags: Option<Vec<String>>,
+    /// Campaigns and Canvases: kept only when they sent (entered) within this duration.
+    pub active_within: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -99,6 +116,19 @@ pub struct RawRefresh {
     pub names: Option<Vec<String>>,
     /// `export.purchases.products`.
     pub products: Option<Vec<String>>,
+    /// `export.canvases.steps`.
+    pub steps: Option<bool>,
+    /// `export.sends.ids`.
+    pub ids: Option<Vec<RawSendId>>,
+}
+
+/// One entry of `export.sends.ids`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSendId {
+    /// The name of an entry of `campaigns:`.
+    pub campaign: Option<String>,
+    pub send_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -228,12 +228,15 @@ pub(super) fn schedule(
     Some(settings)
 }
 
-/// Refuses the list fields (`metrics`, `names`, `products`) that the block `at` does not take.
+/// Refuses the fields beside the schedule (`metrics`, `names`, `products`, `steps`, `ids`)
+/// that the block `at` does not take.
 pub(super) fn refuse_lists(at: &str, raw: &RawRefresh, takes: &[&str], problems: &mut Problems) {
     let lists = [
         ("metrics", raw.metrics.is_some()),
         ("names", raw.names.is_some()),
         ("products", raw.products.is_some()),
+        ("steps", raw.steps.is_some()),
+        ("ids", raw.ids.is_some()),
     ];
     for (name, given) in lists {
         if given && !takes.contains(&name) {

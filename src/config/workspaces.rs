@@ -186,6 +186,8 @@ fn top_level_conflicts(raw: &RawConfig) -> Vec<Problem> {
         ("braze", raw.braze.is_some()),
         ("apps", !raw.apps.is_empty()),
         ("segments", !raw.segments.is_empty()),
+        ("campaigns", !raw.campaigns.is_empty()),
+        ("canvases", !raw.canvases.is_empty()),
         ("export", raw.export.is_some()),
         ("discover", raw.discover.is_some()),
     ];
@@ -213,12 +215,16 @@ fn workspace_raw(entry: RawWorkspace, shared: &RawRefresh, max_series: Option<i6
         metrics: own.metrics.or_else(|| shared.metrics.clone()),
         names: own.names.or_else(|| shared.names.clone()),
         products: own.products.or_else(|| shared.products.clone()),
+        steps: own.steps.or(shared.steps),
+        ids: own.ids.or_else(|| shared.ids.clone()),
     };
     RawConfig {
         braze: entry.braze,
         refresh,
         apps: entry.apps,
         segments: entry.segments,
+        campaigns: entry.campaigns,
+        canvases: entry.canvases,
         export: entry.export,
         discover: entry.discover,
         max_series,

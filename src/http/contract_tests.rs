@@ -14,7 +14,8 @@ use jiff::Timestamp;
 use super::Site;
 use crate::braze::RateLimit;
 use crate::buckets::{Bucket, Latest};
-use crate::series::{Export, Scope, Series, Unit, KINDS};
+use crate::samples::{Sample, Values};
+use crate::series::{families, Export, KindSpec, Scope, Series, Unit, KINDS};
 use crate::snapshot::{Labels, SeriesState, Snapshot, SnapshotCell};
 use crate::telemetry::Telemetry;
 
@@ -24,13 +25,16 @@ const NAMES_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/metric-na
 async fn everything_scraped() -> String {
     let now = Timestamp::from_second(1_800_000_000).unwrap();
     let telemetry = Telemetry::new();
-    telemetry.rate_limit(&RateLimit {
-        limit: Some(250_000),
-        remaining: Some(10),
-        reset: Some(now),
-        retry_after: None,
-    });
-    telemetry.hold_off_until(now);
+    telemetry.rate_limit(
+        crate::series::Pool::Shared,
+        &RateLimit {
+            limit: Some(250_000),
+            remaining: Some(10),
+            reset: Some(now),
+            retry_after: None,
+        },
+    );
+    telemetry.hold_off_until(crate::series::Pool::Shared, now);
     telemetry.refresh_completed(Export::Sessions, std::time::Duration::from_secs(1), now);
     telemetry.refreshes_skipped(Export::Sessions, 1);
     telemetry.discovered("segments", 1);
@@ -41,32 +45,21 @@ async fn everything_scraped() -> String {
     )
     .unwrap();
     telemetry.config_loaded(&config, now);
-    let bucket = Bucket {
-        start: now,
-        value: 1.0,
-    };
-    let state = SeriesState {
-        attempted: true,
-        up: true,
-        last_success: Some(now),
-        latest: Latest {
-            complete: Some(bucket),
-            in_progress: Some(bucket),
-        },
-    };
-    // One series of every kind, so that every kind's families are in the contract.
-    let labels: Vec<Labels> = KINDS
+    // One series of every kind, each family of it with a value, so that every kind's
+    // families are in the contract.
+    let series: Vec<(Labels, SeriesState)> = KINDS
         .iter()
         .map(|k| {
             let scopes = k.filters.iter().map(|_| Scope::all()).collect();
-            Labels::new(&Series::new(k.kind, scopes), Unit::Day, None)
+            let labels = Labels::new(&Series::new(k.kind, scopes), Unit::Day, None);
+            (labels, state_of_every_family(k, now))
         })
         .collect();
     let snapshots = SnapshotCell::default();
     snapshots.publish(Snapshot::render(
-        labels
+        series
             .iter()
-            .map(|l| (l, &state, std::time::Duration::from_secs(60))),
+            .map(|(l, state)| (l, state, std::time::Duration::from_secs(60))),
         now,
         0,
     ));
@@ -79,6 +72,33 @@ async fn everything_scraped() -> String {
     let request = hyper::Request::get("/metrics").body(()).unwrap();
     let body = site.handle(request).await.into_body().collect().await;
     String::from_utf8(body.unwrap().to_bytes().to_vec()).unwrap()
+}
+
+/// A series state whose buckets give every family of `spec` a sample.
+fn state_of_every_family(spec: &KindSpec, now: Timestamp) -> SeriesState {
+    let families = families(spec).list.len();
+    let values = match families {
+        1 => Values::One(1.0),
+        n => Values::many(
+            (0..n as u16)
+                .map(|family| Sample {
+                    family,
+                    labels: "channel=\"email\"".into(),
+                    value: 1.0,
+                })
+                .collect(),
+        ),
+    };
+    let bucket = Bucket { start: now, values };
+    SeriesState {
+        attempted: true,
+        up: true,
+        last_success: Some(now),
+        latest: Latest {
+            complete: Some(bucket.clone()),
+            in_progress: Some(bucket),
+        },
+    }
 }
 
 fn family_names(exposition: &str) -> BTreeSet<String> {

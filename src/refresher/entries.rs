@@ -114,14 +114,15 @@ impl Entries {
             return;
         };
         let latest = rules.latest(points, now);
-        entry.state.latest = merge(entry.state.latest, latest);
+        let got_complete = latest.complete.is_some();
+        entry.state.latest = merge(std::mem::take(&mut entry.state.latest), latest);
         entry.state.up = true;
         entry.state.attempted = true;
         entry.state.last_success = Some(now);
         if entry.failing.take().is_some() {
             info!(kind = entry.series.kind.spec().name, series = %entry.series, "fetch recovered");
         }
-        if latest.complete.is_none() {
+        if !got_complete {
             tracing::debug!(kind = entry.series.kind.spec().name, series = %entry.series, points = points.len(), "Braze returned no complete bucket");
         }
     }

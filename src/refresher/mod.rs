@@ -13,6 +13,7 @@
 //! and their schedule.
 
 mod entries;
+mod pools;
 pub mod retry;
 mod round;
 mod source;

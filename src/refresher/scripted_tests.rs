@@ -10,8 +10,8 @@ use tokio::time::Instant;
 use super::*;
 use crate::braze::{FetchError, Point, RateLimit, RetryAfter};
 use crate::clock::ManualClock;
+use crate::series::Scope;
 use crate::series::Series;
-use crate::series::{Scope, Unit};
 
 const NOW: &str = "2026-11-28T10:20:00Z";
 
@@ -73,7 +73,7 @@ impl Scripted {
 }
 
 impl Source for Scripted {
-    async fn fetch(&self, series: &Series, _unit: Unit, _length: u32) -> Fetch {
+    async fn fetch(&self, series: &Series, _request: &crate::braze::Request) -> Fetch {
         let name = format!("{}/{}", series.scopes[0].name, series.scopes[1].name);
         let nth = {
             let mut log = self.log.lock().unwrap();
@@ -95,7 +95,7 @@ impl Source for Scripted {
         let result = (self.script)(series, nth).map(|()| {
             vec![Point {
                 start: "2026-11-28T09:00:00Z".parse().unwrap(),
-                value: 42.0,
+                values: crate::samples::Values::One(42.0),
             }]
         });
         let rate_limit = match &result {

@@ -9,14 +9,15 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 use super::entries::{Entries, NextAttempt};
+use super::pools::Pacers;
 use super::round::{Coverage, Job, Round};
 use super::{next_due, retry, Comparable, Group, InFlight, Source, Turn, REPUBLISH_EVERY};
-use crate::braze::{Fetch, FetchError};
+use crate::braze::{Fetch, FetchError, Request};
 use crate::buckets::BucketRules;
 use crate::clock::SharedClock;
 use crate::config::{Budget, Config};
 use crate::discovery::Found;
-use crate::pacing::{self, Pacer, Spacing};
+use crate::pacing::{self, Spacing};
 use crate::series::{Export, Kind, Lists, Series};
 use crate::telemetry::Telemetry;
 
@@ -30,7 +31,7 @@ pub(super) struct Workspace<S> {
     discovered: Lists,
     budget: Budget,
     pub(super) entries: Entries,
-    pacer: Pacer,
+    pacers: Pacers,
     pub(super) groups: Vec<Group>,
     /// This workspace's requests in flight, within its `braze.max_concurrency`.
     in_flight: usize,
@@ -46,7 +47,7 @@ impl<S: Source> Workspace<S> {
             name: config.workspace.clone(),
             source,
             budget: config.budget(),
-            pacer: Pacer::new(config.braze.max_requests_per_hour),
+            pacers: Pacers::new(&config.budget()),
             config: config.clone(),
             discovered: Lists::default(),
             entries: Entries::default(),
@@ -148,8 +149,7 @@ impl<S: Source> Workspace<S> {
             true => Spacing::Burst,
             false => Spacing::Spread,
         };
-        self.pacer
-            .set_spacing(spacing, self.budget.requests_per_hour());
+        self.pacers.set_spacing(spacing, &self.budget);
     }
 
     /// Ends the rounds with nothing left; a full one schedules its block's next.
@@ -216,34 +216,58 @@ impl<S: Source> Workspace<S> {
     pub(super) fn dispatch(&mut self, now: Instant, pool: &mut InFlight) -> Option<Instant> {
         let max = self.config.braze.max_concurrency;
         while self.in_flight < max {
-            let (i, ready_at) = self
-                .groups
-                .iter()
-                .enumerate()
-                .filter_map(|(i, g)| Some((i, g.round.as_ref()?.next_ready()?)))
-                .min_by_key(|(_, at)| *at)?;
-            let start_at = self.pacer.next_start(now).max(ready_at);
+            let (i, start_at) = self.next_startable(now)?;
             if start_at > now {
                 return Some(start_at);
             }
+            let rate_pool = self.groups[i].export.pool();
             let round = self.groups[i].round.as_mut()?;
             let job = round.pop_ready(now)?;
-            self.pacer.started(now);
+            self.pacers.of(rate_pool).started(now);
             self.telemetry.request_sent();
             let source = self.source.clone();
-            let schedule = self.config.schedule_of(job.series.kind);
-            let (unit, length) = (schedule.unit, schedule.length);
+            let request = self.request(&job.series);
             let telemetry = self.telemetry.clone();
             let workspace = self.name.clone();
             self.in_flight += 1;
             pool.push(Box::pin(async move {
                 let started = Instant::now();
-                let fetch = source.fetch(&job.series, unit, length).await;
+                let fetch = source.fetch(&job.series, &request).await;
                 telemetry.request_took(started.elapsed());
                 (workspace, job, fetch)
             }));
         }
         None
+    }
+
+    /// The round whose next request may start first, and when: its pool's pacer decides, so a
+    /// pool held off never holds up another's rounds.
+    fn next_startable(&mut self, now: Instant) -> Option<(usize, Instant)> {
+        let ready: Vec<(usize, Instant)> = self
+            .groups
+            .iter()
+            .enumerate()
+            .filter_map(|(i, g)| Some((i, g.round.as_ref()?.next_ready()?)))
+            .collect();
+        ready
+            .into_iter()
+            .map(|(i, ready_at)| {
+                let pool = self.groups[i].export.pool();
+                (i, self.pacers.next_start(pool, now).max(ready_at))
+            })
+            .min_by_key(|(_, at)| *at)
+    }
+
+    /// What to ask of `series`' endpoint: its block's unit and length, ending now.
+    fn request(&self, series: &Series) -> Request {
+        let spec = series.kind.spec();
+        let schedule = self.config.schedule_of(series.kind);
+        Request {
+            unit: schedule.unit,
+            length: schedule.length,
+            ending_at: spec.requires_ending_at().then(|| self.clock.now()),
+            steps: self.config.export_of(series.kind).is_some_and(|e| e.steps),
+        }
     }
 
     /// The round `series` belongs to, if it runs.
@@ -260,19 +284,20 @@ impl<S: Source> Workspace<S> {
             round.answered();
         }
         let rate_limited = matches!(fetch.result, Err(FetchError::Status { status: 429, .. }));
+        let pool = job.series.kind.spec().pool;
         if let Some(limit) = &fetch.rate_limit {
-            self.telemetry.rate_limit(limit);
+            self.telemetry.rate_limit(pool, limit);
         }
         if let Some(wait) =
             pacing::hold_off_wait(fetch.rate_limit.as_ref(), rate_limited, self.clock.now())
         {
-            self.pacer.hold_off(now, wait);
+            self.pacers.of(pool).hold_off(now, wait);
             let until = self
                 .clock
                 .now()
                 .checked_add(wait)
                 .unwrap_or(self.clock.now());
-            self.telemetry.hold_off_until(until);
+            self.telemetry.hold_off_until(pool, until);
         }
         match fetch.result {
             Ok(points) => {
@@ -285,7 +310,8 @@ impl<S: Source> Workspace<S> {
                 let retry_at = (retry::is_retryable(&error) && job.attempt < retry::MAX_ATTEMPTS)
                     .then(|| {
                         let backoff = now + retry::backoff(&job.series, job.attempt);
-                        self.pacer
+                        self.pacers
+                            .of(pool)
                             .hold_off_until()
                             .map_or(backoff, |held| held.max(backoff))
                     });
@@ -328,8 +354,7 @@ impl<S: Source> Workspace<S> {
                 }
             }
         }
-        self.pacer
-            .set_max_per_hour(config.braze.max_requests_per_hour);
+        self.pacers.set_budget(&config.budget());
         self.source = source;
         self.telemetry.config_loaded(&config, self.clock.now());
         self.apply(config, comparable);

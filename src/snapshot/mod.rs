@@ -20,8 +20,11 @@ pub use serve::{Busy, PlainBody, PLAIN_RENDERS, PLAIN_WAITING};
 
 use encoded::TextWriter;
 
-use crate::buckets::Latest;
-use crate::series::{Kind, KindSpec, Series, Unit, KINDS};
+use crate::samples::label_text;
+
+use crate::buckets::{Bucket, Latest};
+use crate::samples::Values;
+use crate::series::{families, Kind, KindSpec, Series, Unit, KINDS};
 
 /// What the exporter knows of one series.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -48,23 +51,19 @@ pub struct Labels {
 }
 
 impl Labels {
-    /// `workspace` (the list form's name) comes first, then the series' filters and `unit`.
+    /// `workspace` (the list form's name) comes first, then the series' filters and, for the
+    /// kinds that have it, `unit`.
     pub fn new(series: &Series, unit: Unit, workspace: Option<&str>) -> Self {
-        let mut text = String::new();
-        if let Some(workspace) = workspace {
-            text.push_str("workspace=\"");
-            escape_into(&mut text, workspace);
-            text.push_str("\",");
-        }
-        for (filter, scope) in series.filters() {
-            text.push_str(filter.label());
-            text.push_str("=\"");
-            escape_into(&mut text, &scope.name);
-            text.push_str("\",");
-        }
-        text.push_str("unit=\"");
-        text.push_str(unit.as_str());
-        text.push('"');
+        let workspace = workspace.map(|w| ("workspace", w));
+        let filters = series
+            .filters()
+            .map(|(f, scope)| (f.label(), scope.name.as_str()));
+        let unit = series
+            .kind
+            .spec()
+            .unit_label
+            .then_some(("unit", unit.as_str()));
+        let text = label_text(workspace.into_iter().chain(filters).chain(unit));
         Self {
             kind: series.kind,
             text: text.into_boxed_str(),
@@ -78,18 +77,6 @@ impl Labels {
     /// The label text, as written between braces.
     pub fn text(&self) -> &str {
         &self.text
-    }
-}
-
-/// Label values as the text format wants them: backslash, quote and newline escaped.
-pub(crate) fn escape_into(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
     }
 }
 
@@ -126,11 +113,29 @@ impl Snapshot {
         let mut text = TextWriter::new(size_hint);
         let attempted = || series.clone().filter(|(_, s, _)| s.attempted);
         for spec in &KINDS {
-            for gauge in &DATA_GAUGES {
-                let mut family = FamilyWriter::new(&mut text, gauge.name(spec), gauge.help(spec));
-                for (labels, state, stale) in attempted().filter(|(l, _, _)| l.kind == spec.kind) {
-                    if let Some(value) = (gauge.value)(state).filter(|_| fresh(state, stale)) {
-                        family.sample(&labels.text, value);
+            let of_kind = || {
+                attempted()
+                    .filter(|(l, _, _)| l.kind == spec.kind)
+                    .filter(|(_, s, stale)| fresh(s, *stale))
+            };
+            for bucket in &BUCKETS {
+                for (family, metric) in families(spec).list.iter().enumerate() {
+                    let name = format!("{}{}", metric.name, bucket.suffix);
+                    let help = (bucket.help)(&metric.name, &metric.help);
+                    let mut writer = FamilyWriter::new(&mut text, name, help);
+                    for (labels, state, _) in of_kind() {
+                        let Some(values) = (bucket.of)(&state.latest).map(|b| &b.values) else {
+                            continue;
+                        };
+                        write_values(&mut writer, labels, values, family as u16);
+                    }
+                }
+                let name = format!("{}{}_bucket_timestamp_seconds", spec.metric, bucket.suffix);
+                let help = bucket_timestamp_help(spec, bucket.suffix);
+                let mut writer = FamilyWriter::new(&mut text, name, help);
+                for (labels, state, _) in of_kind() {
+                    if let Some(start) = (bucket.of)(&state.latest).map(|b| b.start) {
+                        writer.sample(&labels.text, start.as_second() as f64);
                     }
                 }
             }
@@ -184,65 +189,56 @@ impl<'t, W: std::fmt::Write> FamilyWriter<'t, W> {
     }
 }
 
-/// A data gauge every kind has, named from the kind's metric.
-struct DataGauge {
+/// The samples of one family of one series' bucket, each with the series' labels and its own.
+fn write_values<W: std::fmt::Write>(
+    writer: &mut FamilyWriter<'_, W>,
+    labels: &Labels,
+    values: &Values,
+    family: u16,
+) {
+    for (extra, value) in values.of_family(family) {
+        match extra {
+            "" => writer.sample(&labels.text, value),
+            extra => writer.sample(&format!("{},{extra}", labels.text), value),
+        }
+    }
+}
+
+/// One of the two buckets a series shows: the latest complete one, and the one in progress
+/// (its families end in `_in_progress`).
+struct Shown {
     suffix: &'static str,
-    help: fn(&KindSpec) -> String,
-    value: fn(&SeriesState) -> Option<f64>,
+    of: fn(&Latest) -> Option<&Bucket>,
+    /// The help of a family's gauge of this bucket, from its name and help.
+    help: fn(&str, &str) -> String,
 }
 
-impl DataGauge {
-    fn name(&self, spec: &KindSpec) -> String {
-        format!("{}{}", spec.metric, self.suffix)
-    }
-
-    fn help(&self, spec: &KindSpec) -> String {
-        (self.help)(spec)
-    }
-}
-
-const DATA_GAUGES: [DataGauge; 4] = [
-    DataGauge {
+const BUCKETS: [Shown; 2] = [
+    Shown {
         suffix: "",
-        help: |k| {
-            format!(
-                "{} Refreshed in the background, not at scrape time.",
-                k.help
-            )
-        },
-        value: |s| s.latest.complete.map(|b| b.value),
+        of: |l| l.complete.as_ref(),
+        help: |_, help| format!("{help} Refreshed in the background, not at scrape time."),
     },
-    DataGauge {
-        suffix: "_bucket_timestamp_seconds",
-        help: |k| {
-            format!(
-                "Unix time of the start of the bucket that {} counts.",
-                k.metric
-            )
-        },
-        value: |s| s.latest.complete.map(|b| b.start.as_second() as f64),
-    },
-    DataGauge {
+    Shown {
         suffix: "_in_progress",
-        help: |k| {
+        of: |l| l.in_progress.as_ref(),
+        help: |name, _| {
             format!(
-                "{} so far in the bucket that contained the refresh time, when Braze returned it; grows until the bucket ends.",
-                k.metric
+                "{name} so far in the bucket that contained the refresh time, when Braze returned it; grows until the bucket ends."
             )
         },
-        value: |s| s.latest.in_progress.map(|b| b.value),
-    },
-    DataGauge {
-        suffix: "_in_progress_bucket_timestamp_seconds",
-        help: |k| {
-            format!(
-                "Unix time of the start of the bucket that {}_in_progress counts.",
-                k.metric
-            )
-        },
-        value: |s| s.latest.in_progress.map(|b| b.start.as_second() as f64),
     },
 ];
+
+/// The help of a kind's `_bucket_timestamp_seconds` (`suffix` "") or
+/// `_in_progress_bucket_timestamp_seconds`: one per series, whatever its metrics.
+fn bucket_timestamp_help(spec: &KindSpec, suffix: &str) -> String {
+    let counted = match families(spec).list.len() {
+        1 => format!("{}{suffix} counts", spec.metric),
+        _ => format!("the {}_*{suffix} metrics count", spec.metric),
+    };
+    format!("Unix time of the start of the bucket that {counted}.")
+}
 
 /// A gauge of every series, shown even when its data is stale.
 struct SeriesGauge {

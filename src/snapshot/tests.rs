@@ -22,11 +22,11 @@ fn good_state() -> SeriesState {
         latest: Latest {
             complete: Some(Bucket {
                 start: at("2026-11-28T09:00:00Z"),
-                value: 1234.0,
+                values: crate::samples::Values::One(1234.0),
             }),
             in_progress: Some(Bucket {
                 start: at("2026-11-28T10:00:00Z"),
-                value: 56.0,
+                values: crate::samples::Values::One(56.0),
             }),
         },
     }

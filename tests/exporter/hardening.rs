@@ -31,10 +31,20 @@ async fn after_a_429_nothing_more_is_sent_until_the_reset() {
     // Only requests already in flight when the first 429 came back (max_concurrency, 4).
     let sent = sim.requests_received();
     assert!(sent <= 4, "{sent} requests reached Braze");
-    assert_eq!(sample(&text, "braze_api_rate_limit_remaining"), Some(0.0));
-    assert!(sample(&text, "braze_api_rate_limit_reset_timestamp_seconds").is_some());
-    let hold =
-        sample(&text, "braze_api_hold_off_until_timestamp_seconds").expect("hold-off exposed");
+    assert_eq!(
+        sample(&text, "braze_api_rate_limit_remaining{pool=\"shared\"}"),
+        Some(0.0)
+    );
+    assert!(sample(
+        &text,
+        "braze_api_rate_limit_reset_timestamp_seconds{pool=\"shared\"}"
+    )
+    .is_some());
+    let hold = sample(
+        &text,
+        "braze_api_hold_off_until_timestamp_seconds{pool=\"shared\"}",
+    )
+    .expect("hold-off exposed");
     assert!(
         hold > jiff::Timestamp::now().as_second() as f64 + 3000.0,
         "held until the reset an hour away"
@@ -211,7 +221,11 @@ async fn held_for_after_429(sim: &braze_simulator::Simulator) -> f64 {
             )
             .unwrap_or(0.0)
                 >= 1.0
-                && sample(t, "braze_api_hold_off_until_timestamp_seconds").is_some()
+                && sample(
+                    t,
+                    "braze_api_hold_off_until_timestamp_seconds{pool=\"shared\"}",
+                )
+                .is_some()
         })
         .await;
     let sent = sim.requests_received();
@@ -223,7 +237,11 @@ async fn held_for_after_429(sim: &braze_simulator::Simulator) -> f64 {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(sim.requests_received(), sent, "sent while held off");
     exporter.terminate().await;
-    sample(&text, "braze_api_hold_off_until_timestamp_seconds").unwrap()
+    sample(
+        &text,
+        "braze_api_hold_off_until_timestamp_seconds{pool=\"shared\"}",
+    )
+    .unwrap()
         - jiff::Timestamp::now().as_second() as f64
 }
 

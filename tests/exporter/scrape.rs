@@ -69,7 +69,7 @@ async fn serves_the_right_sessions_for_the_right_buckets_and_stops_on_sigterm() 
     assert!(sample(&text, &format!("braze_sessions_in_progress{IOS_ALL}")).is_some());
     assert_eq!(sample(&text, "braze_api_requests_total"), Some(6.0));
     assert_eq!(sample(&text, "braze_series"), Some(6.0));
-    assert!(sample(&text, "braze_api_rate_limit_remaining").is_some());
+    assert!(sample(&text, "braze_api_rate_limit_remaining{pool=\"shared\"}").is_some());
     assert!(text.contains("braze_exporter_build_info{"));
 
     // gzip, as Prometheus asks for it, decodes to the same text.
