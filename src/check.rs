@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::config::duration::Pretty;
-use crate::config::{Config, Form, RefreshSettings, Settings};
+use crate::config::{Budget, Config, Form, RefreshSettings, Settings};
+use crate::discovery;
+use crate::series::Pool;
 
 /// The whole report for a configuration read from `origin`: each workspace, then the total.
 pub fn describe(origin: &Path, settings: &Settings) -> String {
@@ -50,17 +52,16 @@ fn workspace(config: &Config) -> String {
             cost.requests_per_hour(),
         );
     }
-    let _ = writeln!(
-        out,
-        "requests per hour: {:.0} of braze.max_requests_per_hour {}",
-        budget.requests_per_hour(),
-        config.braze.max_requests_per_hour
-    );
+    for pool in budget.pools() {
+        let _ = writeln!(out, "{}", pool_cost(&budget, pool));
+    }
     if let Some(discover) = &config.discover {
         let lists: Vec<&str> = [
             ("segments", discover.segments.is_some()),
             ("events", discover.events.is_some()),
             ("products", discover.products.is_some()),
+            ("campaigns", discover.campaigns.is_some()),
+            ("canvases", discover.canvases.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, on)| on.then_some(name))
@@ -73,6 +74,19 @@ fn workspace(config: &Config) -> String {
             lists.join(", "),
             Pretty(discover.interval),
             config.max_series,
+        );
+        let messaging = discover.campaigns.is_some() || discover.canvases.is_some();
+        let _ = writeln!(
+            out,
+            "discover requests per hour: at most {} of the lists pool{}",
+            discovery::LIST_SHARE_PER_HOUR,
+            match messaging {
+                true => format!(
+                    ", and {} of the shared pool for the campaign and Canvas lists and details",
+                    discovery::SHARED_SHARE_PER_HOUR
+                ),
+                false => String::new(),
+            }
         );
     }
     let _ = writeln!(out, "{} series would be polled:", series.len());
@@ -90,6 +104,22 @@ fn workspace(config: &Config) -> String {
         let _ = writeln!(out, "warning: {warning}");
     }
     out
+}
+
+/// What the blocks on `pool` cost, against the exporter's budget there.
+fn pool_cost(budget: &Budget, pool: Pool) -> String {
+    let needed = budget.requests_per_hour_in(pool);
+    match pool {
+        Pool::CampaignAnalytics => format!(
+            "requests per hour, campaign analytics pool: {needed:.0} of the exporter's share {} \
+             (Braze allows 50,000 a minute there, apart from the shared hourly pool)",
+            budget.max_per_hour(pool)
+        ),
+        _ => format!(
+            "requests per hour: {needed:.0} of braze.max_requests_per_hour {}",
+            budget.max_requests_per_hour
+        ),
+    }
 }
 
 fn schedule(s: &RefreshSettings) -> String {

@@ -468,3 +468,107 @@ fn settings_that_can_never_yield_a_complete_bucket_are_refused_saying_why() {
     assert!(warnings[0].contains("use length 4 or more"), "{warnings:?}");
     assert!(parse(MINIMAL).unwrap().data_warnings().is_empty());
 }
+
+/// The messaging issue's example configuration.
+const MESSAGING: &str = "braze:\n  url: https://rest.iad-01.braze.com\n\
+    campaigns: [{name: onboarding_push, id: \"c-1\"}]\n\
+    canvases:  [{name: welcome_journey, id: \"v-1\"}]\n\
+    export:\n  campaigns: {}\n  canvases: {steps: false}\n\
+    \x20 sends: {ids: [{campaign: onboarding_push, send_id: order_confirmation}]}\n\
+    discover:\n  campaigns: {match: \"^(Onboarding|Txn)\", tags: [monitored], active_within: 7d}\n\
+    \x20 canvases:  {match: \".*\", active_within: 7d}\n";
+
+#[test]
+fn messaging_blocks_default_to_hourly_refreshes_of_the_last_week() {
+    let config = parse(MESSAGING).unwrap();
+    let kinds: Vec<_> = config.series().iter().map(|s| s.kind).collect();
+    use crate::series::Kind;
+    assert_eq!(kinds, [Kind::Campaign, Kind::Canvas, Kind::Send]);
+    for export in &config.exports {
+        assert_eq!(export.schedule.interval, Duration::from_secs(3600));
+        assert_eq!(export.schedule.unit, Unit::Day);
+        assert_eq!(export.schedule.length, 7);
+        assert_eq!(export.schedule.stale_after, Duration::from_secs(3 * 3600));
+    }
+    let sends = &config.exports[2].sends;
+    assert_eq!(
+        sends,
+        &[(
+            "onboarding_push".to_string(),
+            "order_confirmation".to_string()
+        )]
+    );
+    let discover = config.discover.clone().unwrap();
+    let campaigns = discover.campaigns.unwrap();
+    assert_eq!(campaigns.tags, ["monitored"]);
+    assert_eq!(
+        campaigns.active_within,
+        Some(Duration::from_secs(7 * 86_400))
+    );
+    assert!(discover.canvases.unwrap().tags.is_empty());
+    assert_eq!(
+        config.series()[2].to_string(),
+        "campaign=onboarding_push (campaign_id=c-1) send_id=order_confirmation"
+    );
+}
+
+#[test]
+fn messaging_settings_name_their_field_and_value() {
+    let with = |extra: &str| format!("{MINIMAL}campaigns: [{{name: c, id: c-1}}]\n{extra}");
+    for (extra, expected) in [
+        (
+            "export:\n  canvases: {length: 20}\n",
+            "cfg.yml: export.canvases.length: must be between 1 and 14 (Braze's limit for export.canvases), got 20",
+        ),
+        (
+            "export:\n  sends: {ids: [{campaign: nope, send_id: s}]}\n",
+            "cfg.yml: export.sends.ids[0].campaign: \"nope\" is not the name of an entry of campaigns: (it has [\"c\"])",
+        ),
+        (
+            "export:\n  sends: {ids: [{campaign: c}]}\n",
+            "cfg.yml: export.sends.ids[0].send_id: is required: Braze's send id",
+        ),
+        (
+            "export:\n  sends: {ids: [{campaign: c, send_id: s}, {campaign: c, send_id: s}]}\n",
+            "cfg.yml: export.sends.ids[1]: campaign \"c\" with send_id \"s\" is listed twice",
+        ),
+        (
+            "export:\n  campaigns: {steps: true}\n",
+            "cfg.yml: export.campaigns.steps: is not a setting of export.campaigns",
+        ),
+        (
+            "discover:\n  segments: {tags: [x]}\n",
+            "cfg.yml: discover.segments.tags: is a setting of discover.campaigns and discover.canvases only",
+        ),
+        (
+            "canvases: [{name: all, id: v}]\n",
+            "cfg.yml: canvases[0].name: \"all\" is reserved for the aggregate over every one",
+        ),
+    ] {
+        assert_eq!(problem(&with(extra)), expected, "{extra}");
+    }
+    let short = problem(&with("discover:\n  campaigns: {active_within: 1s}\n"));
+    assert!(
+        short.starts_with("cfg.yml: discover.campaigns.active_within: "),
+        "{short}"
+    );
+    assert!(problem(&with(
+        "export:\n  sends: {ids: [{campaign: c, send_id: s, x: 1}]}\n"
+    ))
+    .contains("unknown field `x`"));
+}
+
+#[test]
+fn a_file_from_before_messaging_polls_what_it_polled() {
+    let config = parse(
+        "braze:\n  url: https://rest.iad-01.braze.com\napps: [{name: ios, id: a}]\n\
+         export:\n  sessions: {}\n  kpis: {}\n",
+    )
+    .unwrap();
+    assert_eq!(config.series().len(), 2 + 2 * 4);
+    assert!(config
+        .series()
+        .iter()
+        .all(|s| s.kind.spec().unit_label && s.kind.spec().pool == crate::series::Pool::Shared));
+    assert_eq!(config.budget().pools().count(), 1);
+}
