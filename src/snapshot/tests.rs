@@ -161,3 +161,83 @@ fn series_not_yet_asked_for_are_not_shown() {
     );
     assert!(snapshot.encoded.text.is_empty());
 }
+
+#[test]
+fn a_messaging_series_has_many_families_and_one_bucket_timestamp() {
+    use crate::samples::{Sample, Values};
+    use crate::series::{families, Kind};
+    let family = |name: &str| {
+        families(Kind::Campaign.spec())
+            .list
+            .iter()
+            .position(|f| f.name == name)
+            .unwrap() as u16
+    };
+    let sample = |name: &str, labels: &str, value: f64| Sample {
+        family: family(name),
+        labels: labels.into(),
+        value,
+    };
+    let day = |values| Bucket {
+        start: at("2026-11-27T00:00:00Z"),
+        values,
+    };
+    let state = SeriesState {
+        attempted: true,
+        up: true,
+        last_success: Some(at("2026-11-28T10:05:00Z")),
+        latest: Latest {
+            complete: Some(day(Values::many(vec![
+                sample("braze_campaign_unique_recipients", "", 7.0),
+                sample(
+                    "braze_campaign_message_sent",
+                    r#"channel="email",variation="A""#,
+                    90.0,
+                ),
+                sample(
+                    "braze_campaign_message_sent",
+                    r#"channel="sms",variation="say \"hi\"""#,
+                    3.0,
+                ),
+            ]))),
+            in_progress: None,
+        },
+    };
+    let series = Series::new(Kind::Campaign, vec![Scope::named("onboarding", "c-1")]);
+    let labels = Labels::new(&series, Unit::Day, Some("eu"));
+    let text = text(&Snapshot::render(
+        [(&labels, &state, Duration::from_secs(86_400))].into_iter(),
+        at("2026-11-28T10:06:00Z"),
+        0,
+    ));
+    let l = r#"workspace="eu",campaign="onboarding""#;
+    for line in [
+        format!("braze_campaign_unique_recipients{{{l}}} 7"),
+        format!(r#"braze_campaign_message_sent{{{l},channel="email",variation="A"}} 90"#),
+        format!(r#"braze_campaign_message_sent{{{l},channel="sms",variation="say \"hi\""}} 3"#),
+        format!("braze_campaign_bucket_timestamp_seconds{{{l}}} 1795737600"),
+        format!(r#"braze_up{{kind="campaign",{l}}} 1"#),
+    ] {
+        assert!(
+            text.lines().any(|x| x == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+    assert_eq!(text.matches("braze_campaign_message_sent{").count(), 2);
+    assert_eq!(
+        text.matches("# TYPE braze_campaign_message_sent gauge")
+            .count(),
+        1
+    );
+    assert!(
+        !text.contains("in_progress"),
+        "no day in progress: none shown"
+    );
+    assert!(
+        !text.contains("unit="),
+        "messaging is daily, without the unit label"
+    );
+    assert!(text.contains(
+        "# HELP braze_campaign_bucket_timestamp_seconds Unix time of the start of the bucket that the braze_campaign_* metrics count."
+    ));
+}
