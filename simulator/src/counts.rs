@@ -209,6 +209,25 @@ impl SeriesShape {
         now: Timestamp,
     ) -> Result<Vec<Point>, jiff::Error> {
         let unit = series.effective_unit(unit);
+        let starts = self.bucket_starts(unit, length, ending_at, now)?;
+        let mut points = Vec::with_capacity(starts.len());
+        for start in &starts {
+            points.push(Point {
+                time: self.format_time(start, unit),
+                units: series.units_at(start, unit, now)?,
+            });
+        }
+        Ok(points)
+    }
+
+    /// The starts of the buckets such a series answers at `now`, oldest first.
+    pub(crate) fn bucket_starts(
+        &self,
+        unit: Unit,
+        length: u32,
+        ending_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<Vec<Zoned>, jiff::Error> {
         let mut start = bucket_containing(ending_at.unwrap_or(now), &self.time_zone, unit)?;
         let mut starts = Vec::with_capacity(length as usize);
         starts.push(start.clone());
@@ -216,21 +235,18 @@ impl SeriesShape {
             start = previous_bucket(&start, unit)?;
             starts.push(start.clone());
         }
-        let mut points = Vec::with_capacity(starts.len());
-        for start in starts.iter().rev() {
+        let mut answered = Vec::with_capacity(starts.len());
+        for start in starts.into_iter().rev() {
             if start.timestamp() > now {
                 continue; // in the future
             }
-            let in_progress = bucket_end(start, unit)?.timestamp() > now;
+            let in_progress = bucket_end(&start, unit)?.timestamp() > now;
             if in_progress && !self.include_in_progress {
                 continue;
             }
-            points.push(Point {
-                time: self.format_time(start, unit),
-                units: series.units_at(start, unit, now)?,
-            });
+            answered.push(start);
         }
-        Ok(points)
+        Ok(answered)
     }
 
     fn format_time(&self, start: &Zoned, unit: Unit) -> String {
@@ -246,7 +262,7 @@ impl SeriesShape {
 }
 
 /// The first instant of the bucket that contains `t`.
-pub(super) fn bucket_containing(
+pub(crate) fn bucket_containing(
     t: Timestamp,
     tz: &TimeZone,
     unit: Unit,
@@ -258,7 +274,7 @@ pub(super) fn bucket_containing(
 }
 
 /// The first instant after the bucket that starts at `start`.
-fn bucket_end(start: &Zoned, unit: Unit) -> Result<Zoned, jiff::Error> {
+pub(crate) fn bucket_end(start: &Zoned, unit: Unit) -> Result<Zoned, jiff::Error> {
     match unit {
         Unit::Hour => {
             // A whole hour later, realigned: only zones whose offset moves by half an hour
@@ -318,7 +334,7 @@ fn segment_share(segment_id: Option<&str>) -> u64 {
 }
 
 /// ±10%, in thousandths.
-fn noise(key: Fnv) -> u64 {
+pub(crate) fn noise(key: Fnv) -> u64 {
     900 + key.finish() % 201
 }
 
@@ -335,7 +351,7 @@ fn drift(key: Fnv, day_start: &Zoned) -> Result<u64, jiff::Error> {
 }
 
 /// Days from 1970-01-01 to the local date of `day_start`.
-fn day_number(day_start: &Zoned) -> Result<i64, jiff::Error> {
+pub(crate) fn day_number(day_start: &Zoned) -> Result<i64, jiff::Error> {
     let midnight_utc = day_start.date().to_zoned(TimeZone::UTC)?;
     Ok(midnight_utc.timestamp().as_second().div_euclid(86_400))
 }
@@ -523,14 +539,14 @@ fn price_cents(product: Option<&str>) -> u64 {
 /// FNV-1a, 64 bits, finished with a SplitMix64 mix so that small moduli are well spread.
 /// Stable across runs and platforms, unlike std's `RandomState`.
 #[derive(Debug, Clone, Copy)]
-struct Fnv(u64);
+pub(crate) struct Fnv(u64);
 
 impl Fnv {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self(0xcbf2_9ce4_8422_2325)
     }
 
-    fn bytes(mut self, bytes: &[u8]) -> Self {
+    pub(crate) fn bytes(mut self, bytes: &[u8]) -> Self {
         for &b in bytes {
             self.0 ^= u64::from(b);
             self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
@@ -538,22 +554,22 @@ impl Fnv {
         self
     }
 
-    fn str(self, s: &str) -> Self {
+    pub(crate) fn str(self, s: &str) -> Self {
         self.bytes(&[1]).bytes(s.as_bytes()).bytes(&[0xff])
     }
 
-    fn opt_str(self, s: Option<&str>) -> Self {
+    pub(crate) fn opt_str(self, s: Option<&str>) -> Self {
         match s {
             None => self.bytes(&[0]),
             Some(s) => self.str(s),
         }
     }
 
-    fn i64(self, n: i64) -> Self {
+    pub(crate) fn i64(self, n: i64) -> Self {
         self.bytes(&n.to_le_bytes())
     }
 
-    fn finish(self) -> u64 {
+    pub(crate) fn finish(self) -> u64 {
         let mut z = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);

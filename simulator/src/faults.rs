@@ -2,12 +2,15 @@
 //!
 //! A fault stays in place until cleared or replaced, and applies before normal handling (before
 //! authentication, permissions, the rate limit and parameter checks), to every GET of a served
-//! path whose target matches. A [`FaultTarget::Series`] fault wins over a [`FaultTarget::Path`]
-//! one, which wins over a [`FaultTarget::All`] one.
+//! path whose target matches. A [`FaultTarget::Series`] fault wins over a
+//! [`FaultTarget::Parameter`] one, which wins over a [`FaultTarget::Path`] one, which wins over a
+//! [`FaultTarget::All`] one.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
+
+use crate::params::Query;
 
 /// What a fault applies to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -22,6 +25,39 @@ pub enum FaultTarget {
     },
     /// Every request to this path, e.g. `"/kpi/dau/data_series"` or `"/events/list"`.
     Path(String),
+    /// Requests to `path` whose query parameter `name` is exactly `value` (after decoding), such
+    /// as one campaign's analytics: see [`FaultTarget::campaign`], [`FaultTarget::canvas`],
+    /// [`FaultTarget::send`].
+    Parameter {
+        path: String,
+        name: String,
+        value: String,
+    },
+}
+
+impl FaultTarget {
+    /// `/campaigns/data_series` of this `campaign_id`.
+    pub fn campaign(campaign_id: &str) -> Self {
+        Self::parameter("/campaigns/data_series", "campaign_id", campaign_id)
+    }
+
+    /// `/canvas/data_series` of this `canvas_id`.
+    pub fn canvas(canvas_id: &str) -> Self {
+        Self::parameter("/canvas/data_series", "canvas_id", canvas_id)
+    }
+
+    /// `/sends/data_series` of this `send_id`.
+    pub fn send(send_id: &str) -> Self {
+        Self::parameter("/sends/data_series", "send_id", send_id)
+    }
+
+    fn parameter(path: &str, name: &str, value: &str) -> Self {
+        Self::Parameter {
+            path: path.into(),
+            name: name.into(),
+            value: value.into(),
+        }
+    }
 }
 
 /// A way to answer wrongly.
@@ -79,6 +115,8 @@ pub struct Faults {
 struct FaultTable {
     all: Option<Fault>,
     series: HashMap<(Option<String>, Option<String>), Fault>,
+    /// (path, name, value)
+    parameters: HashMap<(String, String, String), Fault>,
     paths: HashMap<String, Fault>,
 }
 
@@ -98,6 +136,9 @@ impl Faults {
             FaultTarget::Path(path) => {
                 table.paths.insert(path, fault);
             }
+            FaultTarget::Parameter { path, name, value } => {
+                table.parameters.insert((path, name, value), fault);
+            }
         }
     }
 
@@ -111,6 +152,11 @@ impl Faults {
             FaultTarget::Path(path) => {
                 table.paths.remove(path);
             }
+            FaultTarget::Parameter { path, name, value } => {
+                table
+                    .parameters
+                    .remove(&(path.clone(), name.clone(), value.clone()));
+            }
         }
     }
 
@@ -118,15 +164,17 @@ impl Faults {
         let mut table = self.write();
         table.all = None;
         table.series.clear();
+        table.parameters.clear();
         table.paths.clear();
     }
 
-    /// The fault for a request to `path`; `series` is the (`app_id`, `segment_id`) of a
-    /// request to `/sessions/data_series`, `None` for other paths.
+    /// The fault for a request to `path` with `query`; `series` is the (`app_id`,
+    /// `segment_id`) of a request to `/sessions/data_series`, `None` for other paths.
     pub(super) fn for_request(
         &self,
         path: &str,
         series: Option<(Option<&str>, Option<&str>)>,
+        query: &Query,
     ) -> Option<Fault> {
         let table = self.inner.read().unwrap_or_else(|e| e.into_inner());
         if let (Some((app_id, segment_id)), false) = (series, table.series.is_empty()) {
@@ -134,6 +182,13 @@ impl Faults {
             if let Some(fault) = table.series.get(&key) {
                 return Some(fault.clone());
             }
+        }
+        let parameter = table
+            .parameters
+            .iter()
+            .find(|((p, name, value), _)| p == path && query.get(name) == Some(value.as_str()));
+        if let Some((_, fault)) = parameter {
+            return Some(fault.clone());
         }
         if let Some(fault) = table.paths.get(path) {
             return Some(fault.clone());
@@ -160,7 +215,7 @@ mod tests {
     }
 
     fn sessions(faults: &Faults, app: Option<&str>, segment: Option<&str>) -> Option<Fault> {
-        faults.for_request(SESSIONS, Some((app, segment)))
+        faults.for_request(SESSIONS, Some((app, segment)), &Query::default())
     }
 
     #[test]
@@ -195,15 +250,24 @@ mod tests {
         let faults = Faults::new();
         let dau = "/kpi/dau/data_series";
         faults.set(FaultTarget::Path(dau.into()), Fault::BareStatus(502));
-        assert_eq!(faults.for_request(dau, None), Some(Fault::BareStatus(502)));
-        assert_eq!(faults.for_request("/events/list", None), None);
+        assert_eq!(
+            faults.for_request(dau, None, &Query::default()),
+            Some(Fault::BareStatus(502))
+        );
+        assert_eq!(
+            faults.for_request("/events/list", None, &Query::default()),
+            None
+        );
         assert_eq!(sessions(&faults, None, None), None);
         // A series fault is for sessions only; a path fault wins over All.
         faults.set(series(None, None), Fault::Hang);
         faults.set(FaultTarget::All, Fault::MalformedJson);
-        assert_eq!(faults.for_request(dau, None), Some(Fault::BareStatus(502)));
         assert_eq!(
-            faults.for_request("/events/list", None),
+            faults.for_request(dau, None, &Query::default()),
+            Some(Fault::BareStatus(502))
+        );
+        assert_eq!(
+            faults.for_request("/events/list", None, &Query::default()),
             Some(Fault::MalformedJson)
         );
         assert_eq!(sessions(&faults, None, None), Some(Fault::Hang));
@@ -211,8 +275,46 @@ mod tests {
         assert_eq!(sessions(&faults, None, None), Some(Fault::Hang));
         assert_eq!(sessions(&faults, Some("a"), None), Some(Fault::WrongShape));
         faults.clear(&FaultTarget::Path(dau.into()));
-        assert_eq!(faults.for_request(dau, None), Some(Fault::MalformedJson));
+        assert_eq!(
+            faults.for_request(dau, None, &Query::default()),
+            Some(Fault::MalformedJson)
+        );
         faults.clear_all();
-        assert_eq!(faults.for_request(SESSIONS, None), None);
+        assert_eq!(faults.for_request(SESSIONS, None, &Query::default()), None);
+    }
+
+    #[test]
+    fn parameter_fault_matches_its_path_and_value_and_wins_over_the_path() {
+        let faults = Faults::new();
+        let path = "/campaigns/data_series";
+        let query = |q: &str| Query::parse(Some(q));
+        faults.set(FaultTarget::campaign("c 1"), Fault::BareStatus(503));
+        faults.set(FaultTarget::Path(path.into()), Fault::Hang);
+        let one = query("length=1&campaign_id=c+1");
+        assert_eq!(
+            faults.for_request(path, None, &one),
+            Some(Fault::BareStatus(503))
+        );
+        assert_eq!(
+            faults.for_request(path, None, &query("campaign_id=c2")),
+            Some(Fault::Hang)
+        );
+        assert_eq!(faults.for_request("/campaigns/details", None, &one), None);
+        faults.clear(&FaultTarget::campaign("c 1"));
+        assert_eq!(faults.for_request(path, None, &one), Some(Fault::Hang));
+        faults.set(FaultTarget::canvas("v"), Fault::MalformedJson);
+        faults.set(FaultTarget::send("s"), Fault::WrongShape);
+        let canvas = query("canvas_id=v");
+        assert_eq!(
+            faults.for_request("/canvas/data_series", None, &canvas),
+            Some(Fault::MalformedJson)
+        );
+        let send = query("campaign_id=c&send_id=s");
+        assert_eq!(
+            faults.for_request("/sends/data_series", None, &send),
+            Some(Fault::WrongShape)
+        );
+        faults.clear_all();
+        assert_eq!(faults.for_request("/sends/data_series", None, &send), None);
     }
 }

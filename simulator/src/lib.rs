@@ -35,6 +35,7 @@ mod ending_at;
 mod endpoints;
 mod faults;
 mod lists;
+mod messaging;
 mod params;
 mod rate_limit;
 mod responses;
@@ -47,6 +48,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use jiff::tz::TimeZone;
+use jiff::Timestamp;
 
 pub use clock::Clock;
 pub use counts::{
@@ -54,6 +56,14 @@ pub use counts::{
     Series,
 };
 pub use faults::{Fault, FaultTarget, Faults, UNSUCCESSFUL_VALUE};
+pub use messaging::{
+    campaign_message_fields, campaign_value, canvas_value, generate_messaging, send_value,
+    Activity, ApiSend, Campaign, CampaignStat, Canvas, CanvasStat, CanvasStep, CanvasVariant,
+    Channel, Lifecycle, MessagingSize, Variation, VariationForm, VariationKind, CONTROL_GROUP_NAME,
+    DEMO_CANVAS, DEMO_EMAIL_CAMPAIGN, DEMO_LEFT_OUT_CAMPAIGNS, DEMO_LEFT_OUT_CANVASES,
+    DEMO_MONITORED_TAG, DEMO_PUSH_CAMPAIGN, DEMO_SEND, DYNAMIC_PUSH_KEYS, RESTATEMENT,
+    SEND_RETENTION, VARIATION_CONVERSION_FIELDS,
+};
 pub use server::Simulator;
 
 /// Braze's default budget: 250,000 requests per hour per workspace.
@@ -62,6 +72,10 @@ pub const DEFAULT_RATE_LIMIT_PER_HOUR: u64 = 250_000;
 /// Braze's separate budget of `/events/list` and `/purchases/product_list`: 1,000 requests per
 /// hour per workspace, shared by both.
 pub const DEFAULT_LIST_RATE_LIMIT_PER_HOUR: u64 = 1_000;
+
+/// Braze's separate budget of `/campaigns/data_series`: 50,000 requests per minute per
+/// workspace.
+pub const DEFAULT_CAMPAIGN_RATE_LIMIT_PER_MINUTE: u64 = 50_000;
 
 /// The granularity of a series, as Braze's `unit` parameter names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,6 +137,16 @@ pub struct SimulatorConfig {
     pub rate_limit_per_hour: u64,
     /// The same for `/events/list` and `/purchases/product_list` together, a separate window.
     pub list_rate_limit_per_hour: u64,
+    /// The same for `/campaigns/data_series`, a separate one-minute window.
+    pub campaign_rate_limit_per_minute: u64,
+    /// Campaigns, in creation order (the order of `/campaigns/list`).
+    pub campaigns: Vec<Campaign>,
+    /// Canvases, in creation order.
+    pub canvases: Vec<Canvas>,
+    /// The API sends `/sends/data_series` knows.
+    pub sends: Vec<ApiSend>,
+    /// How campaign and send analytics name their variations.
+    pub variation_form: VariationForm,
     /// Added to every answer with `tokio::time::sleep`, so a paused tokio clock skips it.
     pub latency: Duration,
     /// Where "now" comes from: the end of the default series, in-progress buckets, the
@@ -135,8 +159,20 @@ impl SimulatorConfig {
     /// [`DEMO_SEGMENTS`] (named by [`DEMO_SEGMENT_NAMES`]) and one untracked segment
     /// [`DEMO_UNTRACKED_SEGMENT`], the events [`DEMO_EVENTS`] and the products
     /// [`DEMO_PRODUCTS`], a key with every permission, UTC, [`TimeFormat::Offset`], in-progress
-    /// buckets included, Braze's rate limits, no added latency, the system clock.
+    /// buckets included, Braze's rate limits, no added latency, the system clock; and the
+    /// messaging content of [`SimulatorConfig::demo_at`] dated from the system clock's now.
     pub fn demo(api_key: impl Into<String>) -> Self {
+        Self::demo_at(api_key, Timestamp::now())
+    }
+
+    /// As [`SimulatorConfig::demo`], its messaging content dated from `anchor` (a test's clock):
+    /// the campaigns [`DEMO_EMAIL_CAMPAIGN`] (email, two variations, bounces rising since three
+    /// days before `anchor`) and [`DEMO_PUSH_CAMPAIGN`] (iOS and Android push, an API campaign
+    /// with a control group), the Canvas [`DEMO_CANVAS`] (two variants, five steps: two named
+    /// `Reminder`, one deleted), the API send [`DEMO_SEND`] a day before `anchor`, and those
+    /// discovery should leave out ([`DEMO_LEFT_OUT_CAMPAIGNS`], [`DEMO_LEFT_OUT_CANVASES`]);
+    /// variations by name ([`VariationForm::Name`]).
+    pub fn demo_at(api_key: impl Into<String>, anchor: Timestamp) -> Self {
         Self {
             api_key: api_key.into(),
             time_zone: TimeZone::UTC,
@@ -158,8 +194,25 @@ impl SimulatorConfig {
             include_in_progress: true,
             rate_limit_per_hour: DEFAULT_RATE_LIMIT_PER_HOUR,
             list_rate_limit_per_hour: DEFAULT_LIST_RATE_LIMIT_PER_HOUR,
+            campaign_rate_limit_per_minute: DEFAULT_CAMPAIGN_RATE_LIMIT_PER_MINUTE,
+            campaigns: messaging::demo_campaigns(anchor),
+            canvases: messaging::demo_canvases(anchor),
+            sends: messaging::demo_sends(anchor),
+            variation_form: VariationForm::Name,
             latency: Duration::ZERO,
             clock: Clock::system(),
+        }
+    }
+
+    /// The workspace of [`SimulatorConfig::demo`] with generated messaging content instead of
+    /// the demo's ([`generate_messaging`]) and no API sends: for benchmarks.
+    pub fn messaging(api_key: impl Into<String>, size: MessagingSize) -> Self {
+        let (campaigns, canvases) = generate_messaging(size);
+        Self {
+            campaigns,
+            canvases,
+            sends: Vec::new(),
+            ..Self::demo(api_key)
         }
     }
 }

@@ -6,6 +6,9 @@
 //!   'http://127.0.0.1:9999/sessions/data_series?length=3&unit=hour&app_id=app-0001'
 //! curl -H 'Authorization: Bearer demo-key' \
 //!   'http://127.0.0.1:9999/events/data_series?event=event-0001&length=3'
+//! braze-simulator --campaigns 1000 --channels 3 --variations 2 --canvases 100 --steps 8
+//! curl -H 'Authorization: Bearer demo-key' \
+//!   'http://127.0.0.1:9999/campaigns/data_series?campaign_id=campaign-0001&length=2'
 //! ```
 
 use std::collections::HashMap;
@@ -13,7 +16,10 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use braze_simulator::{generate_ids, Clock, Simulator, SimulatorConfig, TimeFormat};
+use braze_simulator::{
+    generate_ids, generate_messaging, Clock, MessagingSize, Simulator, SimulatorConfig, TimeFormat,
+    VariationForm,
+};
 use clap::{Parser, ValueEnum};
 use jiff::tz::TimeZone;
 
@@ -57,6 +63,35 @@ struct Args {
     /// Leave out the bucket that is still in progress.
     #[arg(long)]
     exclude_in_progress: bool,
+    /// Number of campaigns, campaign-0001, campaign-0002, ... (live, sending since 2020).
+    #[arg(long, default_value_t = 0)]
+    campaigns: usize,
+    /// Channels per campaign, taken in turn from email, ios_push, android_push, ...
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=10))]
+    channels: u8,
+    /// Message variations per campaign.
+    #[arg(long, default_value_t = 2)]
+    variations: usize,
+    /// Number of Canvases, canvas-0001, canvas-0002, ... (two variants each).
+    #[arg(long, default_value_t = 0)]
+    canvases: usize,
+    /// Steps per Canvas.
+    #[arg(long, default_value_t = 4)]
+    steps: usize,
+    /// Requests per one-minute window to /campaigns/data_series before answering 429.
+    #[arg(long, default_value_t = 50_000)]
+    campaign_rate_limit_per_minute: u64,
+    /// How campaign analytics name their variations.
+    #[arg(long, value_enum, default_value_t = Form::Name)]
+    variation_form: Form,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Form {
+    /// "variation_name": "Variant 1" (Braze's older pages)
+    Name,
+    /// "variation_api_id": "campaign-0001-v1-email" (Braze's current pages)
+    ApiId,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -107,8 +142,15 @@ async fn run(args: Args) -> std::io::Result<()> {
 }
 
 /// The workspace the flags describe: generated ids, segments named by their ids, none
-/// untracked, a key with every permission.
+/// untracked, generated campaigns and Canvases without API sends, a key with every permission.
 fn config(args: Args) -> SimulatorConfig {
+    let (campaigns, canvases) = generate_messaging(MessagingSize {
+        campaigns: args.campaigns,
+        channels: usize::from(args.channels),
+        variations: args.variations,
+        canvases: args.canvases,
+        steps: args.steps,
+    });
     SimulatorConfig {
         api_key: args.api_key,
         time_zone: args.time_zone,
@@ -127,6 +169,14 @@ fn config(args: Args) -> SimulatorConfig {
         include_in_progress: !args.exclude_in_progress,
         rate_limit_per_hour: args.rate_limit_per_hour,
         list_rate_limit_per_hour: args.list_rate_limit_per_hour,
+        campaign_rate_limit_per_minute: args.campaign_rate_limit_per_minute,
+        campaigns,
+        canvases,
+        sends: Vec::new(),
+        variation_form: match args.variation_form {
+            Form::Name => VariationForm::Name,
+            Form::ApiId => VariationForm::ApiId,
+        },
         latency: args.latency,
         clock: Clock::system(),
     }
@@ -149,14 +199,24 @@ async fn stop_requested() -> std::io::Result<()> {
     }
 }
 
-/// One `app <id>` / `segment <id>` / `event <name>` / `product <id>` line per known
-/// identifier.
+/// One `app <id>` / `segment <id>` / `event <name>` / `product <id>` / `campaign <id>` /
+/// `canvas <id>` line per known identifier.
 fn ids_listing(config: &SimulatorConfig) -> String {
     let apps = config.apps.iter().map(|id| format!("app {id}\n"));
     let segments = config.segments.iter().map(|id| format!("segment {id}\n"));
     let events = config.events.iter().map(|name| format!("event {name}\n"));
     let products = config.products.iter().map(|id| format!("product {id}\n"));
-    apps.chain(segments).chain(events).chain(products).collect()
+    let campaigns = config
+        .campaigns
+        .iter()
+        .map(|c| format!("campaign {}\n", c.id));
+    let canvases = config.canvases.iter().map(|c| format!("canvas {}\n", c.id));
+    apps.chain(segments)
+        .chain(events)
+        .chain(products)
+        .chain(campaigns)
+        .chain(canvases)
+        .collect()
 }
 
 #[cfg(test)]
@@ -180,5 +240,35 @@ mod tests {
             ids_listing(&config),
             "app app-0001\nsegment seg-0001\nevent event-0001\nevent event-0002\nproduct product-0001\n"
         );
+    }
+
+    #[test]
+    fn messaging_flags_generate_campaigns_and_canvases() {
+        let args = Args::parse_from([
+            "braze-simulator",
+            "--apps=0",
+            "--segments=0",
+            "--events=0",
+            "--products=0",
+            "--campaigns=2",
+            "--channels=3",
+            "--variations=1",
+            "--canvases=1",
+            "--steps=8",
+            "--campaign-rate-limit-per-minute=9",
+            "--variation-form=api-id",
+        ]);
+        let config = config(args);
+        assert_eq!(config.campaign_rate_limit_per_minute, 9);
+        assert_eq!(config.variation_form, VariationForm::ApiId);
+        assert_eq!(config.campaigns[1].channels.len(), 3);
+        assert_eq!(config.campaigns[1].variations.len(), 1);
+        assert_eq!(config.canvases[0].steps.len(), 8);
+        assert!(config.sends.is_empty());
+        assert_eq!(
+            ids_listing(&config),
+            "campaign campaign-0001\ncampaign campaign-0002\ncanvas canvas-0001\n"
+        );
+        assert!(Args::try_parse_from(["braze-simulator", "--channels=11"]).is_err());
     }
 }

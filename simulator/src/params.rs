@@ -137,7 +137,7 @@ impl SeriesRequest {
             Endpoint::SegmentSize => Series::SegmentSize {
                 segment_id: segment_id?,
             },
-            Endpoint::EventsList | Endpoint::ProductList | Endpoint::SegmentsList => return None,
+            _ => return None,
         })
     }
 }
@@ -180,6 +180,27 @@ pub(super) enum ParamError {
     Page,
     #[error("Invalid sort_direction: sort_direction must be 'asc' or 'desc'")]
     SortDirection,
+    #[error("Invalid campaign_id: {0}")]
+    CampaignId(String),
+    #[error("Invalid canvas_id: {0}")]
+    CanvasId(String),
+    /// `/canvas/data_series`' own range of `length`.
+    #[error("Invalid length: length must be an integer between 1 and 14")]
+    CanvasLength,
+    #[error("Invalid length: either length or starting_at is required")]
+    LengthOrStartingAt,
+    #[error(
+        "Invalid starting_at: expected an ISO-8601 date or date-time no later than ending_at \
+         and at most 14 days before it"
+    )]
+    StartingAt,
+    /// A boolean parameter that is neither `true` nor `false`.
+    #[error("Invalid {0}: {0} must be 'true' or 'false'")]
+    Boolean(&'static str),
+    #[error(
+        "Invalid last_edit.time[gt]: expected an ISO-8601 date-time such as 2020-06-28T23:59:59"
+    )]
+    LastEdit,
 }
 
 /// The workspace a request is checked against.

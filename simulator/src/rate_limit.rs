@@ -1,15 +1,30 @@
-//! Braze's request budget: `X-RateLimit-Limit` requests per hour.
+//! Braze's request budgets: `X-RateLimit-Limit` requests per hour (or per minute, for campaign
+//! analytics).
 //!
-//! Braze documents the budget and the headers, not the window. This uses fixed windows aligned
-//! to whole UTC hours of the simulator's clock: `X-RateLimit-Reset` is the epoch second at which
-//! the current window ends, and a new window starts with the full budget. Requests refused with
-//! 429 do not use up budget.
+//! Braze documents the budgets and the headers, not the windows. This uses fixed windows aligned
+//! to whole UTC hours (or minutes) of the simulator's clock: `X-RateLimit-Reset` is the epoch
+//! second at which the current window ends, and a new window starts with the full budget.
+//! Requests refused with 429 do not use up budget.
 
 use std::sync::{Mutex, MutexGuard};
 
 use jiff::Timestamp;
 
-const WINDOW_SECONDS: i64 = 3_600;
+/// The length of a budget's window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Window {
+    Hour,
+    Minute,
+}
+
+impl Window {
+    fn seconds(self) -> i64 {
+        match self {
+            Window::Hour => 3_600,
+            Window::Minute => 60,
+        }
+    }
+}
 
 /// What the `X-RateLimit-*` headers say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,20 +38,23 @@ pub(super) struct RateLimitState {
 #[derive(Debug)]
 pub(super) struct RateLimiter {
     limit: u64,
-    window: Mutex<Window>,
+    seconds: i64,
+    window: Mutex<Used>,
 }
 
+/// What the current window has used.
 #[derive(Debug, Clone, Copy)]
-struct Window {
+struct Used {
     start: i64,
     used: u64,
 }
 
 impl RateLimiter {
-    pub(super) fn new(limit: u64) -> Self {
+    pub(super) fn new(limit: u64, window: Window) -> Self {
         Self {
             limit,
-            window: Mutex::new(Window {
+            seconds: window.seconds(),
+            window: Mutex::new(Used {
                 start: i64::MIN,
                 used: 0,
             }),
@@ -60,20 +78,20 @@ impl RateLimiter {
     }
 
     /// The window containing `now`, locked; a new window starts empty.
-    fn current(&self, now: Timestamp) -> MutexGuard<'_, Window> {
+    fn current(&self, now: Timestamp) -> MutexGuard<'_, Used> {
         let mut window = self.window.lock().unwrap_or_else(|e| e.into_inner());
-        let start = now.as_second().div_euclid(WINDOW_SECONDS) * WINDOW_SECONDS;
+        let start = now.as_second().div_euclid(self.seconds) * self.seconds;
         if window.start != start {
-            *window = Window { start, used: 0 };
+            *window = Used { start, used: 0 };
         }
         window
     }
 
-    fn state(&self, window: &Window) -> RateLimitState {
+    fn state(&self, window: &Used) -> RateLimitState {
         RateLimitState {
             limit: self.limit,
             remaining: self.limit.saturating_sub(window.used),
-            reset: window.start.saturating_add(WINDOW_SECONDS),
+            reset: window.start.saturating_add(self.seconds),
         }
     }
 }
@@ -84,7 +102,7 @@ mod tests {
 
     #[test]
     fn fixed_window_refuses_past_the_limit_then_resets() {
-        let limiter = RateLimiter::new(2);
+        let limiter = RateLimiter::new(2, Window::Hour);
         let t0: Timestamp = "2026-11-28T10:15:00Z".parse().unwrap();
         let reset = "2026-11-28T11:00:00Z"
             .parse::<Timestamp>()
@@ -103,5 +121,23 @@ mod tests {
         let t1: Timestamp = "2026-11-28T11:00:00Z".parse().unwrap();
         let next = limiter.acquire(t1).unwrap();
         assert_eq!((next.remaining, next.reset), (1, reset + 3_600));
+    }
+
+    #[test]
+    fn a_minute_window_resets_on_the_clock_minute() {
+        let limiter = RateLimiter::new(1, Window::Minute);
+        let t0: Timestamp = "2026-11-28T10:15:59.900Z".parse().unwrap();
+        let reset = "2026-11-28T10:16:00Z"
+            .parse::<Timestamp>()
+            .unwrap()
+            .as_second();
+        assert_eq!(limiter.acquire(t0).map(|s| s.reset), Ok(reset));
+        assert_eq!(
+            limiter.acquire(t0).map_err(|s| (s.remaining, s.reset)),
+            Err((0, reset))
+        );
+        let t1: Timestamp = "2026-11-28T10:16:00Z".parse().unwrap();
+        let next = limiter.acquire(t1).unwrap();
+        assert_eq!((next.limit, next.remaining, next.reset), (1, 0, reset + 60));
     }
 }

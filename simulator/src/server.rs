@@ -9,12 +9,13 @@
 //! 4. an `api_key` query parameter, or an `Authorization` header that is not exactly
 //!    `Bearer <key>`, is a 401 that never repeats the key it received;
 //! 5. a key without the endpoint's permission gets a 403;
-//! 6. it uses one request of its budget (the lists' for `/events/list` and
-//!    `/purchases/product_list`, the default one otherwise), or gets a 429;
+//! 6. it uses one request of its pool's budget (the lists' for `/events/list` and
+//!    `/purchases/product_list`, campaign analytics' for `/campaigns/data_series`, the shared
+//!    one otherwise), or gets a 429;
 //! 7. its parameters are checked (400) and it is answered (200).
 //!
-//! Braze-made answers carry the `X-RateLimit-*` headers of the budget the path is on (the
-//! default one for unknown paths); only 6 uses up budget. Braze does not say whether refused
+//! Braze-made answers carry the `X-RateLimit-*` headers of the pool the path is on (the
+//! shared one for unknown paths); only 6 uses up budget. Braze does not say whether refused
 //! requests count against the budget: here only authenticated and permitted ones do.
 //!
 //! The 403's message is a choice (Braze documents the status for a key lacking the permission,
@@ -43,11 +44,12 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::counts::SeriesShape;
-use super::endpoints::Endpoint;
+use super::endpoints::{Endpoint, Pool};
 use super::faults::{Fault, Faults, UNSUCCESSFUL_VALUE};
 use super::lists::Catalog;
+use super::messaging::{self, Messaging};
 use super::params::{self, Query, Workspace};
-use super::rate_limit::{RateLimitState, RateLimiter};
+use super::rate_limit::{RateLimitState, RateLimiter, Window};
 use super::responses::{
     braze_error, json_response, load_balancer_error, oversized_body, series_body, Body,
 };
@@ -273,11 +275,12 @@ struct State {
     permissions: Option<HashSet<String>>,
     workspace: Workspace,
     catalog: Catalog,
+    messaging: Messaging,
     shape: SeriesShape,
     latency: Duration,
     clock: Clock,
-    rate_limiter: RateLimiter,
-    list_rate_limiter: RateLimiter,
+    /// One per [`Pool`], in the order of [`Pool::ALL`].
+    limiters: [RateLimiter; Pool::ALL.len()],
     faults: Faults,
     requests_received: AtomicU64,
     requests_per_path: [AtomicU64; Endpoint::ALL.len()],
@@ -288,6 +291,7 @@ struct State {
 impl State {
     fn new(config: SimulatorConfig, shutdown: watch::Receiver<bool>) -> Self {
         let catalog = Catalog::new(&config);
+        let messaging = Messaging::new(&config);
         Self {
             expected_authorization: std::sync::RwLock::new(
                 format!("Bearer {}", config.api_key).into_bytes(),
@@ -306,6 +310,7 @@ impl State {
                 products: config.products.into_iter().collect(),
             },
             catalog,
+            messaging,
             shape: SeriesShape {
                 time_zone: config.time_zone,
                 hourly_time_format: config.hourly_time_format,
@@ -313,8 +318,13 @@ impl State {
             },
             latency: config.latency,
             clock: config.clock,
-            rate_limiter: RateLimiter::new(config.rate_limit_per_hour),
-            list_rate_limiter: RateLimiter::new(config.list_rate_limit_per_hour),
+            limiters: Pool::ALL.map(|pool| match pool {
+                Pool::Shared => RateLimiter::new(config.rate_limit_per_hour, Window::Hour),
+                Pool::Lists => RateLimiter::new(config.list_rate_limit_per_hour, Window::Hour),
+                Pool::CampaignAnalytics => {
+                    RateLimiter::new(config.campaign_rate_limit_per_minute, Window::Minute)
+                }
+            }),
             faults: Faults::new(),
             requests_received: AtomicU64::new(0),
             requests_per_path: Default::default(),
@@ -340,7 +350,7 @@ impl State {
             tokio::time::sleep(self.latency).await;
         }
         let Some(endpoint) = Endpoint::from_path(request.uri().path()) else {
-            let rate = self.rate_limiter.peek(self.clock.now());
+            let rate = self.limiters[Pool::Shared.index()].peek(self.clock.now());
             return braze_error(StatusCode::NOT_FOUND, "Not Found", None, Some(rate));
         };
         self.requests_per_path[endpoint.index()].fetch_add(1, Ordering::Relaxed);
@@ -363,7 +373,7 @@ impl State {
         if let Some((app_id, segment_id)) = series {
             self.count_series(app_id, segment_id);
         }
-        if let Some(fault) = self.faults.for_request(endpoint.path(), series) {
+        if let Some(fault) = self.faults.for_request(endpoint.path(), series, &query) {
             if let Some(response) = self.apply_fault(endpoint, fault).await {
                 return response;
             }
@@ -373,11 +383,7 @@ impl State {
 
     /// The budget `endpoint` is on.
     fn limiter(&self, endpoint: Endpoint) -> &RateLimiter {
-        if endpoint.list_limited() {
-            &self.list_rate_limiter
-        } else {
-            &self.rate_limiter
-        }
+        &self.limiters[endpoint.pool().index()]
     }
 
     fn count_series(&self, app_id: Option<&str>, segment_id: Option<&str>) {
@@ -444,6 +450,12 @@ impl State {
         now: jiff::Timestamp,
     ) -> Result<Vec<u8>, String> {
         let text = |error: params::ParamError| error.to_string();
+        if endpoint.messaging() {
+            return self
+                .messaging
+                .answer(endpoint, query, &self.shape, now)
+                .map_err(text);
+        }
         match endpoint {
             Endpoint::EventsList => {
                 Ok(self.catalog.events_page(params::page(query).map_err(text)?))
@@ -525,6 +537,19 @@ impl State {
                 r#"{"message":"success","data":[{"time":"2026-11-28","sess"#,
                 rate,
             ),
+            Fault::WrongShape if endpoint.messaging() => {
+                let today = now.to_zoned(self.shape.time_zone.clone()).date();
+                json_response(
+                    StatusCode::OK,
+                    messaging::wrong_shape(endpoint, today),
+                    rate,
+                )
+            }
+            Fault::Unsuccessful(message) if endpoint.messaging() => {
+                let today = now.to_zoned(self.shape.time_zone.clone()).date();
+                let body = messaging::unsuccessful(endpoint, &message, today);
+                json_response(StatusCode::OK, body, rate)
+            }
             Fault::WrongShape => {
                 let body = match (endpoint.field(), endpoint.list_key()) {
                     (Some(field), _) => {
