@@ -9,7 +9,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use braze_simulator::{
-    Clock, Simulator, SimulatorConfig, DEMO_APPS, DEMO_EVENTS, DEMO_PRODUCTS, DEMO_SEGMENTS,
+    Clock, Simulator, SimulatorConfig, DEMO_APPS, DEMO_CANVAS, DEMO_EMAIL_CAMPAIGN, DEMO_EVENTS,
+    DEMO_MONITORED_TAG, DEMO_PRODUCTS, DEMO_PUSH_CAMPAIGN, DEMO_SEGMENTS, DEMO_SEND,
 };
 
 use crate::clock::SharedClock;
@@ -21,6 +22,8 @@ pub const UNAVAILABLE_EXIT: u8 = 1;
 /// The label names the demo gives the simulator's apps and segments.
 const APP_NAMES: [&str; 3] = ["ios", "android", "web"];
 const SEGMENT_NAMES: [&str; 2] = ["paying", "new_users"];
+const CAMPAIGN_NAMES: [&str; 2] = ["onboarding_email", "txn_order_push"];
+const CANVAS_NAME: &str = "welcome_journey";
 
 /// How often the demo refreshes: often, since the simulator costs nothing.
 const DEMO_INTERVAL: Duration = Duration::from_secs(30);
@@ -28,7 +31,7 @@ const DEMO_INTERVAL: Duration = Duration::from_secs(30);
 /// Starts the simulator and returns the configuration that points the exporter at it.
 pub async fn start(clock: SharedClock) -> Result<(Settings, Simulator), String> {
     let key = demo_key();
-    let mut sim_config = SimulatorConfig::demo(key.clone());
+    let mut sim_config = SimulatorConfig::demo_at(key.clone(), clock.now());
     sim_config.clock = Clock::from_fn(move || clock.now());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -41,7 +44,9 @@ pub async fn start(clock: SharedClock) -> Result<(Settings, Simulator), String> 
 }
 
 /// The configuration the demo runs: every simulated app and segment, every kind of series;
-/// some events and products configured and the rest discovered.
+/// some events and products configured and the rest discovered; two campaigns, a Canvas with
+/// its steps and an API send configured, and the live, monitored campaigns and live Canvases
+/// discovered (the simulator's archived, draft, disabled and stale ones are left out).
 fn demo_config(url: &str, key: &str) -> Result<Settings, String> {
     Settings::parse(
         &demo_yaml(url),
@@ -66,12 +71,22 @@ fn demo_yaml(url: &str) -> String {
          export:\n  sessions: {{}}\n  kpis: {{interval: {interval}s}}\n\
          \x20 events: {{names: [{event}]}}\n  purchases: {{products: [{product}]}}\n\
          \x20 segment_sizes: {{interval: {interval}s}}\n\
+         \x20 campaigns: {{interval: {interval}s}}\n  canvases: {{interval: {interval}s, steps: true}}\n\
+         \x20 sends: {{interval: {interval}s, ids: [{{campaign: {push}, send_id: {send}}}]}}\n\
+         campaigns:\n{campaigns}canvases:\n{canvases}\
          discover:\n  interval: 5m\n  segments: {{match: \".*\"}}\n  events: {{match: \".*\"}}\n\
-         \x20 products: {{match: \".*\"}}\n",
+         \x20 products: {{match: \".*\"}}\n\
+         \x20 campaigns: {{match: \".*\", tags: [{tag}], active_within: 7d}}\n\
+         \x20 canvases: {{match: \".*\", active_within: 7d}}\n",
         apps = list(&APP_NAMES, &DEMO_APPS),
         segments = list(&SEGMENT_NAMES, &DEMO_SEGMENTS),
         event = DEMO_EVENTS[0],
         product = DEMO_PRODUCTS[0],
+        campaigns = list(&CAMPAIGN_NAMES, &[DEMO_EMAIL_CAMPAIGN.0, DEMO_PUSH_CAMPAIGN.0]),
+        canvases = list(&[CANVAS_NAME], &[DEMO_CANVAS.0]),
+        push = CAMPAIGN_NAMES[1],
+        send = DEMO_SEND.1,
+        tag = DEMO_MONITORED_TAG,
     )
 }
 

@@ -57,7 +57,7 @@ const UNIQUE_RECIPIENTS: &str =
 /// The numbers of one variation's object under `messages.<channel>[]` (campaigns, sends,
 /// Canvas steps): every channel's fields in one table, since a field means the same on every
 /// channel that carries it.
-pub static MESSAGE_FIELDS: [FieldSpec; 37] = [
+pub static MESSAGE_FIELDS: [FieldSpec; 41] = [
     count("sent", "Messages sent."),
     count("delivered", "Messages delivered."),
     count("undelivered", "Messages not delivered (API sends, push)."),
@@ -104,6 +104,30 @@ pub static MESSAGE_FIELDS: [FieldSpec; 37] = [
     conversion("conversions1", "conversions", "B", CONVERSIONS),
     conversion("conversions2", "conversions", "C", CONVERSIONS),
     conversion("conversions3", "conversions", "D", CONVERSIONS),
+    conversion(
+        "conversions_by_send_time",
+        "conversions_by_send_time",
+        "A",
+        BY_SEND_TIME,
+    ),
+    conversion(
+        "conversions1_by_send_time",
+        "conversions_by_send_time",
+        "B",
+        BY_SEND_TIME,
+    ),
+    conversion(
+        "conversions2_by_send_time",
+        "conversions_by_send_time",
+        "C",
+        BY_SEND_TIME,
+    ),
+    conversion(
+        "conversions3_by_send_time",
+        "conversions_by_send_time",
+        "D",
+        BY_SEND_TIME,
+    ),
 ];
 
 /// The day's own numbers of `/campaigns/data_series`.

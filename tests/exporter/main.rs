@@ -11,6 +11,7 @@ mod hardening;
 mod input;
 mod key_rotation;
 mod kinds;
+mod messaging;
 mod proxy;
 mod reload;
 mod scrape;
