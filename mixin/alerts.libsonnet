@@ -136,9 +136,10 @@ local line = y.line;
             annotations: {
               summary: 'Braze REST API rate-limit budget nearly spent.',
               description: line(|||
-                Only {{ $value | humanizePercentage }} of the Braze workspace's rate-limit budget is
-                left (seen by exporter {{ $labels.instance }}). The budget is shared with every other
-                integration of the workspace; when it runs out Braze answers 429 to all of them.
+                Only {{ $value | humanizePercentage }} of the Braze workspace's rate-limit budget of
+                the {{ $labels.pool }} pool is left (seen by exporter {{ $labels.instance }}). The
+                budget is shared with every other integration of the workspace; when it runs out
+                Braze answers 429 to all of them on that pool's endpoints.
               |||),
             },
           },

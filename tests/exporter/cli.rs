@@ -231,8 +231,17 @@ fn demo_config_check_needs_no_key_and_no_file() {
     );
     assert!(!printed.contains("nonexistent.yml"), "{printed}");
     // Every kind, with its cost; discovery adds what the simulator lists when it runs.
-    assert!(printed.contains("58 series would be polled"), "{printed}");
-    for block in ["sessions", "kpis", "events", "purchases", "segment_sizes"] {
+    assert!(printed.contains("62 series would be polled"), "{printed}");
+    for block in [
+        "sessions",
+        "kpis",
+        "events",
+        "purchases",
+        "segment_sizes",
+        "campaigns",
+        "canvases",
+        "sends",
+    ] {
         assert!(
             printed.contains(&format!("export.{block}: every ")),
             "{printed}"

@@ -266,3 +266,99 @@ async fn discovery_keeps_the_live_tagged_campaigns_and_live_canvases() {
     assert!(braze.requests_to("/canvas/details") >= 1);
     exporter.terminate().await;
 }
+
+#[tokio::test]
+async fn a_key_without_a_messaging_permission_fails_only_what_needs_it() {
+    let braze = simulator(|c| {
+        let granted = [
+            "sessions.data_series",
+            "canvas.data_series",
+            "sends.data_series",
+            "campaigns.list",
+            "canvas.list",
+            "canvas.details",
+        ];
+        c.permissions = Some(granted.iter().map(|p| p.to_string()).collect());
+    })
+    .await;
+    let config = format!(
+        "{}discover:\n  campaigns: {{match: \".*\", active_within: 7d}}\n\
+         \x20 canvases: {{match: \".*\", active_within: 7d}}\n",
+        messaging_config()
+    );
+    let workspace = Workspace::new(&braze.url(), &config);
+    let exporter = Exporter::start(&workspace.config(), &[]).await;
+    let text = exporter
+        .wait_for_metrics("campaigns down, Canvas and send up", |t| {
+            t.contains(r#"braze_up{kind="campaign",campaign="email"} 0"#)
+                && t.contains(r#"braze_up{kind="canvas",canvas="welcome"} 1"#)
+                && t.contains(r#"braze_discovered{list="canvases"} 1"#)
+                && t.lines()
+                    .any(|l| l.starts_with("braze_up{kind=\"send\"") && l.ends_with(" 1"))
+        })
+        .await;
+    assert!(!text.contains("\nbraze_campaign_message_sent{"));
+    assert!(text.contains("\nbraze_canvas_entries{"));
+    assert_eq!(
+        sample(&text, r#"braze_discovered{list="canvases"}"#),
+        Some(1.0)
+    );
+    let (_, log) = exporter.terminate().await;
+    for permission in ["campaigns.data_series", "campaigns.details"] {
+        assert!(
+            log.lines()
+                .any(|l| l.contains("level=warn") && l.contains(permission)),
+            "the log names {permission}:\n{log}"
+        );
+    }
+    assert!(!log.contains(KEY), "the key leaked into the log");
+}
+
+#[tokio::test]
+async fn a_spent_campaign_pool_leaves_the_other_endpoints_flowing() {
+    // One campaign request a minute: the first answer says none remain.
+    let braze = simulator(|c| c.campaign_rate_limit_per_minute = 1).await;
+    let workspace = Workspace::new(
+        &braze.url(),
+        &format!("{}\x20 sessions: {{}}\n", messaging_config()),
+    );
+    let exporter = Exporter::start(&workspace.config(), &[]).await;
+    let text = exporter
+        .wait_for_metrics("the campaign pool held off, the shared pool's series up", |t| {
+            t.contains("braze_api_hold_off_until_timestamp_seconds{pool=\"campaign_analytics\"}")
+                && t.contains(r#"braze_up{kind="canvas",canvas="welcome"} 1"#)
+                && t.lines().any(|l| l.starts_with("braze_up{kind=\"send\"") && l.ends_with(" 1"))
+                && t.contains(r#"braze_up{kind="sessions",app_name="android",segment_name="paying",unit="hour"} 1"#)
+        })
+        .await;
+    assert!(
+        !text.contains("braze_api_hold_off_until_timestamp_seconds{pool=\"shared\"}"),
+        "the shared pool is not held off:\n{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            r#"braze_api_rate_limit_remaining{pool="campaign_analytics"}"#
+        ),
+        Some(0.0)
+    );
+    assert_eq!(
+        sample(
+            &text,
+            r#"braze_api_rate_limit_limit{pool="campaign_analytics"}"#
+        ),
+        Some(1.0)
+    );
+    assert!(sample(&text, r#"braze_api_rate_limit_remaining{pool="shared"}"#).unwrap() > 0.0);
+    // Both campaigns' first requests may leave before Braze's first answer says none remain
+    // (a burst of max_concurrency); nothing more goes to the pool before its next minute.
+    let held = sample(
+        &text,
+        r#"braze_api_hold_off_until_timestamp_seconds{pool="campaign_analytics"}"#,
+    )
+    .unwrap();
+    if (Timestamp::now().as_second() as f64) < held {
+        assert!(braze.requests_to("/campaigns/data_series") <= 2);
+    }
+    exporter.terminate().await;
+}
