@@ -82,6 +82,7 @@ async fn two_workspaces_serve_their_own_values_zones_and_labels() {
                     "braze_sessions{{workspace=\"{w}\",segment_name=\"all\""
                 ))
             }) && t.contains(r#"braze_dau{workspace="us",app_name="web",unit="day"}"#)
+                && t.contains(r#"braze_up{kind="dau",workspace="us",app_name="all",unit="day"}"#)
                 && t.contains(r#"braze_series{workspace="us"} 4"#)
         })
         .await;
