@@ -43,6 +43,9 @@ pub(crate) enum KeyNeed {
     /// `--config.check`, often run where the key's Secret is not mounted: a warning, and a
     /// placeholder stands in for the key.
     WarnIfUnreadable,
+    /// A workspace this process does not run (`--workspace` names others): its files (key,
+    /// CA) are not read, since its shard's pod alone mounts them; a placeholder stands in.
+    NotRun,
 }
 
 /// A checked configuration: every value here is valid.
