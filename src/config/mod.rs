@@ -2,7 +2,7 @@
 //!
 //! Two phases, as ripgrep does it: [`raw`] is what serde reads (unknown fields are errors, so a
 //! typo never becomes a silent default), then [`validate`] checks every value and reports every
-//! problem at once, each naming its field: `refresh.length: must be between 1 and 100, got 0`.
+//! problem at once, each naming its field: `refresh.length: must be between 2 and 100, got 0`.
 
 mod api_key;
 mod budget;

@@ -73,11 +73,11 @@ fn each_invalid_value_names_its_field() {
     let cases = [
         (
             "refresh:\n  length: 0\n",
-            "cfg.yml: refresh.length: must be between 1 and 100, got 0",
+            "cfg.yml: refresh.length: must be between 2 and 100, got 0",
         ),
         (
             "refresh:\n  length: 101\n",
-            "refresh.length: must be between 1 and 100, got 101",
+            "refresh.length: must be between 2 and 100, got 101",
         ),
         (
             "refresh:\n  unit: week\n",
@@ -439,7 +439,9 @@ fn what_discovery_found_counts_only_for_the_lists_discover_still_names() {
 fn settings_that_can_never_yield_a_complete_bucket_are_refused_saying_why() {
     let length_one = problem(&format!("{MINIMAL}refresh:\n  length: 1\n"));
     assert!(
-        length_one.contains("refresh.length: 1 hour bucket is only the one in progress"),
+        length_one.contains(
+            "refresh.length: must be between 2 and 100, got 1: the newest bucket Braze returns is the one in progress"
+        ),
         "{length_one}"
     );
     let delay = problem(&format!("{MINIMAL}refresh:\n  length: 3\n  delay: 2h\n"));

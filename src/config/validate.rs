@@ -233,10 +233,7 @@ pub(super) fn schedule(
             (Some(other), _) => Err(format!("must be hour or day, got {other:?}")),
         },
     );
-    let length = problems.check(
-        &field("length"),
-        in_range(raw.length.unwrap_or(i64::from(defaults.length)), 1, 100),
-    );
+    let length = problems.check(&field("length"), check_length(raw.length, defaults.length));
     let delay = duration(
         problems,
         &field("delay"),
@@ -282,6 +279,18 @@ pub(super) fn schedule(
         problems.add(field(field_name), why);
     }
     Some(settings)
+}
+
+/// `length`: 2 at least, since the newest bucket Braze returns is the one in progress; 100 at
+/// most, as Braze allows.
+fn check_length(raw: Option<i64>, default: u32) -> Result<i64, String> {
+    let length = raw.unwrap_or(i64::from(default));
+    in_range(length, 2, 100).map_err(|why| match length {
+        1 => format!(
+            "{why}: the newest bucket Braze returns is the one in progress, so 1 never holds a complete one"
+        ),
+        _ => why,
+    })
 }
 
 /// Refuses the list fields (`metrics`, `names`, `products`) that the block `at` does not take.
