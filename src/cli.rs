@@ -37,7 +37,7 @@ Exit codes:
 #[command(
     name = "braze-exporter",
     disable_version_flag = true,
-    about = "Prometheus exporter for Braze app sessions per app, segment and hour.",
+    about = env!("CARGO_PKG_DESCRIPTION"),
     after_help = AFTER_HELP
 )]
 pub struct Flags {
