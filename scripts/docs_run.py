@@ -41,13 +41,7 @@ class InspectingProxy:
     and fails with reason `tls`, the failure docs/running.md shows."""
 
     def __init__(self, workdir):
-        self.cert = os.path.join(workdir, "proxy.pem")
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-             "-subj", "/CN=inspecting proxy", "-addext",
-             "subjectAltName=DNS:*.braze.com,DNS:*.braze.eu",
-             "-keyout", self.cert, "-out", self.cert],
-            check=True, capture_output=True)
+        self.cert = _inspecting_certificate(workdir)
         self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.tls.load_cert_chain(self.cert)
         self.server = socket.create_server(("127.0.0.1", 0))
@@ -81,6 +75,26 @@ class InspectingProxy:
 
     def stop(self):
         self.server.close()
+
+
+def _inspecting_certificate(workdir):
+    """A server certificate for Braze's host names, issued by an authority of the proxy's own
+    (a certificate that is its own authority would be refused for that, not as unknown)."""
+    def openssl(*args):
+        subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=workdir)
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-days", "2", "-subj", "/CN=inspecting proxy CA", "-keyout", "ca.key", "-out", "ca.pem")
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-subj", "/CN=*.braze.com", "-keyout", "proxy.key", "-out", "proxy.csr")
+    with open(os.path.join(workdir, "proxy.ext"), "w") as f:
+        f.write("subjectAltName=DNS:*.braze.com,DNS:*.braze.eu\nbasicConstraints=CA:FALSE\n")
+    openssl("x509", "-req", "-in", "proxy.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "2", "-extfile", "proxy.ext", "-out", "proxy.crt")
+    with open(os.path.join(workdir, "proxy.pem"), "w") as out:
+        for part in ("proxy.crt", "proxy.key"):
+            with open(os.path.join(workdir, part)) as f:
+                out.write(f.read())
+    return os.path.join(workdir, "proxy.pem")
 
 
 class Reader:

@@ -113,11 +113,12 @@ unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 # build context, then a build without the simulator.
 suite build-context scripts/check-context.sh
 
-# A build without the simulator (`--no-default-features`) builds, and its --demo says plainly
+# A build without the simulator (`--no-default-features`) builds, linted as it compiles (clippy
+# as the compiler of the exporter's crate, warnings as errors), and its --demo says plainly
 # that the simulator is missing. It relinks target/debug/braze-exporter; the default build is
 # restored after it.
 no_demo_build() {
-  cargo build --locked --quiet --no-default-features -p braze-exporter
+  ( clippy_driver && cargo build --locked --quiet --no-default-features -p braze-exporter )
   local out rc=0
   out=$(target/debug/braze-exporter --demo 2>&1) || rc=$?
   cargo build --locked --quiet -p braze-exporter
@@ -125,6 +126,11 @@ no_demo_build() {
   [ "$rc" -eq 2 ] && grep -q "this build has no Braze simulator" <<<"$out"
 }
 suite no-demo-build no_demo_build
+
+# What the docs tell a reader to run, run as written; what they show, against the binary. Its
+# first command is the README's `cargo run --release --locked -- --demo`: the release build,
+# after every debug build, while the checks in the background still run.
+suite check-docs scripts/check-docs.sh
 finish
 
 echo "== all suites: $SECONDS s"
