@@ -35,6 +35,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 import yaml
 
@@ -137,8 +138,8 @@ def run_everything(checks, docs, runnable, work):
         if not os.path.exists(RELEASE_BINARY):
             checks.check("README.md's first command built %s" % RELEASE_BINARY, ["it did not"])
             return
-        checks.check("no request left the machine: Braze was asked only through the loopback "
-                     "proxy (%d tunnels)" % len(proxy.tunnels), [])
+        checks.check("the requests meant for Braze went to the loopback proxy (%d tunnels)"
+                     % len(proxy.tunnels), [] if proxy.tunnels else ["none reached it"])
         checks.check("the log lines the docs show are lines the exporter printed",
                      log_line_errors(docs, reader.printed))
         checks.check("each `console` block's output has the shape its command prints",
@@ -147,11 +148,16 @@ def run_everything(checks, docs, runnable, work):
         checks.check("docs/metrics.md documents every metric family the exporter serves, and "
                      "no other, with the labels of a --demo scrape",
                      metrics_doc_errors(docs["docs/metrics.md"], demo))
-        fields, export_blocks = field_errors(work)
+        config_docs = [md.read(p) for p in CONFIG_DOCS]
+        fields, export_blocks = field_errors(config_docs, work)
         checks.check("every configuration field the binary accepts is documented, and every "
                      "documented field accepted", fields)
+        texts = {p: open(p).read() for p in ("Cargo.toml", "Dockerfile")}
         checks.check("Cargo.toml's description (--help, the landing page) names every export "
-                     "block, and the image's label is it", description_errors(export_blocks, demo))
+                     "block, and the image's label is it",
+                     description_errors(export_blocks, demo, texts))
+        checks.check("negative controls: a known drift of each kind fails its check",
+                     selftest(docs, config_docs, reader.printed, demo, texts, work))
     finally:
         proxy.stop()
 
@@ -258,10 +264,12 @@ def run_commands(checks, docs, runnable, reader):
         timeout = 3600 if at_root else 120
         # --demo polls the built-in simulator: its series must come up, not only be tried.
         wanted = r"^braze_up\{.*\} 1$" if "--demo" in command else docs_run.REFRESHED.pattern
+        started = time.monotonic()
         outcome = reader.run(command, at_root=at_root, timeout=timeout,
                              refreshed=re.compile(wanted, re.M))
         errors = outcome_errors(outcome, wanted)
-        label = "%s: `%s`%s" % (where, command, " (from the repository's root)" if at_root else "")
+        label = "%s: `%s`%s (%.0f s)" % (where, command, " from the repository's root" if at_root
+                                         else "", time.monotonic() - started)
         checks.check(label, errors)
         if "--demo" in command and demo is None:
             demo = outcome
@@ -477,8 +485,8 @@ def metrics_doc_errors(doc, demo):
 # Configuration fields and the description
 
 
-def documented_fields():
-    """{path: keys} of the YAML blocks of CONFIG_DOCS (lists as `name[]`), and the field names
+def documented_fields(config_docs):
+    """{path: keys} of the YAML blocks of `config_docs` (lists as `name[]`), and the field names
     of their tables."""
     keys, tabled = {}, set()
 
@@ -491,8 +499,7 @@ def documented_fields():
             for item in node:
                 walk(item, path + "[]")
 
-    for path in CONFIG_DOCS:
-        doc = md.read(path)
+    for doc in config_docs:
         for block in doc.blocks:
             if block.lang == "yaml":
                 walk(yaml.safe_load("\n".join(block.lines)), "")
@@ -516,11 +523,11 @@ def accepted_fields(path, work):
     return set(re.findall(r"`(\w+)`", m.group(1))) if m else None
 
 
-def field_errors(work):
+def field_errors(config_docs, work):
     """Both ways, at every block the docs show. A `workspaces:` entry takes the top level's
     blocks (docs/workspaces.md says so), and an export block the fields of `refresh`
     (docs/configuration.md says so)."""
-    keys, tabled = documented_fields()
+    keys, tabled = documented_fields(config_docs)
     errors, export_blocks = [], set()
     for path in sorted(keys):
         accepted = accepted_fields(path, work)
@@ -540,9 +547,8 @@ def field_errors(work):
     return errors, export_blocks
 
 
-def description_errors(export_blocks, demo):
-    with open("Cargo.toml") as f:
-        description = re.search(r'^description = "(.*)"$', f.read(), re.M).group(1)
+def description_errors(export_blocks, demo, texts):
+    description = re.search(r'^description = "(.*)"$', texts["Cargo.toml"], re.M).group(1)
     errors = ["Cargo.toml's description does not name the export block %s" % b
               for b in sorted(export_blocks)
               if b.replace("_", " ").lower() not in description.lower()]
@@ -553,11 +559,51 @@ def description_errors(export_blocks, demo):
         errors.append("--help says %r" % about)
     if demo is None or description not in (demo.landing or ""):
         errors.append("the landing page of --demo does not say it")
-    with open("Dockerfile") as f:
-        label = re.search(r'org\.opencontainers\.image\.description="([^"]*)"', f.read())
+    label = re.search(r'org\.opencontainers\.image\.description="([^"]*)"', texts["Dockerfile"])
     if not label or label.group(1) != description:
         errors.append("the Dockerfile's description label is %r" % (label and label.group(1)))
     return errors
+
+
+# ---------------------------------------------------------------------------------------------
+# Negative controls
+
+
+def mutated(doc, old, new):
+    """`doc` with `old` replaced by `new` (which must be there: a control of nothing proves
+    nothing)."""
+    if old not in doc.text:
+        raise ValueError("%s no longer contains %r: update the negative control" % (doc.path, old))
+    return md.parse(doc.path, doc.text.replace(old, new, 1))
+
+
+def selftest(docs, config_docs, printed, demo, texts, work):
+    """Each rule above must catch a drift of the kind it exists for: the drifts of issue 23."""
+    readme, running = docs["README.md"], docs["docs/running.md"]
+    metrics, configuration = docs["docs/metrics.md"], config_docs[0]
+    with_doc = lambda path, doc: dict(docs, **{path: doc})  # noqa: E731
+    started = next(l for l in running.text.splitlines() if 'msg="braze-exporter started"' in l)
+    os.makedirs(os.path.join(work, "selftest"), exist_ok=True)
+    linked = os.path.join(work, "selftest", "linked.md")
+    with open(linked, "w") as f:
+        f.write("# Title\n[up](../nowhere.md) [here](#no-such-heading) [there](linked.md#title)\n")
+    key_row = next(l for l in metrics.text.splitlines() if "braze_api_key_last_reload_successful" in l)
+    controls = {
+        "an untagged block": untagged_blocks(with_doc("README.md", mutated(readme, "```sh\n", "```\n"))),
+        "a broken link and anchor": broken_links([linked]),
+        "thin LTO": lto_errors(with_doc("README.md", mutated(readme, "## Running it for real", "thin LTO"))),
+        "a package the README does not name": test_deps_errors(mutated(readme, "`openssl`", "openssl")),
+        "a start-up line the exporter no longer prints":
+            log_line_errors(with_doc("docs/running.md", mutated(running, started, started.replace("workspaces=1 ", ""))), printed),
+        "a flag missing from the table":
+            flag_table_errors(with_doc("docs/running.md", mutated(running, "| `--demo` |", "| demo |"))),
+        "a wrong default": flag_table_errors(with_doc("docs/backfill.md", mutated(docs["docs/backfill.md"], "`60s`", "`30s`"))),
+        "a metric family left out": metrics_doc_errors(mutated(metrics, key_row, ""), demo),
+        "a field left out": field_errors([mutated(configuration, "  max_concurrency: 4", "")] + config_docs[1:], work)[0],
+        "an export block the description does not name":
+            description_errors({"campaigns"}, demo, texts),
+    }
+    return ["not caught: " + what for what, errors in controls.items() if not errors]
 
 
 if __name__ == "__main__":

@@ -37,7 +37,10 @@ class Doc:
 
 def read(path):
     with open(path, encoding="utf-8") as f:
-        text = f.read()
+        return parse(path, f.read())
+
+
+def parse(path, text):
     doc = Doc(path, text)
     fence, indent, block = None, 0, None
     paragraph, prose_open = [], False

@@ -2,7 +2,7 @@
 # Every test of braze-exporter: installs what the tests need (see install-test-deps.sh), then
 # runs formatting and lint checks, the Rust unit and integration tests (real HTTP over loopback
 # against the built-in Braze simulator, promtool on the exposition), the rules and dashboard
-# checks, the deployment checks, and an end-to-end run with a real Prometheus.
+# checks, the deployment checks, an end-to-end run with a real Prometheus, and the docs check.
 #
 # On two cores the compiles are most of the time, so each is done once and reused:
 #   - `cargo build`: the binaries every later check runs, kept aside;
@@ -11,7 +11,9 @@
 #     `-D warnings`): the same lints on the same targets as `cargo clippy --all-targets -- -D
 #     warnings`, without a second, check-only pass over every dependency;
 #   - what needs no compiler (rules, deployment and end-to-end checks, each on its own ports
-#     and temporary directory) runs beside the compiles; its output is shown whole when it ends.
+#     and temporary directory) runs beside the compiles; its output is shown whole when it ends;
+#   - the docs check (README.md's commands, run as written) does its release build beside the
+#     tests' run, which mostly waits.
 # Each suite's duration is printed, and the total.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -106,6 +108,11 @@ start e2e-backfill scripts/e2e-backfill.sh
 
 clippy_driver
 suite clippy cargo test --locked --all-targets --no-run
+# What the docs tell a reader to run, run as written, and what they show held to the binary.
+# Its first command, the README's `cargo run --release --locked -- --demo`, is a release build:
+# target/release has a lock of its own, so it compiles while the tests below, which mostly wait
+# on sockets and timers, run. Without clippy as the compiler: the command as a reader runs it.
+start check-docs env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS scripts/check-docs.sh
 suite cargo-test cargo_tests
 unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 
@@ -126,11 +133,6 @@ no_demo_build() {
   [ "$rc" -eq 2 ] && grep -q "this build has no Braze simulator" <<<"$out"
 }
 suite no-demo-build no_demo_build
-
-# What the docs tell a reader to run, run as written; what they show, against the binary. Its
-# first command is the README's `cargo run --release --locked -- --demo`: the release build,
-# after every debug build, while the checks in the background still run.
-suite check-docs scripts/check-docs.sh
 finish
 
 echo "== all suites: $SECONDS s"
