@@ -108,27 +108,7 @@ fn check(
     run: &[String],
 ) -> Result<(Settings, Vec<Problem>), Vec<Problem>> {
     let Some(list) = raw.workspaces.take() else {
-        let checked = validate::validate(raw, env_key, key_need);
-        return match (checked, run.first()) {
-            (Ok((config, warning)), None) => Ok((
-                Settings {
-                    form: Form::Single,
-                    workspaces: vec![config],
-                },
-                warning.into_iter().collect(),
-            )),
-            (checked, named) => Err(checked
-                .err()
-                .unwrap_or_default()
-                .into_iter()
-                .chain(named.map(|name| {
-                    Problem::new(
-                        "",
-                        format!("--workspace={name:?}: the configuration has no workspaces: list"),
-                    )
-                }))
-                .collect()),
-        };
+        return single(raw, env_key, key_need, run);
     };
     let mut problems = top_level_conflicts(&raw);
     if list.is_empty() {
@@ -179,6 +159,32 @@ fn check(
             warnings,
         )),
         false => Err(problems),
+    }
+}
+
+/// The single-workspace form, which no `--workspace` can name.
+fn single(
+    raw: RawConfig,
+    env_key: Option<String>,
+    key_need: KeyNeed,
+    run: &[String],
+) -> Result<(Settings, Vec<Problem>), Vec<Problem>> {
+    let named = run.first().map(|name| {
+        Problem::new(
+            "",
+            format!("--workspace={name:?}: the configuration has no workspaces: list"),
+        )
+    });
+    match (validate::validate(raw, env_key, key_need), named) {
+        (Ok((config, warning)), None) => Ok((
+            Settings {
+                form: Form::Single,
+                workspaces: vec![config],
+            },
+            warning.into_iter().collect(),
+        )),
+        (Ok(_), Some(named)) => Err(vec![named]),
+        (Err(problems), named) => Err(problems.into_iter().chain(named).collect()),
     }
 }
 
