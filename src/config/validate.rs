@@ -3,13 +3,12 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use super::api_key::KeyRequest;
 use super::duration::{DurationRange, Pretty};
+use super::export::ExportSettings;
 use super::export::{self, DEFAULT_MAX_SERIES};
 use super::raw::{RawBraze, RawConfig, RawNamed, RawRefresh};
-use super::{
-    api_key, ApiKey, BrazeSettings, Config, KeyNeed, Problem, RefreshSettings,
-    DEFAULT_STALE_INTERVALS,
-};
+use super::{BrazeSettings, Config, KeyNeed, Problem, RefreshSettings, DEFAULT_STALE_INTERVALS};
 use crate::series::{Scope, Unit, Units, ALL};
 use crate::time_zone::parse_time_zone;
 
@@ -57,9 +56,6 @@ pub(super) fn validate(
     key_need: KeyNeed,
 ) -> Result<(Config, Option<Problem>), Vec<Problem>> {
     let mut problems = Problems::default();
-    let mut key_warning = None;
-    let warn_only = (key_need == KeyNeed::WarnIfUnreadable).then_some(&mut key_warning);
-    let braze = braze_settings(raw.braze, env_key, warn_only, &mut problems);
     let refresh = refresh_settings(raw.refresh, &mut problems);
     let apps = scopes("apps", raw.apps, &mut problems);
     let segments = scopes("segments", raw.segments, &mut problems);
@@ -68,6 +64,17 @@ pub(super) fn validate(
         .map(|refresh| export::exports(raw.export, refresh, &mut problems));
     let discover = export::discover(raw.discover, &mut problems);
     let max_series = export::max_series(raw.max_series, &mut problems);
+    // The key is asked for once the exported kinds are known (a missing key names their
+    // permissions); `braze`'s problems still come first, as the block does in the file.
+    let key = KeyRequest {
+        env: env_key,
+        need: key_need,
+        permissions: permissions(exports.iter().flatten()),
+    };
+    let mut key_warning = None;
+    let mut braze_problems = Problems::default();
+    let braze = braze_settings(raw.braze, &key, &mut key_warning, &mut braze_problems);
+    problems.0.splice(0..0, braze_problems.0);
     match (braze, refresh, exports, problems.0.is_empty()) {
         (Some(braze), Some(refresh), Some(exports), true) => Ok((
             Config {
@@ -86,11 +93,23 @@ pub(super) fn validate(
     }
 }
 
-/// `key_warning`, when given, receives a key that cannot be read as a warning, not a problem.
+/// The permissions of the kinds `exports` export, each once, in the kinds' order.
+fn permissions<'a>(exports: impl Iterator<Item = &'a ExportSettings>) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for kind in exports.flat_map(|e| &e.kinds) {
+        let permission = kind.spec().permission;
+        if !out.contains(&permission) {
+            out.push(permission);
+        }
+    }
+    out
+}
+
+/// `key_warning` receives a key that `key` lets be unreadable (`--config.check`).
 fn braze_settings(
     raw: Option<RawBraze>,
-    env_key: Option<String>,
-    key_warning: Option<&mut Option<Problem>>,
+    key: &KeyRequest,
+    key_warning: &mut Option<Problem>,
     problems: &mut Problems,
 ) -> Option<BrazeSettings> {
     let Some(raw) = raw else {
@@ -107,16 +126,12 @@ fn braze_settings(
             None
         }
     };
-    let api_key = match (
-        api_key::resolve(raw.api_key_file.as_deref(), env_key),
-        key_warning,
-    ) {
-        (Ok(key), _) => Some(key),
-        (Err(why), Some(slot)) => {
-            *slot = Some(Problem::new(why.field, why.message));
-            Some(ApiKey::placeholder())
+    let api_key = match key.key(raw.api_key_file.as_deref()) {
+        Ok((api_key, warning)) => {
+            *key_warning = warning.map(|why| Problem::new(why.field, why.message));
+            Some(api_key)
         }
-        (Err(why), None) => {
+        Err(why) => {
             problems.add(why.field, why.message);
             None
         }
@@ -148,6 +163,8 @@ fn braze_settings(
         ),
     );
     let ca_file = match raw.ca_file {
+        // Not run here: its CA file, like its key, is mounted where it runs.
+        Some(_) if key.need == KeyNeed::NotRun => Some(None),
         Some(path) => problems
             .check("braze.ca_file", super::CaFile::read(&path))
             .map(Some),
@@ -216,10 +233,7 @@ pub(super) fn schedule(
             (Some(other), _) => Err(format!("must be hour or day, got {other:?}")),
         },
     );
-    let length = problems.check(
-        &field("length"),
-        in_range(raw.length.unwrap_or(i64::from(defaults.length)), 1, 100),
-    );
+    let length = problems.check(&field("length"), check_length(raw.length, defaults.length));
     let delay = duration(
         problems,
         &field("delay"),
@@ -265,6 +279,18 @@ pub(super) fn schedule(
         problems.add(field(field_name), why);
     }
     Some(settings)
+}
+
+/// `length`: 2 at least, since the newest bucket Braze returns is the one in progress; 100 at
+/// most, as Braze allows.
+fn check_length(raw: Option<i64>, default: u32) -> Result<i64, String> {
+    let length = raw.unwrap_or(i64::from(default));
+    in_range(length, 2, 100).map_err(|why| match length {
+        1 => format!(
+            "{why}: the newest bucket Braze returns is the one in progress, so 1 never holds a complete one"
+        ),
+        _ => why,
+    })
 }
 
 /// Refuses the list fields (`metrics`, `names`, `products`) that the block `at` does not take.
