@@ -157,6 +157,20 @@ local line = y.line;
               |||),
             },
           },
+          {
+            alert: 'BrazeApiKeyReloadFailed',
+            expr: 'braze_api_key_last_reload_successful == 0',
+            'for': '5m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Braze exporter {{ $labels.instance }} cannot use its changed API key file.',
+              description: line(|||
+                The API key file of the braze exporter at {{ $labels.instance }} changed but holds
+                no usable key; the exporter keeps sending the previous key, which Braze refuses
+                once it is revoked. The exporter's log names the file and why.
+              |||),
+            },
+          },
 
           {
             comment:: |||

@@ -16,6 +16,10 @@
 #     key wiring, scrape objects and network policies on every rendered workload;
 #   - runs `braze-exporter --config.check` on every config shipped in a ConfigMap and on
 #     deploy/braze-exporter.example.yml, and on every shard's config with its --workspace flags;
+#   - starts every exporter container of every render with exactly the files its volumes mount
+#     (its Secrets from their examples), and the image's own config with the key file
+#     deploy/README.md's `docker run` mounts: each must serve its workspaces and stop on
+#     SIGTERM, and refuse to start without its Secrets;
 #   - builds the Docker build context as .dockerignore admits it (scripts/check-context.sh);
 #   - reads the Dockerfile and .dockerignore, and checks the binary's shared libraries against
 #     the distroless image;
@@ -287,6 +291,16 @@ for r in "${renders[@]}"; do
 done
 has_shards() { [ "$shard_renders" -gt 0 ]; }
 check "some render runs shards of one config" has_shards
+
+# Each exporter as its manifest runs it: the files its volumes mount and nothing else.
+echo "== starts ($BIN with the files each manifest mounts)"
+for r in "${renders[@]}"; do
+  case "$r" in examples-*) continue ;; esac # a stand-in host workload, no exporter
+  check "$r: every exporter starts with only the files its manifest mounts, and serves its workspaces" \
+    "${CHECK[@]}" start "$WORK/render-$r.yaml" "${SECRETS_OF[$r]}" "$BIN"
+done
+check "the image's config starts with the key file of deploy/README.md's docker run" \
+  "${CHECK[@]}" start-image "$ROOT" "$BIN"
 
 # ---------------------------------------------------------------------------------------------
 # Container file

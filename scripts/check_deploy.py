@@ -29,6 +29,12 @@ Each subcommand checks one thing, prints what is wrong, and exits 1 when anythin
                             resources and components, resolved: `KIND<TAB>DIR<TAB>FIELD<TAB>DIR`
   dockerfile ROOT           the container file and .dockerignore, read statically
   libs BINARY               the binary's shared libraries all exist in the distroless/cc image
+  start FILE SECRETS BINARY every exporter container of FILE started with the files its volumes
+                            mount (SECRETS: the example Secrets), and nothing else: it must serve
+                            its workspaces' series and stop on SIGTERM; without its Secrets it
+                            must refuse to start (scripts/deploy_start.py)
+  start-image ROOT BINARY   the image's own configuration (Dockerfile's CMD and COPY) with the key
+                            file deploy/README.md's `docker run` mounts, the same way
   selftest SECRETS VERSION FILE[=SECRETS]...
                             negative controls: known-bad variants of rendered objects must fail
                             each of the checks above (SECRETS: the example Secrets of the render)
@@ -1013,6 +1019,11 @@ def main(argv):
         for e in errors:
             print("  " + e, file=sys.stderr)
         return 1 if errors else 0
+    if cmd in ("start", "start-image"):
+        import deploy_start
+        if cmd == "start":
+            return report(deploy_start.start_errors(load_docs(args[0]), load_docs(args[1]), args[2]))
+        return report(deploy_start.image_errors(args[0], args[1]))
     if cmd == "includes":
         return includes(args[0])
     if cmd == "selftest":

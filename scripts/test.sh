@@ -2,7 +2,7 @@
 # Every test of braze-exporter: installs what the tests need (see install-test-deps.sh), then
 # runs formatting and lint checks, the Rust unit and integration tests (real HTTP over loopback
 # against the built-in Braze simulator, promtool on the exposition), the rules and dashboard
-# checks, the deployment checks, and an end-to-end run with a real Prometheus.
+# checks, the deployment checks, an end-to-end run with a real Prometheus, and the docs check.
 #
 # On two cores the compiles are most of the time, so each is done once and reused:
 #   - `cargo build`: the binaries every later check runs, kept aside;
@@ -11,7 +11,9 @@
 #     `-D warnings`): the same lints on the same targets as `cargo clippy --all-targets -- -D
 #     warnings`, without a second, check-only pass over every dependency;
 #   - what needs no compiler (rules, deployment and end-to-end checks, each on its own ports
-#     and temporary directory) runs beside the compiles; its output is shown whole when it ends.
+#     and temporary directory) runs beside the compiles; its output is shown whole when it ends;
+#   - the docs check (README.md's commands, run as written) does its release build beside the
+#     tests' run, which mostly waits.
 # Each suite's duration is printed, and the total.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -106,6 +108,11 @@ start e2e-backfill scripts/e2e-backfill.sh
 
 clippy_driver
 suite clippy cargo test --locked --all-targets --no-run
+# What the docs tell a reader to run, run as written, and what they show held to the binary.
+# Its first command, the README's `cargo run --release --locked -- --demo`, is a release build:
+# target/release has a lock of its own, so it compiles while the tests below, which mostly wait
+# on sockets and timers, run. Without clippy as the compiler: the command as a reader runs it.
+start check-docs env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS scripts/check-docs.sh
 suite cargo-test cargo_tests
 unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 
@@ -113,11 +120,12 @@ unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 # build context, then a build without the simulator.
 suite build-context scripts/check-context.sh
 
-# A build without the simulator (`--no-default-features`) builds, and its --demo says plainly
+# A build without the simulator (`--no-default-features`) builds, linted as it compiles (clippy
+# as the compiler of the exporter's crate, warnings as errors), and its --demo says plainly
 # that the simulator is missing. It relinks target/debug/braze-exporter; the default build is
 # restored after it.
 no_demo_build() {
-  cargo build --locked --quiet --no-default-features -p braze-exporter
+  ( clippy_driver && cargo build --locked --quiet --no-default-features -p braze-exporter )
   local out rc=0
   out=$(target/debug/braze-exporter --demo 2>&1) || rc=$?
   cargo build --locked --quiet -p braze-exporter

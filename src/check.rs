@@ -5,13 +5,15 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::config::duration::Pretty;
-use crate::config::{Budget, Config, Form, RefreshSettings, Settings};
+use crate::config::{Budget, Config, Form, Problem, RefreshSettings, Settings};
 use crate::discovery;
 use crate::series::Pool;
 
-/// The whole report for a configuration read from `origin`: each workspace, then the total.
-pub fn describe(origin: &Path, settings: &Settings) -> String {
-    let mut out = format!("{}: valid\n", origin.display());
+/// The whole report for a configuration read from `origin`: each workspace, the total, then
+/// every warning (`key_warnings`, the keys it could not read, first), and the verdict last, so
+/// that the line a reader sees at the end says whether anything needs a look.
+pub fn describe(origin: &Path, settings: &Settings, key_warnings: &[Problem]) -> String {
+    let mut out = String::new();
     for config in &settings.workspaces {
         if let Some(name) = &config.workspace {
             let _ = writeln!(out, "workspace {name}:");
@@ -31,7 +33,36 @@ pub fn describe(origin: &Path, settings: &Settings) -> String {
             settings.series_count(),
         );
     }
+    let warnings = warnings(settings, key_warnings);
+    for warning in &warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
+    let _ = match warnings.len() {
+        0 => writeln!(out, "{}: valid", origin.display()),
+        1 => writeln!(out, "{}: valid, with 1 warning", origin.display()),
+        n => writeln!(out, "{}: valid, with {n} warnings", origin.display()),
+    };
     out
+}
+
+/// Every warning, each naming its field (or its workspace, in the list form).
+fn warnings(settings: &Settings, key_warnings: &[Problem]) -> Vec<String> {
+    let keys = key_warnings
+        .iter()
+        .map(|w| format!("{w} (needed where the exporter runs)"));
+    let others = settings.workspaces.iter().flat_map(|config| {
+        let at = config
+            .workspace
+            .as_ref()
+            .map_or_else(String::new, |name| format!("workspace {name}: "));
+        config
+            .budget()
+            .warning()
+            .into_iter()
+            .chain(config.data_warnings())
+            .map(move |warning| format!("{at}{warning}"))
+    });
+    keys.chain(others).collect()
 }
 
 /// One workspace's part of the report.
@@ -99,9 +130,6 @@ fn workspace(config: &Config) -> String {
             }
         }
         let _ = writeln!(out, "  {s}");
-    }
-    for warning in budget.warning().into_iter().chain(config.data_warnings()) {
-        let _ = writeln!(out, "warning: {warning}");
     }
     out
 }

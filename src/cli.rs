@@ -15,7 +15,7 @@ use clap::Parser;
 use tracing::{error, info, Level};
 
 use crate::clock::{SharedClock, SystemClock};
-use crate::config::{Settings, API_KEY_ENV, DEFAULT_CONFIG_FILE};
+use crate::config::{Problem, Settings, API_KEY_ENV, DEFAULT_CONFIG_FILE};
 use crate::http::ListenAddress;
 use crate::logging::{self, report, LogFormat, LogLevel};
 use crate::{app, demo, telemetry};
@@ -37,7 +37,7 @@ Exit codes:
 #[command(
     name = "braze-exporter",
     disable_version_flag = true,
-    about = "Prometheus exporter for Braze app sessions per app, segment and hour.",
+    about = env!("CARGO_PKG_DESCRIPTION"),
     after_help = AFTER_HELP
 )]
 pub struct Flags {
@@ -176,9 +176,9 @@ pub fn version_text() -> String {
 
 async fn run(flags: Flags, listen: ListenAddress, shutdown: signals::Shutdown) -> ExitCode {
     let clock: SharedClock = Arc::new(SystemClock);
-    let (settings, simulator) = if flags.demo {
+    let (settings, key_warnings, simulator) = if flags.demo {
         match demo::start(clock.clone()).await {
-            Ok((settings, simulator)) => (settings, Some(simulator)),
+            Ok((settings, simulator)) => (settings, Vec::new(), Some(simulator)),
             Err(why) => {
                 report(
                     Level::ERROR,
@@ -189,7 +189,7 @@ async fn run(flags: Flags, listen: ListenAddress, shutdown: signals::Shutdown) -
         }
     } else {
         match load(&flags) {
-            Ok(settings) => (settings, None),
+            Ok((settings, key_warnings)) => (settings, key_warnings, None),
             Err(e) => {
                 report(Level::ERROR, &e);
                 report(
@@ -215,7 +215,10 @@ async fn run(flags: Flags, listen: ListenAddress, shutdown: signals::Shutdown) -
             true => std::path::PathBuf::from("the demo's configuration"),
             false => flags.config_file.clone(),
         };
-        print!("{}", crate::check::describe(&origin, &settings));
+        print!(
+            "{}",
+            crate::check::describe(&origin, &settings, &key_warnings)
+        );
         return ExitCode::SUCCESS;
     }
     let listener = match crate::http::bind(&listen).await {
@@ -271,27 +274,17 @@ async fn run(flags: Flags, listen: ListenAddress, shutdown: signals::Shutdown) -
     }
 }
 
-/// The configuration file, only the `--workspace`s asked for; for `--config.check`, a key that
-/// cannot be read is only a warning. The error is what to print.
-fn load(flags: &Flags) -> Result<Settings, String> {
+/// The configuration file, only the `--workspace`s asked for (whose files alone are read); for
+/// `--config.check`, with the keys that could not be read, as warnings. The error is what to
+/// print.
+fn load(flags: &Flags) -> Result<(Settings, Vec<Problem>), String> {
     let env_key = std::env::var(API_KEY_ENV).ok();
-    let settings = if flags.config_check {
-        let (settings, warnings) =
-            Settings::load_for_check(&flags.config_file, env_key).map_err(|e| e.to_string())?;
-        for warning in warnings {
-            report(
-                Level::WARN,
-                &format!(
-                    "{}: warning: {warning} (needed where the exporter runs)",
-                    flags.config_file.display()
-                ),
-            );
-        }
-        settings
-    } else {
-        Settings::load(&flags.config_file, env_key).map_err(|e| e.to_string())?
+    let (path, run) = (&flags.config_file, &flags.workspaces);
+    let loaded = match flags.config_check {
+        true => Settings::load_for_check(path, env_key, run),
+        false => Settings::load(path, env_key, run).map(|settings| (settings, Vec::new())),
     };
-    settings.select(&flags.workspaces)
+    loaded.map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

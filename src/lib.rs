@@ -1,4 +1,5 @@
-//! braze-exporter: Braze app sessions per app, segment and hour, as Prometheus gauges.
+//! braze-exporter: Braze's analytics data series (sessions, KPIs, events, purchases, segment
+//! sizes) as Prometheus gauges.
 //!
 //! The data path reads in one direction:
 //! [`config`] → [`series`] to poll → [`braze`] client → [`refresher`] → [`snapshot`] → [`http`].

@@ -70,13 +70,13 @@ impl Reloader {
     }
 
     async fn load_and_send(&self, path: PathBuf) -> Result<usize, String> {
+        let selection = self.selection.clone();
         let settings = tokio::task::spawn_blocking(move || {
-            Settings::load(&path, std::env::var(API_KEY_ENV).ok())
+            Settings::load(&path, std::env::var(API_KEY_ENV).ok(), &selection)
         })
         .await
         .map_err(|e| format!("reading the configuration failed: {e}"))?
-        .map_err(|e| e.to_string())?
-        .select(&self.selection)?;
+        .map_err(|e| e.to_string())?;
         warn_if_over_budget(&settings);
         let series = settings.series_count();
         let workspaces = clients(settings)?;

@@ -109,18 +109,11 @@ pub fn main(args: Args, config_file: PathBuf, workspaces: Vec<String>) -> ExitCo
         .into_iter()
         .chain(args.workspaces.iter().cloned())
         .collect();
-    let settings = match Settings::load(&config_file, std::env::var(API_KEY_ENV).ok()) {
+    let settings = match Settings::load(&config_file, std::env::var(API_KEY_ENV).ok(), &names) {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("{e}");
             eprintln!("braze-exporter backfill: the configuration is not valid; nothing was read");
-            return ExitCode::from(2);
-        }
-    };
-    let settings = match settings.select(&names) {
-        Ok(settings) => settings,
-        Err(why) => {
-            eprintln!("braze-exporter backfill: {why}");
             return ExitCode::from(2);
         }
     };

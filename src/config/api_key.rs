@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use reqwest::header::HeaderValue;
 
+use super::KeyNeed;
+
 /// The environment variable read when `braze.api_key_file` is not set; when both are given,
 /// the file wins and the variable is not read.
 pub const API_KEY_ENV: &str = "BRAZE_API_KEY";
@@ -135,20 +137,65 @@ impl ApiKey {
     }
 }
 
+/// What a workspace's key is needed for, and what to say when there is none.
+pub(super) struct KeyRequest {
+    /// The value of [`API_KEY_ENV`], if set.
+    pub env: Option<String>,
+    pub need: KeyNeed,
+    /// The permissions of every kind the workspace exports, named when no key is given.
+    pub permissions: Vec<&'static str>,
+}
+
+impl KeyRequest {
+    /// The key at `file` (or the environment's) as [`KeyRequest::need`] asks: read, read with a
+    /// placeholder and a warning in place of an error (`--config.check`), or not read at all (a
+    /// workspace this process does not run).
+    pub fn key(&self, file: Option<&Path>) -> Result<(ApiKey, Option<KeyError>), KeyError> {
+        if self.need == KeyNeed::NotRun {
+            return Ok((ApiKey::placeholder(), None));
+        }
+        match (
+            resolve(file, self.env.clone(), &self.permissions),
+            self.need,
+        ) {
+            (Ok(key), _) => Ok((key, None)),
+            (Err(why), KeyNeed::WarnIfUnreadable) => Ok((ApiKey::placeholder(), Some(why))),
+            (Err(why), _) => Err(why),
+        }
+    }
+}
+
 /// Where the key comes from: `braze.api_key_file` when set (the environment variable is then
-/// not read), else the environment variable. The error names the source and says how to give
-/// a key.
-pub fn resolve(file: Option<&Path>, env_value: Option<String>) -> Result<ApiKey, KeyError> {
-    match file {
-        Some(path) => read_key(path).map_err(KeyError::file),
-        None => match env_value {
-            Some(value) => ApiKey::new(&value).map_err(KeyError::env),
-            None => Err(KeyError::file(format!(
-                "no Braze REST API key: set braze.api_key_file to a file that holds it, \
-                 or the environment variable {API_KEY_ENV} (the key needs the \
-                 sessions.data_series permission)"
-            ))),
-        },
+/// not read), else the environment variable. The error names the source, says how to give a
+/// key and which `permissions` it needs, and when the file fails while the variable is set,
+/// that the variable was not used.
+pub fn resolve(
+    file: Option<&Path>,
+    env_value: Option<String>,
+    permissions: &[&str],
+) -> Result<ApiKey, KeyError> {
+    match (file, env_value) {
+        (Some(path), env_value) => read_key(path).map_err(|why| match env_value {
+            Some(_) => KeyError::file(format!(
+                "{why} ({API_KEY_ENV} is set but not used: braze.api_key_file wins when both are given)"
+            )),
+            None => KeyError::file(why),
+        }),
+        (None, Some(value)) => ApiKey::new(&value).map_err(KeyError::env),
+        (None, None) => Err(KeyError::file(format!(
+            "no Braze REST API key: set braze.api_key_file to a file that holds it, \
+             or the environment variable {API_KEY_ENV} (the key needs {})",
+            needed(permissions)
+        ))),
+    }
+}
+
+/// "the permission a", "the permissions a, b and c".
+fn needed(permissions: &[&str]) -> String {
+    match permissions {
+        [] => "the permission of each exported kind".into(),
+        [one] => format!("the permission {one}"),
+        [first @ .., last] => format!("the permissions {} and {last}", first.join(", ")),
     }
 }
 
@@ -261,7 +308,7 @@ mod tests {
 
     #[test]
     fn missing_key_says_how_to_give_one() {
-        let err = resolve(None, None).unwrap_err().message;
+        let err = resolve(None, None, &[]).unwrap_err().message;
         assert!(err.contains("braze.api_key_file"), "{err}");
         assert!(err.contains(API_KEY_ENV), "{err}");
     }
@@ -272,9 +319,11 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("api-key");
         std::fs::write(&path, format!("{SECRET}\n")).unwrap();
-        let key = resolve(Some(&path), Some("other".into())).unwrap();
+        let key = resolve(Some(&path), Some("other".into()), &[]).unwrap();
         assert_eq!(key, ApiKey::new(SECRET).unwrap());
-        let missing = resolve(Some(&dir.join("nope")), None).unwrap_err().message;
+        let missing = resolve(Some(&dir.join("nope")), None, &[])
+            .unwrap_err()
+            .message;
         assert!(
             missing.contains("cannot read") && missing.contains("nope"),
             "{missing}"
@@ -289,16 +338,16 @@ mod tests {
     #[test]
     fn only_a_small_regular_file_is_read() {
         for special in ["/dev/zero", "/dev/null"] {
-            let err = resolve(Some(Path::new(special)), None).unwrap_err();
+            let err = resolve(Some(Path::new(special)), None, &[]).unwrap_err();
             assert_eq!(err.field, "braze.api_key_file");
             assert!(err.message.contains("not a regular file"), "{err:?}");
         }
         let dir = temp();
-        let err = resolve(Some(dir.path()), None).unwrap_err();
+        let err = resolve(Some(dir.path()), None, &[]).unwrap_err();
         assert!(err.message.contains("a directory"), "{err:?}");
         let big = dir.path().join("big");
         std::fs::write(&big, "a".repeat(10 * 1024 * 1024)).unwrap();
-        let err = resolve(Some(&big), None).unwrap_err();
+        let err = resolve(Some(&big), None, &[]).unwrap_err();
         assert!(err.message.contains("more than 1024"), "{err:?}");
         assert!(err.message.len() < 300, "the file is not echoed");
     }
@@ -311,7 +360,7 @@ mod tests {
         let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
         // SAFETY: mkfifo on a NUL-terminated path in our own temporary directory.
         assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
-        let err = resolve(Some(&fifo), None).unwrap_err();
+        let err = resolve(Some(&fifo), None, &[]).unwrap_err();
         assert!(err.message.contains("a FIFO"), "{err:?}");
     }
 
@@ -323,7 +372,10 @@ mod tests {
         std::fs::write(&target, SECRET).unwrap();
         let link = dir.path().join("api-key");
         std::os::unix::fs::symlink(&target, &link).unwrap();
-        assert_eq!(resolve(Some(&link), None), Ok(ApiKey::new(SECRET).unwrap()));
+        assert_eq!(
+            resolve(Some(&link), None, &[]),
+            Ok(ApiKey::new(SECRET).unwrap())
+        );
     }
 
     #[test]
@@ -331,7 +383,7 @@ mod tests {
         let dir = temp();
         let path = dir.path().join("api-key");
         std::fs::write(&path, format!("\u{feff}{SECRET}\r\n")).unwrap();
-        let key = resolve(Some(&path), None).unwrap();
+        let key = resolve(Some(&path), None, &[]).unwrap();
         assert_eq!(key, ApiKey::new(SECRET).unwrap());
         assert_eq!(
             key.authorization().to_str().unwrap(),
@@ -343,7 +395,7 @@ mod tests {
             "{err}"
         );
         std::fs::write(&path, [0xff, 0xfe, b'a']).unwrap();
-        assert!(resolve(Some(&path), None)
+        assert!(resolve(Some(&path), None, &[])
             .unwrap_err()
             .message
             .contains("not UTF-8"));
@@ -351,14 +403,14 @@ mod tests {
 
     #[test]
     fn errors_name_the_source_that_is_wrong() {
-        let env = resolve(None, Some("\"quoted\"".into())).unwrap_err();
+        let env = resolve(None, Some("\"quoted\"".into()), &[]).unwrap_err();
         assert_eq!(env.field, "");
         assert!(
             env.message
                 .starts_with("the environment variable BRAZE_API_KEY "),
             "{env:?}"
         );
-        let long = resolve(None, Some("k".repeat(5000))).unwrap_err();
+        let long = resolve(None, Some("k".repeat(5000)), &[]).unwrap_err();
         assert!(
             long.message.contains("BRAZE_API_KEY is longer than 1024"),
             "{long:?}"
@@ -366,8 +418,52 @@ mod tests {
         let dir = temp();
         let path = dir.path().join("api-key");
         std::fs::write(&path, "").unwrap();
-        let file = resolve(Some(&path), Some(SECRET.into())).unwrap_err();
+        let file = resolve(Some(&path), None, &[]).unwrap_err();
         assert_eq!(file.field, "braze.api_key_file");
         assert!(!file.message.contains(API_KEY_ENV), "{file:?}");
+    }
+
+    #[test]
+    fn a_file_that_fails_says_the_environment_variable_was_not_used() {
+        let dir = temp();
+        let missing = dir.path().join("api-key");
+        let err = resolve(Some(&missing), Some(SECRET.into()), &[]).unwrap_err();
+        assert_eq!(err.field, "braze.api_key_file");
+        assert!(err.message.contains("cannot read"), "{err:?}");
+        assert!(
+            err.message
+                .contains("BRAZE_API_KEY is set but not used: braze.api_key_file wins"),
+            "{err:?}"
+        );
+        assert!(!err.message.contains(SECRET), "{err:?}");
+    }
+
+    #[test]
+    fn a_missing_key_names_the_permission_of_every_exported_kind() {
+        let one = resolve(None, None, &["sessions.data_series"]).unwrap_err();
+        assert!(
+            one.message
+                .ends_with("(the key needs the permission sessions.data_series)"),
+            "{one:?}"
+        );
+        let three = resolve(None, None, &["a.x", "b.y", "c.z"]).unwrap_err();
+        assert!(
+            three
+                .message
+                .ends_with("(the key needs the permissions a.x, b.y and c.z)"),
+            "{three:?}"
+        );
+    }
+
+    #[test]
+    fn a_workspace_not_run_reads_no_file() {
+        let request = KeyRequest {
+            env: None,
+            need: KeyNeed::NotRun,
+            permissions: vec![],
+        };
+        let (key, warning) = request.key(Some(Path::new("/dev/zero"))).unwrap();
+        assert_eq!(key, ApiKey::placeholder());
+        assert!(warning.is_none());
     }
 }

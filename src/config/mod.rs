@@ -2,7 +2,7 @@
 //!
 //! Two phases, as ripgrep does it: [`raw`] is what serde reads (unknown fields are errors, so a
 //! typo never becomes a silent default), then [`validate`] checks every value and reports every
-//! problem at once, each naming its field: `refresh.length: must be between 1 and 100, got 0`.
+//! problem at once, each naming its field: `refresh.length: must be between 2 and 100, got 0`.
 
 mod api_key;
 mod assemble;
@@ -44,6 +44,9 @@ pub(crate) enum KeyNeed {
     /// `--config.check`, often run where the key's Secret is not mounted: a warning, and a
     /// placeholder stands in for the key.
     WarnIfUnreadable,
+    /// A workspace this process does not run (`--workspace` names others): its files (key,
+    /// CA) are not read, since its shard's pod alone mounts them; a placeholder stands in.
+    NotRun,
 }
 
 /// A checked configuration: every value here is valid.

@@ -73,11 +73,11 @@ fn each_invalid_value_names_its_field() {
     let cases = [
         (
             "refresh:\n  length: 0\n",
-            "cfg.yml: refresh.length: must be between 1 and 100, got 0",
+            "cfg.yml: refresh.length: must be between 2 and 100, got 0",
         ),
         (
             "refresh:\n  length: 101\n",
-            "refresh.length: must be between 1 and 100, got 101",
+            "refresh.length: must be between 2 and 100, got 101",
         ),
         (
             "refresh:\n  unit: week\n",
@@ -260,7 +260,8 @@ fn the_key_never_appears_in_errors_or_debug_output() {
 
 #[test]
 fn unreadable_file_is_a_config_error() {
-    let err = Settings::load(Path::new("/nonexistent/braze.yml"), Some(KEY.into())).unwrap_err();
+    let err =
+        Settings::load(Path::new("/nonexistent/braze.yml"), Some(KEY.into()), &[]).unwrap_err();
     assert!(
         err.to_string()
             .starts_with("/nonexistent/braze.yml: cannot read the file"),
@@ -277,7 +278,7 @@ fn config_check_only_warns_about_a_key_it_cannot_read() {
         "braze:\n  url: https://x.example\n  api_key_file: /run/secrets/braze/api-key\n",
     )
     .unwrap();
-    let (settings, warnings) = Settings::load_for_check(&path, None).unwrap();
+    let (settings, warnings) = Settings::load_for_check(&path, None, &[]).unwrap();
     let config = &settings.workspaces[0];
     let warning = warnings.first().expect("a warning about the key");
     assert_eq!(warning.field, "braze.api_key_file");
@@ -292,9 +293,9 @@ fn config_check_only_warns_about_a_key_it_cannot_read() {
         "braze:\n  url: https://x.example\n  api_key_file: /nope\nrefresh:\n  length: 0\n",
     )
     .unwrap();
-    let err = Settings::load_for_check(&path, None).unwrap_err();
+    let err = Settings::load_for_check(&path, None, &[]).unwrap_err();
     assert_eq!(err.problems.len(), 1, "{err}");
-    assert!(Settings::load(&path, None)
+    assert!(Settings::load(&path, None, &[])
         .unwrap_err()
         .to_string()
         .contains("braze.api_key_file"));
@@ -438,7 +439,9 @@ fn what_discovery_found_counts_only_for_the_lists_discover_still_names() {
 fn settings_that_can_never_yield_a_complete_bucket_are_refused_saying_why() {
     let length_one = problem(&format!("{MINIMAL}refresh:\n  length: 1\n"));
     assert!(
-        length_one.contains("refresh.length: 1 hour bucket is only the one in progress"),
+        length_one.contains(
+            "refresh.length: must be between 2 and 100, got 1: the newest bucket Braze returns is the one in progress"
+        ),
         "{length_one}"
     );
     let delay = problem(&format!("{MINIMAL}refresh:\n  length: 3\n  delay: 2h\n"));

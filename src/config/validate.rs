@@ -3,9 +3,10 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use super::api_key::KeyRequest;
 use super::duration::{DurationRange, Pretty};
 use super::raw::{RawBraze, RawNamed, RawRefresh};
-use super::{api_key, ApiKey, BrazeSettings, Problem, RefreshSettings, DEFAULT_STALE_INTERVALS};
+use super::{BrazeSettings, KeyNeed, Problem, RefreshSettings, DEFAULT_STALE_INTERVALS};
 use crate::series::{Scope, Unit, Units, ALL};
 use crate::time_zone::parse_time_zone;
 
@@ -44,11 +45,11 @@ impl Problems {
     }
 }
 
-/// `key_warning`, when given, receives a key that cannot be read as a warning, not a problem.
+/// `key_warning` receives a key that `key` lets be unreadable (`--config.check`).
 pub(super) fn braze_settings(
     raw: Option<RawBraze>,
-    env_key: Option<String>,
-    key_warning: Option<&mut Option<Problem>>,
+    key: &KeyRequest,
+    key_warning: &mut Option<Problem>,
     problems: &mut Problems,
 ) -> Option<BrazeSettings> {
     let Some(raw) = raw else {
@@ -65,16 +66,12 @@ pub(super) fn braze_settings(
             None
         }
     };
-    let api_key = match (
-        api_key::resolve(raw.api_key_file.as_deref(), env_key),
-        key_warning,
-    ) {
-        (Ok(key), _) => Some(key),
-        (Err(why), Some(slot)) => {
-            *slot = Some(Problem::new(why.field, why.message));
-            Some(ApiKey::placeholder())
+    let api_key = match key.key(raw.api_key_file.as_deref()) {
+        Ok((api_key, warning)) => {
+            *key_warning = warning.map(|why| Problem::new(why.field, why.message));
+            Some(api_key)
         }
-        (Err(why), None) => {
+        Err(why) => {
             problems.add(why.field, why.message);
             None
         }
@@ -106,6 +103,8 @@ pub(super) fn braze_settings(
         ),
     );
     let ca_file = match raw.ca_file {
+        // Not run here: its CA file, like its key, is mounted where it runs.
+        Some(_) if key.need == KeyNeed::NotRun => Some(None),
         Some(path) => problems
             .check("braze.ca_file", super::CaFile::read(&path))
             .map(Some),
@@ -177,10 +176,7 @@ pub(super) fn schedule(
             (Some(other), _) => Err(format!("must be hour or day, got {other:?}")),
         },
     );
-    let length = problems.check(
-        &field("length"),
-        in_range(raw.length.unwrap_or(i64::from(defaults.length)), 1, 100),
-    );
+    let length = problems.check(&field("length"), check_length(raw.length, defaults.length));
     let delay = duration(
         problems,
         &field("delay"),
@@ -226,6 +222,18 @@ pub(super) fn schedule(
         problems.add(field(field_name), why);
     }
     Some(settings)
+}
+
+/// `length`: 2 at least, since the newest bucket Braze returns is the one in progress; 100 at
+/// most, as Braze allows.
+fn check_length(raw: Option<i64>, default: u32) -> Result<i64, String> {
+    let length = raw.unwrap_or(i64::from(default));
+    in_range(length, 2, 100).map_err(|why| match length {
+        1 => format!(
+            "{why}: the newest bucket Braze returns is the one in progress, so 1 never holds a complete one"
+        ),
+        _ => why,
+    })
 }
 
 /// Refuses the fields beside the schedule (`metrics`, `names`, `products`, `steps`, `ids`)
@@ -363,7 +371,6 @@ fn is_loopback(host: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::KeyNeed;
     use super::*;
 
     fn problems_for(section: &str, field: &str, value: &str) -> Vec<Problem> {

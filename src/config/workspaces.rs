@@ -30,9 +30,18 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Reads and checks the file at `path`; keys come from the files named or `env_key`.
-    pub fn load(path: &Path, env_key: Option<String>) -> Result<Settings, ConfigError> {
-        Self::read(path, env_key, KeyNeed::Required).map(|(settings, _)| settings)
+    /// Reads and checks the file at `path` for the workspaces `run` names (`--workspace`,
+    /// every workspace when empty); keys come from the files named or `env_key`.
+    ///
+    /// Only the workspaces run are read and kept: a shard's pod mounts its own workspace's key
+    /// alone, so the other workspaces' key and CA files are not opened. Their settings are
+    /// checked as text all the same, so a typo anywhere in the file is an error in every shard.
+    pub fn load(
+        path: &Path,
+        env_key: Option<String>,
+        run: &[String],
+    ) -> Result<Settings, ConfigError> {
+        Self::read(path, env_key, KeyNeed::Required, run).map(|(settings, _)| settings)
     }
 
     /// As [`Settings::load`], for `--config.check`: a key that cannot be read (its Secret is
@@ -40,49 +49,20 @@ impl Settings {
     pub fn load_for_check(
         path: &Path,
         env_key: Option<String>,
+        run: &[String],
     ) -> Result<(Settings, Vec<Problem>), ConfigError> {
-        Self::read(path, env_key, KeyNeed::WarnIfUnreadable)
+        Self::read(path, env_key, KeyNeed::WarnIfUnreadable, run)
     }
 
-    /// Checks `text` as if read from `origin` (named in errors).
+    /// Checks `text` as if read from `origin` (named in errors), every workspace run.
+    #[cfg(any(test, feature = "demo"))]
     pub fn parse(
         text: &str,
         origin: &Path,
         env_key: Option<String>,
     ) -> Result<Settings, ConfigError> {
-        Self::check_text(text, origin, env_key, KeyNeed::Required).map(|(settings, _)| settings)
-    }
-
-    /// Only the named workspaces (`--workspace`, repeatable); all when `names` is empty.
-    pub fn select(self, names: &[String]) -> Result<Settings, String> {
-        if names.is_empty() {
-            return Ok(self);
-        }
-        let known: Vec<&str> = self
-            .workspaces
-            .iter()
-            .filter_map(|w| w.workspace.as_deref())
-            .collect();
-        if let Some(unknown) = names.iter().find(|n| !known.contains(&n.as_str())) {
-            return Err(match self.form {
-                Form::Single => {
-                    format!("--workspace={unknown:?}: the configuration has no workspaces: list")
-                }
-                Form::List => format!(
-                    "--workspace={unknown:?} is not a workspace of the configuration (it has {})",
-                    known.join(", ")
-                ),
-            });
-        }
-        let workspaces = self
-            .workspaces
-            .into_iter()
-            .filter(|w| w.workspace.as_ref().is_some_and(|n| names.contains(n)))
-            .collect();
-        Ok(Settings {
-            form: self.form,
-            workspaces,
-        })
+        Self::check_text(text, origin, env_key, KeyNeed::Required, &[])
+            .map(|(settings, _)| settings)
     }
 
     /// Series of every workspace, configured ones (without discovery).
@@ -94,12 +74,13 @@ impl Settings {
         path: &Path,
         env_key: Option<String>,
         key_need: KeyNeed,
+        run: &[String],
     ) -> Result<(Settings, Vec<Problem>), ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             origin: path.to_path_buf(),
             problems: vec![Problem::new("", format!("cannot read the file: {e}"))],
         })?;
-        Self::check_text(&text, path, env_key, key_need)
+        Self::check_text(&text, path, env_key, key_need, run)
     }
 
     fn check_text(
@@ -107,36 +88,33 @@ impl Settings {
         origin: &Path,
         env_key: Option<String>,
         key_need: KeyNeed,
+        run: &[String],
     ) -> Result<(Settings, Vec<Problem>), ConfigError> {
         let error = |problems| ConfigError {
             origin: origin.to_path_buf(),
             problems,
         };
         let raw = raw::parse(text).map_err(|e| error(vec![Problem::new("", e)]))?;
-        check(raw, env_key, key_need).map_err(error)
+        check(raw, env_key, key_need, run).map_err(error)
     }
 }
 
-/// Checks either form, collecting every problem (a workspace's under `workspaces[i].`).
+/// Checks either form, collecting every problem (a workspace's under `workspaces[i].`); keeps
+/// the workspaces `run` names (all when empty), whose files alone are read.
 fn check(
     mut raw: RawConfig,
     env_key: Option<String>,
     key_need: KeyNeed,
+    run: &[String],
 ) -> Result<(Settings, Vec<Problem>), Vec<Problem>> {
     let Some(list) = raw.workspaces.take() else {
-        let (config, warning) = assemble::workspace(raw, env_key, key_need)?;
-        return Ok((
-            Settings {
-                form: Form::Single,
-                workspaces: vec![config],
-            },
-            warning.into_iter().collect(),
-        ));
+        return single(raw, env_key, key_need, run);
     };
     let mut problems = top_level_conflicts(&raw);
     if list.is_empty() {
         problems.push(Problem::new("workspaces", "lists no workspace"));
     }
+    problems.extend(unknown_names(run, &list));
     let mut names: HashMap<String, usize> = HashMap::new();
     let mut workspaces = Vec::new();
     let mut warnings = Vec::new();
@@ -158,12 +136,16 @@ fn check(
                 ),
             ));
         }
+        let runs = run.is_empty() || name.as_ref().is_some_and(|n| run.contains(n));
+        let need = if runs { key_need } else { KeyNeed::NotRun };
         let one = workspace_raw(entry, &raw.refresh, raw.max_series);
-        match assemble::workspace(one, env_key.clone(), key_need) {
+        match assemble::workspace(one, env_key.clone(), need) {
             Ok((mut config, warning)) => {
                 config.workspace = name;
                 warnings.extend(warning.map(|w| prefixed(&at, w)));
-                workspaces.push(config);
+                if runs {
+                    workspaces.push(config);
+                }
             }
             Err(found) => problems.extend(found.into_iter().map(|p| prefixed(&at, p))),
         }
@@ -178,6 +160,45 @@ fn check(
         )),
         false => Err(problems),
     }
+}
+
+/// The single-workspace form, which no `--workspace` can name.
+fn single(
+    raw: RawConfig,
+    env_key: Option<String>,
+    key_need: KeyNeed,
+    run: &[String],
+) -> Result<(Settings, Vec<Problem>), Vec<Problem>> {
+    let named = run.first().map(|name| {
+        Problem::new(
+            "",
+            format!("--workspace={name:?}: the configuration has no workspaces: list"),
+        )
+    });
+    match (assemble::workspace(raw, env_key, key_need), named) {
+        (Ok((config, warning)), None) => Ok((
+            Settings {
+                form: Form::Single,
+                workspaces: vec![config],
+            },
+            warning.into_iter().collect(),
+        )),
+        (Ok(_), Some(named)) => Err(vec![named]),
+        (Err(problems), named) => Err(problems.into_iter().chain(named).collect()),
+    }
+}
+
+/// A `--workspace` that names no workspace of the file, with the names it has.
+fn unknown_names(run: &[String], list: &[RawWorkspace]) -> Option<Problem> {
+    let known: Vec<&str> = list.iter().filter_map(|w| w.name.as_deref()).collect();
+    let unknown = run.iter().find(|n| !known.contains(&n.as_str()))?;
+    Some(Problem::new(
+        "",
+        format!(
+            "--workspace={unknown:?} is not a workspace of the configuration (it has {})",
+            known.join(", ")
+        ),
+    ))
 }
 
 /// With `workspaces:`, the per-workspace blocks belong to each workspace.
@@ -321,22 +342,104 @@ mod tests {
             .contains("workspaces: lists no workspace"));
     }
 
+    /// `TWO` with each workspace's key in a file of `dir`, only `mounted` of them present.
+    fn two_with_key_files(dir: &Path, mounted: &[&str], eu_extra: &str) -> std::path::PathBuf {
+        for name in mounted {
+            std::fs::write(dir.join(name), format!("{name}-key")).unwrap();
+        }
+        let text = TWO
+            .replace(
+                "max_requests_per_hour: 500}",
+                &format!(
+                    "max_requests_per_hour: 500, api_key_file: {}{eu_extra}}}",
+                    dir.join("eu").display()
+                ),
+            )
+            .replace(
+                "rest.iad-01.braze.com\"}",
+                &format!(
+                    "rest.iad-01.braze.com\", api_key_file: {}}}",
+                    dir.join("us").display()
+                ),
+            );
+        let path = dir.join("w.yml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn names(settings: &Settings) -> Vec<String> {
+        settings
+            .workspaces
+            .iter()
+            .filter_map(|w| w.workspace.clone())
+            .collect()
+    }
+
     #[test]
-    fn select_keeps_the_named_workspaces_and_refuses_unknown_names() {
-        let names = |s: &Settings| -> Vec<String> {
-            s.workspaces
-                .iter()
-                .filter_map(|w| w.workspace.clone())
-                .collect()
-        };
-        let only_us = parse(TWO).unwrap().select(&["us".into()]).unwrap();
+    fn a_selection_keeps_the_named_workspaces_and_refuses_unknown_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = two_with_key_files(dir.path(), &["eu", "us"], "");
+        let only_us = Settings::load(&path, None, &["us".into()]).unwrap();
         assert_eq!(names(&only_us), ["us"]);
-        let all = parse(TWO).unwrap().select(&[]).unwrap();
+        let all = Settings::load(&path, None, &[]).unwrap();
         assert_eq!(names(&all), ["eu", "us"]);
-        let why = parse(TWO).unwrap().select(&["asia".into()]).unwrap_err();
-        assert_eq!(
-            why,
-            "--workspace=\"asia\" is not a workspace of the configuration (it has eu, us)"
+        let why = Settings::load(&path, None, &["asia".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            why.ends_with(
+                "--workspace=\"asia\" is not a workspace of the configuration (it has eu, us)"
+            ),
+            "{why}"
+        );
+        let single = dir.path().join("single.yml");
+        std::fs::write(&single, "braze:\n  url: https://rest.iad-01.braze.com\n").unwrap();
+        let why = Settings::load(&single, Some(KEY.into()), &["eu".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            why.contains("the configuration has no workspaces: list"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_shard_reads_only_the_key_files_of_the_workspaces_it_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        // The us shard's pod mounts /run/secrets/braze/us only.
+        let path = two_with_key_files(dir.path(), &["us"], "");
+        let us = Settings::load(&path, None, &["us".into()]).unwrap();
+        assert_eq!(names(&us), ["us"]);
+        let (checked, warnings) = Settings::load_for_check(&path, None, &["us".into()]).unwrap();
+        assert_eq!(names(&checked), ["us"]);
+        assert!(warnings.is_empty(), "nothing about eu's key: {warnings:?}");
+        // Running every workspace needs every key.
+        let why = Settings::load(&path, None, &[]).unwrap_err().to_string();
+        assert!(
+            why.contains("workspaces[0].braze.api_key_file: cannot read"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_workspace_not_run_is_still_checked_as_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = two_with_key_files(
+            dir.path(),
+            &["us"],
+            ", max_concurrency: 0, ca_file: /nonexistent/ca.pem",
+        );
+        let why = Settings::load(&path, None, &["us".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            why.contains("workspaces[0].braze.max_concurrency: must be between 1 and 64, got 0"),
+            "{why}"
+        );
+        // Its files are not read: neither its key nor its CA file.
+        assert!(
+            !why.contains("api_key_file") && !why.contains("ca_file"),
+            "{why}"
         );
     }
 }

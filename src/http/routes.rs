@@ -15,6 +15,9 @@ use super::Chunks;
 use crate::snapshot::{SnapshotCell, PLAIN_RENDERS, PLAIN_WAITING};
 use crate::telemetry::{Shared, VERSION};
 
+/// What the landing page says the exporter is: Cargo.toml's description, as `--help` says it.
+const DESCRIPTION: &str = env!("CARGO_PKG_DESCRIPTION");
+
 /// Scrapes served at once; more get 503 rather than queueing without bound.
 pub const MAX_CONCURRENT_SCRAPES: usize = 64;
 
@@ -214,7 +217,7 @@ impl Site {
         let page = format!(
             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Braze Exporter</title></head>\n\
              <body><h1>Braze Exporter</h1>\n\
-             <p>Braze app sessions per app, segment and hour or day, refreshed in the background. Version {VERSION}.</p>\n\
+             <p>{DESCRIPTION}, refreshed in the background. Version {VERSION}.</p>\n\
              <ul><li><a href=\"{path}\">Metrics</a></li>\n\
              <li><a href=\"/-/healthy\">Health</a></li>\n<li><a href=\"/-/ready\">Readiness</a></li></ul>\n\
              </body></html>\n",

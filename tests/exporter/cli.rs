@@ -67,7 +67,7 @@ fn a_bad_config_is_refused_before_the_port_is_bound() {
     let printed = text(&out);
     assert_eq!(out.status.code(), Some(2), "{printed}");
     assert!(
-        printed.contains("refresh.length: must be between 1 and 100, got 0"),
+        printed.contains("refresh.length: must be between 2 and 100, got 0"),
         "{printed}"
     );
     assert!(!printed.contains("cannot listen"), "{printed}");
@@ -118,6 +118,122 @@ fn a_missing_key_says_how_to_give_one() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(!text(&out).contains(KEY));
+}
+
+#[test]
+fn a_key_file_that_fails_says_the_environment_variable_was_set_and_not_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.yml");
+    std::fs::write(
+        &config,
+        "braze:\n  url: https://rest.iad-01.braze.com\n  api_key_file: /nonexistent/api-key\n",
+    )
+    .unwrap();
+    let out = run(
+        &[
+            &format!("--config.file={}", config.display()),
+            "--web.listen-address=127.0.0.1:0",
+        ],
+        Some(KEY),
+    );
+    let printed = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{printed}");
+    assert!(
+        printed.contains("braze.api_key_file: cannot read /nonexistent/api-key"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(
+            "(BRAZE_API_KEY is set but not used: braze.api_key_file wins when both are given)"
+        ),
+        "{printed}"
+    );
+    assert!(!printed.contains(KEY), "{printed}");
+}
+
+#[test]
+fn a_missing_key_names_the_permission_of_every_exported_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.yml");
+    std::fs::write(
+        &config,
+        "braze:\n  url: https://rest.iad-01.braze.com\n\
+         export: {kpis: {metrics: [dau]}, segment_sizes: {}}\nsegments: [{name: paying, id: s1}]\n",
+    )
+    .unwrap();
+    let out = run(
+        &[
+            &format!("--config.file={}", config.display()),
+            "--web.listen-address=127.0.0.1:0",
+        ],
+        None,
+    );
+    let printed = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{printed}");
+    assert!(
+        printed.contains(
+            "(the key needs the permissions kpi.dau.data_series and segments.data_series)"
+        ),
+        "{printed}"
+    );
+    assert!(
+        !printed.contains("sessions.data_series"),
+        "not exported: {printed}"
+    );
+}
+
+#[test]
+fn config_check_ends_with_its_warnings_then_the_verdict() {
+    // Over budget: 6 series every 1s are 21,600 requests an hour, over 100.
+    let ws = Workspace::new(
+        "https://rest.iad-01.braze.com",
+        "refresh:\n  interval: 1s\n  length: 2\n  delay: 30m\n",
+    );
+    let text = std::fs::read_to_string(ws.config())
+        .unwrap()
+        .replace(
+            "max_requests_per_hour: 250000",
+            "max_requests_per_hour: 100",
+        )
+        .replace(
+            &format!("api_key_file: {}", ws.dir.path().join("api-key").display()),
+            "api_key_file: /nonexistent/api-key",
+        );
+    std::fs::write(ws.config(), text).unwrap();
+    let out = run(
+        &[
+            "--config.check",
+            &format!("--config.file={}", ws.config().display()),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", self::text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    let verdict = format!("{}: valid, with 3 warnings", ws.config().display());
+    assert_eq!(lines.last(), Some(&verdict.as_str()), "{stdout}");
+    let warnings: Vec<&str> = lines
+        .iter()
+        .copied()
+        .skip_while(|l| !l.starts_with("warning: "))
+        .collect();
+    assert_eq!(
+        warnings.len(),
+        4,
+        "three warnings, then the verdict:\n{stdout}"
+    );
+    assert!(
+        warnings[0].starts_with("warning: braze.api_key_file: cannot read /nonexistent/api-key")
+    );
+    assert!(
+        warnings[1].contains("over braze.max_requests_per_hour (100)"),
+        "{stdout}"
+    );
+    assert!(
+        warnings[2].starts_with("warning: refresh: with delay 30m and length 2"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(": valid\n"), "no early verdict:\n{stdout}");
 }
 
 #[test]
@@ -226,7 +342,9 @@ fn demo_config_check_needs_no_key_and_no_file() {
     assert_eq!(out.status.code(), Some(0), "{printed}");
     // It says what it checked: the demo's own configuration, not a file that does not exist.
     assert!(
-        printed.starts_with("the demo's configuration: valid"),
+        printed
+            .trim_end()
+            .ends_with("the demo's configuration: valid"),
         "{printed}"
     );
     assert!(!printed.contains("nonexistent.yml"), "{printed}");

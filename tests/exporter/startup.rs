@@ -372,7 +372,7 @@ fn with_json_logs_every_stderr_line_is_json_errors_included() {
     }
     let out = output(&[&config, "--log.format=json"]);
     let printed = stderr(&out);
-    assert!(printed.contains("refresh.length: must be between 1 and 100, got 0"));
+    assert!(printed.contains("refresh.length: must be between 2 and 100, got 0"));
     assert!(printed.contains(r#"refresh.interval: "#), "{printed}");
 }
 

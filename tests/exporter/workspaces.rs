@@ -82,6 +82,7 @@ async fn two_workspaces_serve_their_own_values_zones_and_labels() {
                     "braze_sessions{{workspace=\"{w}\",segment_name=\"all\""
                 ))
             }) && t.contains(r#"braze_dau{workspace="us",app_name="web",unit="day"}"#)
+                && t.contains(r#"braze_up{kind="dau",workspace="us",app_name="all",unit="day"}"#)
                 && t.contains(r#"braze_series{workspace="us"} 4"#)
         })
         .await;
@@ -188,6 +189,24 @@ async fn workspace_runs_a_shard_of_a_shared_configuration() {
     let (eu, us) = (braze(EU_KEY, "UTC").await, braze(US_KEY, "UTC").await);
     let dir = tempfile::tempdir().unwrap();
     let config = two_workspaces(&dir, &eu, &us, "");
+    // The us shard's pod mounts its own key alone.
+    std::fs::remove_file(dir.path().join("eu-key")).unwrap();
+    let checked = std::process::Command::new(crate::support::BIN)
+        .args([
+            &format!("--config.file={}", config.display()),
+            "--workspace=us",
+            "--config.check",
+        ])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&checked.stdout).to_string()
+        + &String::from_utf8_lossy(&checked.stderr);
+    assert_eq!(checked.status.code(), Some(0), "{printed}");
+    assert!(
+        !printed.contains("eu-key") && !printed.contains("workspace eu"),
+        "nothing of the eu shard: {printed}"
+    );
+    assert!(printed.trim_end().ends_with(": valid"), "{printed}");
     let exporter = Exporter::start(&config, &["--workspace=us"]).await;
     let text = exporter
         .wait_for_metrics("us only", |t| t.contains(r#"braze_dau{workspace="us""#))
