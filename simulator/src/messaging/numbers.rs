@@ -865,3 +865,360 @@ pub(crate) fn canvas_day<'a>(canvas: &'a Canvas, seen: &Seen) -> CanvasDay<'a> {
         steps,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::messaging::{demo_campaigns, demo_canvases, demo_sends, Lifecycle};
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn zoned(s: &str) -> Zoned {
+        s.parse().unwrap()
+    }
+
+    fn hours_later(t: &str, hours: i64) -> Timestamp {
+        ts(t)
+            .checked_add(SignedDuration::from_hours(hours))
+            .unwrap()
+    }
+
+    /// A live campaign on every channel, two variations and a control group, four events.
+    fn everything() -> Campaign {
+        Campaign {
+            id: "c-all".into(),
+            name: "All".into(),
+            tags: Vec::new(),
+            channels: Channel::ALL.to_vec(),
+            variations: vec![
+                Variation::message("v1", "Variant 1"),
+                Variation::control("ctl"),
+                Variation::message("v2", "Variant 2"),
+            ],
+            conversion_events: ["a", "b", "c", "d", "e"].map(String::from).to_vec(),
+            lifecycle: Lifecycle::Live,
+            activity: Activity::Ongoing {
+                since: ts("2026-01-01T00:00:00Z"),
+            },
+            last_edited: ts("2026-01-01T00:00:00Z"),
+            is_api_campaign: true,
+            bounces_rising_since: None,
+        }
+    }
+
+    fn message<'a>(channel: Channel, variation: &'a str, field: &'a str) -> CampaignStat<'a> {
+        CampaignStat::Message {
+            channel,
+            variation,
+            field,
+        }
+    }
+
+    const DAY: &str = "2026-11-27T00:00:00+05:30[Asia/Kolkata]";
+    /// The end of [`DAY`].
+    const DAY_END: &str = "2026-11-27T18:30:00Z";
+
+    #[test]
+    fn restated_numbers_grow_for_three_days_and_counts_stay() {
+        let campaign = everything();
+        let at = |stat, now: Timestamp| {
+            campaign_value(&campaign, VariationForm::Name, stat, &zoned(DAY), now).unwrap()
+        };
+        let revenue = CampaignStat::Campaign("revenue");
+        let conversions = message(Channel::InAppMessage, "v1", "conversions2_by_send_time");
+        let sent = message(Channel::Email, "v1", "sent");
+        let end = ts(DAY_END);
+        let final_revenue = at(revenue, hours_later(DAY_END, 72));
+        assert!(final_revenue > 0.0);
+        assert_eq!(at(revenue, hours_later(DAY_END, 1_000)), final_revenue);
+        let at_end = at(revenue, end);
+        assert!(
+            (at_end - final_revenue * 0.7).abs() < 0.02,
+            "{at_end} {final_revenue}"
+        );
+        let day_after = at(revenue, hours_later(DAY_END, 24));
+        assert!(at_end < day_after && day_after < final_revenue);
+        assert!(at(conversions, end) < at(conversions, hours_later(DAY_END, 72)));
+        // Counts are final when the day ends, and grow through it.
+        assert_eq!(at(sent, end), at(sent, hours_later(DAY_END, 72)));
+        let noon = hours_later(DAY_END, -12);
+        assert_eq!(at(sent, noon), (at(sent, end) / 2.0).floor());
+        assert!((at(revenue, noon) - (at_end / 2.0)).abs() < 0.02);
+        assert_eq!(at(sent, hours_later(DAY_END, -24)), 0.0, "not started");
+    }
+
+    #[test]
+    fn objects_carry_their_channel_fields_in_each_form() {
+        let campaign = everything();
+        let now = ts("2026-11-29T00:00:00Z");
+        for form in [VariationForm::Name, VariationForm::ApiId] {
+            for channel in Channel::ALL {
+                let fields = campaign_message_fields(&campaign, channel, "v1", form, false);
+                assert!(fields.starts_with(channel.fields()), "{channel:?}");
+                let conversions = fields.contains(&"conversions3_by_send_time");
+                let expected = channel == Channel::InAppMessage
+                    || (channel.is_push() && form == VariationForm::Name);
+                assert_eq!(conversions, expected, "{channel:?} {form:?}");
+                for field in fields {
+                    let value = campaign_value(
+                        &campaign,
+                        form,
+                        message(channel, "v1", field),
+                        &zoned(DAY),
+                        now,
+                    );
+                    assert!(value.is_some_and(|v| v >= 0.0), "{channel:?} {field}");
+                }
+                assert_eq!(
+                    campaign_value(
+                        &campaign,
+                        form,
+                        message(channel, "v1", "nope"),
+                        &zoned(DAY),
+                        now
+                    ),
+                    None
+                );
+            }
+        }
+        // The control group: first channel only, enrolled and conversions.
+        let control = campaign_message_fields(
+            &campaign,
+            Channel::Email,
+            "ctl",
+            VariationForm::ApiId,
+            false,
+        );
+        assert_eq!(control.last(), Some(&"enrolled"));
+        assert!(control.contains(&"revenue"));
+        assert!(campaign_message_fields(
+            &campaign,
+            Channel::Sms,
+            "ctl",
+            VariationForm::Name,
+            false
+        )
+        .is_empty());
+        let enrolled = campaign_value(
+            &campaign,
+            VariationForm::Name,
+            message(Channel::Email, "ctl", "enrolled"),
+            &zoned(DAY),
+            now,
+        );
+        assert!(enrolled.unwrap() > 0.0);
+        // Sends' push objects carry deliveries and conversions in either form.
+        let send = campaign_message_fields(
+            &campaign,
+            Channel::IosPush,
+            "v2",
+            VariationForm::ApiId,
+            true,
+        );
+        for field in ["delivered", "undelivered", "delivery_failed", "conversions"] {
+            assert!(send.contains(&field), "{field}");
+        }
+    }
+
+    #[test]
+    fn counts_keep_their_orderings() {
+        let campaign = everything();
+        let now = ts("2026-12-05T00:00:00Z");
+        let value = |channel, field| {
+            campaign_value(
+                &campaign,
+                VariationForm::Name,
+                message(channel, "v2", field),
+                &zoned(DAY),
+                now,
+            )
+            .unwrap()
+        };
+        let pairs = [
+            (Channel::Email, "unique_opens", "opens"),
+            (Channel::Email, "unique_clicks", "clicks"),
+            (Channel::Email, "delivered", "sent"),
+            (Channel::AndroidPush, "direct_opens", "total_opens"),
+            (Channel::Sms, "delivered", "sent_to_carrier"),
+            (Channel::WhatsApp, "read", "delivered"),
+            (
+                Channel::ContentCards,
+                "unique_impressions",
+                "total_impressions",
+            ),
+            (Channel::ContentCards, "unique_clicks", "total_clicks"),
+            (Channel::InAppMessage, "first_button_clicks", "clicks"),
+        ];
+        for (channel, small, large) in pairs {
+            let (small_value, large_value) = (value(channel, small), value(channel, large));
+            assert!(
+                0.0 < small_value && small_value <= large_value,
+                "{channel:?} {small} {large}"
+            );
+        }
+        let email = |field| value(Channel::Email, field);
+        assert_eq!(email("delivered"), email("sent") - email("bounces"));
+    }
+
+    #[test]
+    fn inactive_days_are_zero_and_bounces_rise() {
+        let anchor = ts("2026-11-28T10:00:00Z");
+        let campaigns = demo_campaigns(anchor);
+        let now = anchor;
+        let day = |d: &str| zoned(&format!("{d}T00:00:00[UTC]"));
+        let stale = campaigns
+            .iter()
+            .find(|c| c.id == "demo-campaign-stale")
+            .unwrap();
+        let sent = |campaign: &Campaign, d: &str| {
+            let channel = campaign.channels[0];
+            let id = &campaign.variations[0].id;
+            campaign_value(
+                campaign,
+                VariationForm::Name,
+                message(channel, id, "sent"),
+                &day(d),
+                now,
+            )
+            .unwrap()
+        };
+        assert!(sent(stale, "2026-10-01") > 0.0);
+        assert_eq!(sent(stale, "2026-11-20"), 0.0, "after it ended");
+        let draft = campaigns
+            .iter()
+            .find(|c| c.lifecycle == Lifecycle::Draft)
+            .unwrap();
+        assert_eq!(sent(draft, "2026-11-27"), 0.0);
+        // Bounce rates of the email campaign, per mille, before and after 2026-11-25.
+        let email = &campaigns[0];
+        let rate = |d: &str| {
+            let stat = |field| {
+                campaign_value(
+                    email,
+                    VariationForm::Name,
+                    message(Channel::Email, "demo-var-email-a", field),
+                    &day(d),
+                    now,
+                )
+                .unwrap()
+            };
+            stat("bounces") / stat("sent")
+        };
+        let before = rate("2026-11-22");
+        let rising = [rate("2026-11-25"), rate("2026-11-26"), rate("2026-11-27")];
+        assert!(before < 0.035, "{before}");
+        assert!(
+            before < rising[0] && rising[0] < rising[1] && rising[1] < rising[2],
+            "{before} {rising:?}"
+        );
+    }
+
+    #[test]
+    fn a_send_lasts_14_days_and_deliveries_happen_on_its_day() {
+        let anchor = ts("2026-11-28T10:00:00Z");
+        let campaigns = demo_campaigns(anchor);
+        let push = &campaigns[1];
+        let send = &demo_sends(anchor)[0]; // sent 2026-11-27T10:00Z
+        let day = |d: &str| zoned(&format!("{d}T00:00:00[UTC]"));
+        let value = |field, d: &str, now| {
+            send_value(
+                push,
+                send,
+                VariationForm::Name,
+                message(Channel::IosPush, "demo-var-push-a", field),
+                &day(d),
+                now,
+            )
+        };
+        let now = ts("2026-12-01T00:00:00Z");
+        assert_eq!(value("sent", "2026-11-26", now), None, "before the send");
+        let sent = value("sent", "2026-11-27", now).unwrap();
+        assert!(sent > 0.0);
+        assert_eq!(value("sent", "2026-11-28", now), Some(0.0));
+        let opens = |d| value("direct_opens", d, now).unwrap();
+        assert!(
+            opens("2026-11-28") > 0.0 && opens("2026-11-28") <= opens("2026-11-27") / 2.0 + 1.0
+        );
+        assert!(value("delivered", "2026-11-27", now).unwrap() > 0.0);
+        // Still there just before 14 days have passed, gone at 14 days.
+        let last = ts("2026-12-11T09:59:59Z");
+        assert_eq!(value("sent", "2026-11-27", last), Some(sent));
+        assert_eq!(value("sent", "2026-12-11", last), Some(0.0));
+        assert_eq!(
+            value("sent", "2026-11-27", ts("2026-12-11T10:00:00Z")),
+            None
+        );
+        assert_eq!(
+            value("sent", "2026-11-27", ts("2026-11-27T09:00:00Z")),
+            None,
+            "not sent yet"
+        );
+    }
+
+    #[test]
+    fn canvas_totals_are_not_the_sum_of_the_variants() {
+        let anchor = ts("2026-11-28T10:00:00Z");
+        let canvas = &demo_canvases(anchor)[0];
+        let day = zoned("2026-11-27T00:00:00[UTC]");
+        let now = ts("2026-12-05T00:00:00Z");
+        for field in [
+            "entries",
+            "revenue",
+            "conversions",
+            "conversions1_by_entry_time",
+        ] {
+            let total = canvas_value(canvas, CanvasStat::Total(field), &day, now).unwrap();
+            let sum: f64 = canvas
+                .variants
+                .iter()
+                .map(|v| {
+                    canvas_value(
+                        canvas,
+                        CanvasStat::Variant {
+                            variant: &v.id,
+                            field,
+                        },
+                        &day,
+                        now,
+                    )
+                    .unwrap()
+                })
+                .sum();
+            assert!(total > sum && sum > 0.0, "{field}: {total} {sum}");
+        }
+        assert_eq!(
+            canvas_value(canvas, CanvasStat::Total("conversions2"), &day, now),
+            None
+        );
+        let step =
+            |id, field| canvas_value(canvas, CanvasStat::Step { step: id, field }, &day, now);
+        assert!(
+            step("demo-step-survey", "revenue").unwrap() > 0.0,
+            "deleted steps keep numbers"
+        );
+        let push = |field| {
+            canvas_value(
+                canvas,
+                CanvasStat::StepMessage {
+                    step: "demo-step-push",
+                    channel: Channel::AndroidPush,
+                    field,
+                },
+                &day,
+                now,
+            )
+        };
+        assert!(push("opens").unwrap() <= push("influenced_opens").unwrap());
+        assert_eq!(
+            push("direct_opens"),
+            None,
+            "Canvas push fields are the Canvas page's"
+        );
+        assert_eq!(
+            Channel::AndroidPush.step_fields(),
+            ["sent", "opens", "influenced_opens", "bounces"]
+        );
+    }
+}
