@@ -40,7 +40,7 @@
 use jiff::{SignedDuration, Timestamp, Zoned};
 
 use super::channels::{Derive, Rules, CONTROL, SEND_PUSH_EXTRA};
-use super::{Activity, Variation};
+use super::{Activity, Variation, VariationKind};
 use super::{ApiSend, Campaign, Canvas, CanvasStep, CanvasVariant, Channel, VariationForm};
 use crate::counts::{bucket_containing, bucket_end, day_number, noise, Fnv};
 use crate::Unit;
@@ -626,7 +626,12 @@ pub(crate) fn campaign_day<'a>(
                     conversions(object_key, recipients, basis, &attribution, &mut work);
                     let work = finish(work);
                     let order = object_order(campaign, variation, channel, form, send.is_some());
-                    let dynamic = dynamic_keys(channel, &work, object_key, basis, seen);
+                    let dynamic = match variation.kind {
+                        VariationKind::Control => Vec::new(),
+                        VariationKind::Message => {
+                            dynamic_keys(channel, &work, object_key, basis, seen)
+                        }
+                    };
                     MessageObject {
                         variation,
                         label: label(campaign, variation, channel, form),
