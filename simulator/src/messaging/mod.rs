@@ -29,6 +29,8 @@ pub use content::{
     Activity, ApiSend, Campaign, Canvas, CanvasStep, CanvasVariant, Lifecycle, Variation,
     VariationForm, VariationKind, CONTROL_GROUP_NAME,
 };
+#[cfg(test)]
+pub(crate) use demo::every_channel_campaign;
 pub(crate) use demo::{demo_campaigns, demo_canvases, demo_sends};
 pub use demo::{
     generate_messaging, MessagingSize, DEMO_CANVAS, DEMO_EMAIL_CAMPAIGN, DEMO_LEFT_OUT_CAMPAIGNS,

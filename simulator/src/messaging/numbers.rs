@@ -874,7 +874,9 @@ pub(crate) fn canvas_day<'a>(canvas: &'a Canvas, seen: &Seen) -> CanvasDay<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::messaging::{demo_campaigns, demo_canvases, demo_sends, Lifecycle};
+    use crate::messaging::{
+        demo_campaigns, demo_canvases, demo_sends, every_channel_campaign, Lifecycle,
+    };
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
@@ -888,29 +890,6 @@ mod tests {
         ts(t)
             .checked_add(SignedDuration::from_hours(hours))
             .unwrap()
-    }
-
-    /// A live campaign on every channel, two variations and a control group, four events.
-    fn everything() -> Campaign {
-        Campaign {
-            id: "c-all".into(),
-            name: "All".into(),
-            tags: Vec::new(),
-            channels: Channel::ALL.to_vec(),
-            variations: vec![
-                Variation::message("v1", "Variant 1"),
-                Variation::control("ctl"),
-                Variation::message("v2", "Variant 2"),
-            ],
-            conversion_events: ["a", "b", "c", "d", "e"].map(String::from).to_vec(),
-            lifecycle: Lifecycle::Live,
-            activity: Activity::Ongoing {
-                since: ts("2026-01-01T00:00:00Z"),
-            },
-            last_edited: ts("2026-01-01T00:00:00Z"),
-            is_api_campaign: true,
-            bounces_rising_since: None,
-        }
     }
 
     fn message<'a>(channel: Channel, variation: &'a str, field: &'a str) -> CampaignStat<'a> {
@@ -927,7 +906,7 @@ mod tests {
 
     #[test]
     fn restated_numbers_grow_for_three_days_and_counts_stay() {
-        let campaign = everything();
+        let campaign = every_channel_campaign();
         let at = |stat, now: Timestamp| {
             campaign_value(&campaign, VariationForm::Name, stat, &zoned(DAY), now).unwrap()
         };
@@ -956,7 +935,7 @@ mod tests {
 
     #[test]
     fn objects_carry_their_channel_fields_in_each_form() {
-        let campaign = everything();
+        let campaign = every_channel_campaign();
         let now = ts("2026-11-29T00:00:00Z");
         for form in [VariationForm::Name, VariationForm::ApiId] {
             for channel in Channel::ALL {
@@ -1029,7 +1008,7 @@ mod tests {
 
     #[test]
     fn counts_keep_their_orderings() {
-        let campaign = everything();
+        let campaign = every_channel_campaign();
         let now = ts("2026-12-05T00:00:00Z");
         let value = |channel, field| {
             campaign_value(

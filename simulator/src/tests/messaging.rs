@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use serde_json::{json, Value};
 
 use super::*;
+use crate::messaging::every_channel_campaign;
 
 /// 10:40 in Kolkata.
 const NOW: &str = "2026-11-28T05:10:00Z";
@@ -20,43 +21,28 @@ fn day(date: &str) -> Zoned {
     zoned(&format!("{date}T00:00:00+05:30[Asia/Kolkata]"))
 }
 
-/// A live API campaign on every channel: two message variations and a control group, five
-/// conversion events (four reported).
-fn every_channel() -> Campaign {
-    Campaign {
-        id: "c-all".into(),
-        name: "Everything".into(),
-        tags: vec!["monitored".into()],
-        channels: Channel::ALL.to_vec(),
-        variations: vec![
-            Variation::message("v1", "Variant 1"),
-            Variation::control("ctl"),
-            Variation::message("v2", "Variant 2"),
-        ],
-        conversion_events: ["a", "b", "c", "d", "e"].map(String::from).to_vec(),
-        lifecycle: Lifecycle::Live,
-        activity: Activity::Ongoing {
-            since: ts("2026-01-01T00:00:00Z"),
-        },
-        last_edited: ts("2026-01-01T00:00:00Z"),
-        is_api_campaign: true,
-        bounces_rising_since: None,
-    }
-}
-
 /// A Kolkata workspace holding the demo's messaging content dated from [`NOW`] and
-/// [`every_channel`].
+/// [`every_channel_campaign`].
 async fn start(configure: impl FnOnce(&mut SimulatorConfig)) -> Harness {
     Harness::start(NOW, |c| {
         let demo = SimulatorConfig::demo_at(KEY, ts(NOW));
         c.time_zone = kolkata();
         c.campaigns = demo.campaigns;
-        c.campaigns.push(every_channel());
+        c.campaigns.push(every_channel_campaign());
         c.canvases = demo.canvases;
         c.sends = demo.sends;
         configure(c);
     })
     .await
+}
+
+impl Harness {
+    /// Checks that each query is a 400 with that message.
+    async fn refuses(&self, cases: &[(&str, &str)]) {
+        for (query, want) in cases {
+            assert_eq!(self.get(query).await.error(400), *want, "{query}");
+        }
+    }
 }
 
 impl Answer {
@@ -175,7 +161,7 @@ fn check_campaign_day(
 #[tokio::test]
 async fn campaign_numbers_are_campaign_value_in_both_forms() {
     let now = ts(NOW);
-    let campaign = every_channel();
+    let campaign = every_channel_campaign();
     for form in [VariationForm::Name, VariationForm::ApiId] {
         let h = start(|c| c.variation_form = form).await;
         let answer = h
@@ -228,7 +214,7 @@ async fn past_days_keep_changing_and_today_grows() {
         h.clock.set(ts(later));
         let point = read(h.get(url).await);
         check_campaign_day(
-            &every_channel(),
+            &every_channel_campaign(),
             None,
             VariationForm::Name,
             &point,
@@ -461,7 +447,7 @@ async fn a_send_answers_its_14_days_and_nothing_else() {
     let gone = h.get(&format!("{url}&length=100")).await.success();
     assert_eq!(gone, json!({"message": "success", "data": []}));
 
-    for (query, want) in [
+    h.refuses(&[
         (
             "/sends/data_series?campaign_id=demo-campaign-txn-push&length=1",
             "Invalid send_id: send_id is required",
@@ -474,9 +460,8 @@ async fn a_send_answers_its_14_days_and_nothing_else() {
             "/sends/data_series?campaign_id=demo-campaign-txn-push&send_id=x&length=101",
             "Invalid length: length is required and must be an integer between 1 and 100",
         ),
-    ] {
-        assert_eq!(h.get(query).await.error(400), want, "{query}");
-    }
+    ])
+    .await;
     h.simulator.shutdown().await;
 }
 
@@ -563,14 +548,13 @@ async fn campaign_and_canvas_lists_page_and_filter() {
         json!({"id": "canvas-0001", "last_edited": "2020-01-01T00:00:00Z",
                "name": "Canvas 0001", "tags": ["generated"]})
     );
-    for (query, want) in [
+    h.refuses(&[
         ("/campaigns/list?include_archived=1", "Invalid include_archived: include_archived must be 'true' or 'false'"),
         ("/canvas/list?page=-1", "Invalid page: page must be a non-negative integer"),
         ("/canvas/list?sort_direction=newest", "Invalid sort_direction: sort_direction must be 'asc' or 'desc'"),
         ("/campaigns/list?last_edit.time[gt]=last+week", "Invalid last_edit.time[gt]: expected an ISO-8601 date-time such as 2020-06-28T23:59:59"),
-    ] {
-        assert_eq!(h.get(query).await.error(400), want, "{query}");
-    }
+    ])
+    .await;
     h.simulator.shutdown().await;
 }
 
@@ -682,7 +666,7 @@ async fn details_show_state_activity_and_messages() {
         (&json!(true), &Value::Null)
     );
 
-    for (query, want) in [
+    h.refuses(&[
         ("/campaigns/details", "Invalid campaign_id: campaign_id is required"),
         ("/campaigns/details?campaign_id=zzz", "Invalid campaign_id: zzz"),
         ("/canvas/details?canvas_id=", "Invalid canvas_id: canvas_id is required"),
@@ -692,9 +676,8 @@ async fn details_show_state_activity_and_messages() {
         ("/campaigns/data_series?campaign_id=c-all&length=1&ending_at=soon", "Invalid ending_at: expected an ISO-8601 date or date-time such as 2018-06-28T23:59:59-05:00 or 2022-09-01"),
         ("/canvas/data_series?canvas_id=demo-canvas-welcome", "Invalid length: either length or starting_at is required"),
         ("/canvas/data_series?canvas_id=demo-canvas-welcome&length=1&include_step_breakdown=yes", "Invalid include_step_breakdown: include_step_breakdown must be 'true' or 'false'"),
-    ] {
-        assert_eq!(h.get(query).await.error(400), want, "{query}");
-    }
+    ])
+    .await;
     h.simulator.shutdown().await;
 }
 
