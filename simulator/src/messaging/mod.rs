@@ -35,8 +35,6 @@ pub use content::{
     Activity, ApiSend, Campaign, Canvas, CanvasStep, CanvasVariant, Lifecycle, Variation,
     VariationForm, VariationKind, CONTROL_GROUP_NAME,
 };
-#[cfg(test)]
-pub(crate) use demo::every_channel_campaign;
 pub(crate) use demo::{demo_campaigns, demo_canvases, demo_sends};
 pub use demo::{
     generate_messaging, MessagingSize, DEMO_CANVAS, DEMO_EMAIL_CAMPAIGN, DEMO_LEFT_OUT_CAMPAIGNS,
@@ -242,3 +240,6 @@ pub(crate) fn unsuccessful(endpoint: Endpoint, message: &str, today: jiff::civil
     };
     body.to_string().into_bytes()
 }
+
+#[cfg(test)]
+pub(crate) use demo::every_channel_campaign;
