@@ -170,7 +170,7 @@ impl Endpoint {
         }
     }
 
-    /// Answered by [`crate::messaging`].
+    /// A messaging endpoint: campaigns, Canvases, sends, their lists and details.
     pub(crate) fn messaging(self) -> bool {
         matches!(
             self,

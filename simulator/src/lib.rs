@@ -3,20 +3,45 @@
 //! The exporter's `--demo` mode, its tests and its benchmarks talk to this instead of Braze.
 //! It serves the data series of sessions, KPIs (`dau`, `mau`, `new_users`, `uninstalls`),
 //! custom events, purchases (quantity and revenue) and segment sizes, and the lists of events,
-//! products and segments. It follows Braze's reference pages (see `/work/shared/braze/` and
+//! products and segments; and messaging analytics: campaigns (`/campaigns/data_series`), Canvases
+//! (`/canvas/data_series`) and API sends (`/sends/data_series`), with the lists and details of
+//! campaigns and Canvases. It follows Braze's reference pages (see `/work/shared/braze/` and
 //! `_docs/_api/endpoints/export/` in braze-inc/braze-docs) and, where they are silent, makes a
 //! plausible choice that is written down next to the code that makes it:
 //!
-//! - [`endpoints`]: the paths, their permissions, fields and rate limits;
+//! - [`endpoints`]: the paths, their permissions, fields and rate-limit pools;
 //! - [`params`]: what a request may say, and the 400s for what it must not;
 //! - [`counts`]: the buckets a series covers and the deterministic value of each;
 //! - [`lists`]: what the lists hold, in which order, a page at a time;
+//! - [`messaging`]: campaigns, Canvases and sends: their content ([`Campaign`], [`Canvas`],
+//!   [`ApiSend`]), channels and fields, numbers, days that keep changing after they end, lists,
+//!   details and demo content;
 //! - [`faults`]: failures a test injects at run time; [`Simulator::set_api_key`] rotates the
 //!   accepted key at run time;
-//! - [`rate_limit`]: the fixed one-hour window behind the `X-RateLimit-*` headers;
+//! - [`rate_limit`]: the fixed windows (an hour; a minute for campaign analytics) behind the
+//!   `X-RateLimit-*` headers of each pool;
 //! - [`server`]: the hyper server and the order in which a request is judged (401, 403, 429,
 //!   400);
 //! - [`responses`]: Braze's bodies and headers, and the broken ones faults send.
+//!
+//! What a test uses as its oracle (every value is a pure function of the configuration, the
+//! bucket and the instant it is seen at):
+//!
+//! - [`value_in_bucket`], [`value_in_partial_bucket`] (and the sessions-only
+//!   [`sessions_in_bucket`], [`sessions_in_partial_bucket`]): any [`Series`] of the app analytics;
+//! - [`campaign_value`] (with a [`CampaignStat`]: a campaign-level number, or one of a
+//!   variation's object on a channel), [`send_value`] (the same of an [`ApiSend`], `None` outside
+//!   its 14 days) and [`canvas_value`] (a [`CanvasStat`]: total, variant, step, step message),
+//!   for the local day containing a `Zoned`, as seen at a `Timestamp`;
+//!   [`campaign_message_fields`] names the numbers of a variation's object, [`Channel::fields`]
+//!   and [`Channel::step_fields`] those of a channel; [`DYNAMIC_PUSH_KEYS`] are the keys no
+//!   reader may turn into names; [`RESTATEMENT`] is how long revenue and conversions keep
+//!   growing after their day;
+//! - the demo's identifiers: [`DEMO_APPS`], [`DEMO_SEGMENTS`], [`DEMO_EVENTS`],
+//!   [`DEMO_PRODUCTS`], [`DEMO_EMAIL_CAMPAIGN`], [`DEMO_PUSH_CAMPAIGN`], [`DEMO_CANVAS`],
+//!   [`DEMO_SEND`], and what discovery should leave out ([`DEMO_LEFT_OUT_CAMPAIGNS`],
+//!   [`DEMO_LEFT_OUT_CANVASES`]); [`SimulatorConfig::demo_at`] dates the messaging content
+//!   from a test's clock.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

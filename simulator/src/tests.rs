@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use super::*;
 
 mod kinds;
+mod messaging;
 
 const KEY: &str = "test-key";
 

@@ -13,8 +13,10 @@ use std::borrow::Cow;
 
 use jiff::Zoned;
 
+use super::campaign_day::{campaign_day, CampaignDay};
+use super::canvas_day::{canvas_day, CanvasDay};
+use super::day::Seen;
 use super::json::{fields, Json, Object};
-use super::numbers::{campaign_day, canvas_day, CampaignDay, CanvasDay, Seen};
 use super::{ApiSend, Campaign, Canvas, VariationForm};
 
 /// The days of a campaign's (`send: None`) or API send's answer.

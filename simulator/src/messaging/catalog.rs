@@ -84,41 +84,40 @@ pub(crate) fn list_page<'a, T>(
 
 /// `{"message": "success", "campaigns": [{"id", "last_edited", "name", "is_api_campaign", "tags"}]}`.
 pub(crate) fn campaigns_page(campaigns: &[&Campaign]) -> Vec<u8> {
-    let entries = campaigns
-        .iter()
-        .map(|c| {
-            Json::Object(vec![
-                ("id".into(), Json::str(c.id.clone())),
-                ("last_edited".into(), instant(c.last_edited)),
-                ("name".into(), Json::str(c.name.clone())),
-                ("is_api_campaign".into(), Json::Bool(c.is_api_campaign)),
-                (
-                    "tags".into(),
-                    Json::strings(c.tags.iter().map(String::as_str)),
-                ),
-            ])
-        })
-        .collect();
-    Json::success(vec![("campaigns".into(), Json::Array(entries))])
+    let entries = campaigns.iter().map(|c| {
+        let api = ("is_api_campaign".into(), Json::Bool(c.is_api_campaign));
+        list_entry(&c.id, c.last_edited, &c.name, Some(api), &c.tags)
+    });
+    Json::success(vec![("campaigns".into(), Json::Array(entries.collect()))])
 }
 
 /// `{"message": "success", "canvases": [{"id", "last_edited", "name", "tags"}]}`.
 pub(crate) fn canvases_page(canvases: &[&Canvas]) -> Vec<u8> {
     let entries = canvases
         .iter()
-        .map(|c| {
-            Json::Object(vec![
-                ("id".into(), Json::str(c.id.clone())),
-                ("last_edited".into(), instant(c.last_edited)),
-                ("name".into(), Json::str(c.name.clone())),
-                (
-                    "tags".into(),
-                    Json::strings(c.tags.iter().map(String::as_str)),
-                ),
-            ])
-        })
-        .collect();
-    Json::success(vec![("canvases".into(), Json::Array(entries))])
+        .map(|c| list_entry(&c.id, c.last_edited, &c.name, None, &c.tags));
+    Json::success(vec![("canvases".into(), Json::Array(entries.collect()))])
+}
+
+/// `{"id", "last_edited", "name", <extra>, "tags"}`.
+fn list_entry(
+    id: &str,
+    last_edited: Timestamp,
+    name: &str,
+    extra: Option<(std::borrow::Cow<'static, str>, Json)>,
+    tags: &[String],
+) -> Json {
+    let mut entry: Object = vec![
+        ("id".into(), Json::str(id)),
+        ("last_edited".into(), instant(last_edited)),
+        ("name".into(), Json::str(name)),
+    ];
+    entry.extend(extra);
+    entry.push((
+        "tags".into(),
+        Json::strings(tags.iter().map(String::as_str)),
+    ));
+    Json::Object(entry)
 }
 
 /// `archived`, `draft`, `enabled`, `has_post_launch_draft`.

@@ -327,6 +327,27 @@ pub fn generate_messaging(size: MessagingSize) -> (Vec<Campaign>, Vec<Canvas>) {
     (campaigns, canvases)
 }
 
+/// A live API campaign `c-all` on every channel, sending since 2026-01-01: message variations
+/// `v1` ("Variant 1") and `v2` ("Variant 2") around a control group `ctl`, five conversion
+/// events (four reported). For tests.
+#[cfg(test)]
+pub(crate) fn every_channel_campaign() -> Campaign {
+    let since: Timestamp = "2026-01-01T00:00:00Z".parse().expect("a valid instant");
+    Campaign {
+        tags: strings(&["monitored"]),
+        variations: vec![
+            Variation::message("v1", "Variant 1"),
+            Variation::control("ctl"),
+            Variation::message("v2", "Variant 2"),
+        ],
+        conversion_events: strings(&["a", "b", "c", "d", "e"]),
+        activity: Activity::Ongoing { since },
+        last_edited: since,
+        is_api_campaign: true,
+        ..campaign("c-all", "Everything", Channel::ALL.to_vec(), since)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

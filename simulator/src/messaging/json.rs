@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
 
-use super::numbers::{Number, Numbers};
+use super::model::{Number, Numbers};
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Json {

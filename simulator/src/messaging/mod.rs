@@ -2,8 +2,10 @@
 //!
 //! - [`content`]: what a workspace sends ([`Campaign`], [`Canvas`], [`ApiSend`]);
 //! - [`channels`]: the channel keys and the numbers each channel's object carries;
-//! - [`numbers`]: the deterministic numbers, the days that keep changing after they end, and
-//!   the public functions that tell a test what the simulator answers;
+//! - [`numbers`]: the model of the numbers and the public functions that tell a test what the
+//!   simulator answers; [`model`] makes a day's numbers, [`campaign_day`] and [`canvas_day`]
+//!   those of a campaign (or send) and a Canvas, [`day`] how a day reports them before it is
+//!   final (days that keep changing after they end);
 //! - [`requests`]: the parameters and their 400s; [`answers`] and [`catalog`]: the bodies;
 //! - [`demo`]: the demo's content and generated content for benchmarks.
 //!
@@ -12,11 +14,15 @@
 //! series.
 
 mod answers;
+mod campaign_day;
+mod canvas_day;
 mod catalog;
 mod channels;
 mod content;
+mod day;
 mod demo;
 mod json;
+mod model;
 mod numbers;
 mod requests;
 
@@ -234,3 +240,6 @@ pub(crate) fn unsuccessful(endpoint: Endpoint, message: &str, today: jiff::civil
     };
     body.to_string().into_bytes()
 }
+
+#[cfg(test)]
+pub(crate) use demo::every_channel_campaign;

@@ -10,7 +10,7 @@ use super::*;
 
 impl Harness {
     /// An authenticated GET of `path_and_query`.
-    async fn get(&self, path_and_query: &str) -> Answer {
+    pub(super) async fn get(&self, path_and_query: &str) -> Answer {
         Answer::of(self.request(path_and_query).bearer_auth(KEY)).await
     }
 }
@@ -42,7 +42,7 @@ impl Answer {
     }
 
     /// The message of a Braze error with this status, checking that it is the only field.
-    fn error(&self, status: u16) -> String {
+    pub(super) fn error(&self, status: u16) -> String {
         assert_eq!(self.status, status, "{:?}", self.body);
         let body = self.json();
         assert_eq!(body.as_object().unwrap().len(), 1, "only message: {body}");
@@ -50,7 +50,7 @@ impl Answer {
     }
 
     /// The items of a 200 list under `key`.
-    fn list(&self, key: &str) -> Vec<Value> {
+    pub(super) fn list(&self, key: &str) -> Vec<Value> {
         assert_eq!(self.status, 200, "{:?}", self.body);
         let body = self.json();
         assert_eq!(body["message"], "success");
