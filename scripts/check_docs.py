@@ -460,6 +460,10 @@ def metrics_doc_errors(doc, demo):
     for name in shown:
         if "<kind>" in name:
             documented |= {name.replace("braze_<kind>", k) for k in kinds}
+        elif re.search(r"<\w+>", name):
+            # `braze_campaign_message_<field>`: any name the placeholder's place can hold.
+            pattern = re.sub(r"<\w+>", "[a-z0-9_]+", re.escape(name).replace("\\<", "<").replace("\\>", ">"))
+            documented |= {s for s in served if re.fullmatch(pattern, s)}
         elif name.endswith("*"):
             documented |= {s for s in served if s.startswith(name[:-1])}
         else:

@@ -267,8 +267,8 @@ async fn read_source(source: &Source) -> Read {
     let (config, request) = (&source.config, &source.request);
     let whose = source.whose();
     let (series, discovery_failed) = series_of(source, &whose).await;
-    // One plan per schedule (unit and delay), shared by its series.
-    let mut shared: HashMap<(Unit, Duration), Arc<SamplePlan>> = HashMap::new();
+    // One plan per schedule (unit and delay) and page size, shared by its series.
+    let mut shared: HashMap<(Unit, Duration, u32), Arc<SamplePlan>> = HashMap::new();
     let plans: Vec<(Series, BucketRules, Arc<SamplePlan>)> = series
         .into_iter()
         .map(|s| {
@@ -278,9 +278,10 @@ async fn read_source(source: &Source) -> Read {
                 time_zone: config.braze.time_zone.clone(),
                 delay: schedule.delay,
             };
+            let max_length = s.kind.spec().export.max_length();
             let plan = shared
-                .entry((rules.unit, rules.delay))
-                .or_insert_with(|| Arc::new(SamplePlan::new(&rules, &request.window)))
+                .entry((rules.unit, rules.delay, max_length))
+                .or_insert_with(|| Arc::new(SamplePlan::new(&rules, &request.window, max_length)))
                 .clone();
             (s, rules, plan)
         })

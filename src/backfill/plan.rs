@@ -14,7 +14,9 @@ use jiff::{SignedDuration, Timestamp};
 use crate::buckets::BucketRules;
 use crate::series::Unit;
 
-/// Braze's largest `length`: buckets per request.
+/// Braze's largest `length` of most endpoints: buckets per request (Canvases allow 14:
+/// [`crate::series::Export::max_length`]).
+#[cfg(test)]
 pub const MAX_LENGTH: u32 = 100;
 
 /// The instants at which samples are written: every multiple of `step` (in Unix seconds)
@@ -57,12 +59,14 @@ pub struct SamplePlan {
     pub samples: Vec<(Timestamp, Timestamp)>,
     /// Every bucket from the first shown to the last, oldest first.
     pub buckets: Vec<Timestamp>,
-    /// The requests that cover [`SamplePlan::buckets`], at most [`MAX_LENGTH`] buckets each.
+    /// The requests that cover [`SamplePlan::buckets`], at most the endpoint's largest
+    /// `length` of buckets each.
     pub pages: Vec<Page>,
 }
 
 impl SamplePlan {
-    pub fn new(rules: &BucketRules, window: &Window) -> Self {
+    /// `max_length`: the most buckets the endpoint answers in one request.
+    pub fn new(rules: &BucketRules, window: &Window, max_length: u32) -> Self {
         let samples: Vec<(Timestamp, Timestamp)> = window
             .instants()
             .filter_map(|t| Some((t, shown_at(rules, t)?)))
@@ -71,7 +75,7 @@ impl SamplePlan {
             (Some((_, first)), Some((_, last))) => buckets_between(rules, *first, *last),
             _ => Vec::new(),
         };
-        let pages = pages(rules, &buckets);
+        let pages = pages(rules, &buckets, max_length);
         Self {
             samples,
             buckets,
@@ -118,12 +122,12 @@ fn buckets_between(rules: &BucketRules, first: Timestamp, last: Timestamp) -> Ve
     buckets
 }
 
-/// Pages of at most [`MAX_LENGTH`] buckets, oldest first; each asks for the buckets that end
+/// Pages of at most `max_length` buckets, oldest first; each asks for the buckets that end
 /// with the one containing the second before its last bucket ends (as Braze's own example,
 /// `23:59:59`, is inside the day it names).
-fn pages(rules: &BucketRules, buckets: &[Timestamp]) -> Vec<Page> {
+fn pages(rules: &BucketRules, buckets: &[Timestamp], max_length: u32) -> Vec<Page> {
     buckets
-        .chunks(MAX_LENGTH as usize)
+        .chunks(max_length.max(1) as usize)
         .filter_map(|chunk| {
             let last = *chunk.last()?;
             let end = rules.end(last)?;
@@ -182,7 +186,7 @@ mod tests {
                     end: at("2026-03-10T00:00:00Z"),
                     step: Duration::from_secs(60),
                 };
-                let plan = SamplePlan::new(&r, &window);
+                let plan = SamplePlan::new(&r, &window, MAX_LENGTH);
                 let points: Vec<crate::braze::Point> = plan
                     .buckets
                     .iter()
@@ -226,7 +230,7 @@ mod tests {
             end: at("2026-03-11T00:00:00Z"),
             step: Duration::from_secs(3600),
         };
-        let plan = SamplePlan::new(&r, &window);
+        let plan = SamplePlan::new(&r, &window, MAX_LENGTH);
         // 00:00Z is 19:00 on 03-07 in New York, which shows 03-06; then 03-07 (EST, 24 h),
         // 03-08 (23 h) and 03-09 (EDT).
         assert_eq!(
@@ -285,7 +289,7 @@ mod tests {
             end: at("2026-11-11T00:00:00Z"),
             step: Duration::from_secs(60),
         };
-        let plan = SamplePlan::new(&r, &window);
+        let plan = SamplePlan::new(&r, &window, MAX_LENGTH);
         assert_eq!(plan.buckets.len(), 241);
         assert_eq!(
             plan.pages.iter().map(|p| p.length).collect::<Vec<_>>(),

@@ -152,7 +152,7 @@ fn written_series_leave_out_buckets_braze_did_not_return() {
         end: at("2026-11-28T12:00:00Z"),
         step: Duration::from_secs(1800),
     };
-    let plan = Arc::new(SamplePlan::new(&rules, &window));
+    let plan = Arc::new(SamplePlan::new(&rules, &window, plan::MAX_LENGTH));
     let values = BTreeMap::from([
         (at("2026-11-28T09:00:00Z"), Values::One(9.0)),
         (at("2026-11-28T11:00:00Z"), Values::One(11.0)),

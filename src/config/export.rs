@@ -11,7 +11,7 @@ use std::time::Duration;
 use regex::Regex;
 
 use super::duration::DurationRange;
-use super::raw::{RawDiscover, RawExport, RawMatch, RawRefresh, RawSendId};
+use super::raw::{RawDiscover, RawExport, RawMatch, RawMessagingMatch, RawRefresh, RawSendId};
 use super::validate::{duration, in_range, refuse_lists, schedule, Defaults, Problems};
 use super::RefreshSettings;
 use crate::series::{Export, Kind, Scope, Units};
@@ -322,21 +322,9 @@ pub(super) fn discover(
     })
 }
 
-/// `discover.<list>.match` of a list that takes nothing else (segments, events, products).
+/// `discover.<list>.match`.
 fn pattern(problems: &mut Problems, list: &str, raw: Option<RawMatch>) -> Option<Pattern> {
-    let mut raw = raw?;
-    for (field, given) in [
-        ("tags", raw.tags.take().is_some()),
-        ("active_within", raw.active_within.take().is_some()),
-    ] {
-        if given {
-            problems.add(
-                format!("discover.{list}.{field}"),
-                "is a setting of discover.campaigns and discover.canvases only",
-            );
-        }
-    }
-    regex(problems, list, raw.pattern)
+    regex(problems, list, raw?.pattern)
 }
 
 fn regex(problems: &mut Problems, list: &str, text: Option<String>) -> Option<Pattern> {
@@ -353,7 +341,7 @@ fn regex(problems: &mut Problems, list: &str, text: Option<String>) -> Option<Pa
 fn messaging_match(
     problems: &mut Problems,
     list: &str,
-    raw: Option<RawMatch>,
+    raw: Option<RawMessagingMatch>,
 ) -> Option<MessagingMatch> {
     let raw = raw?;
     let tags = raw.tags.unwrap_or_default();

@@ -72,8 +72,8 @@ pub struct RawDiscover {
     pub segments: Option<RawMatch>,
     pub events: Option<RawMatch>,
     pub products: Option<RawMatch>,
-    pub campaigns: Option<RawMatch>,
-    pub canvases: Option<RawMatch>,
+    pub campaigns: Option<RawMessagingMatch>,
+    pub canvases: Option<RawMessagingMatch>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -82,9 +82,17 @@ pub struct RawMatch {
     /// A regular expression; what Braze lists is kept when it matches.
     #[serde(rename = "match")]
     pub pattern: Option<String>,
-    /// Campaigns and Canvases: kept only when they carry one of these tags.
+}
+
+/// `discover.campaigns` and `discover.canvases`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMessagingMatch {
+    #[serde(rename = "match")]
+    pub pattern: Option<String>,
+    /// Kept only when they carry one of these tags.
     pub tags: Option<Vec<String>>,
-    /// Campaigns and Canvases: kept only when they sent (entered) within this duration.
+    /// Kept only when they sent (entered) within this duration.
     pub active_within: Option<String>,
 }
 

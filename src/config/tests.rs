@@ -540,10 +540,6 @@ fn messaging_settings_name_their_field_and_value() {
             "cfg.yml: export.campaigns.steps: is not a setting of export.campaigns",
         ),
         (
-            "discover:\n  segments: {tags: [x]}\n",
-            "cfg.yml: discover.segments.tags: is a setting of discover.campaigns and discover.canvases only",
-        ),
-        (
             "canvases: [{name: all, id: v}]\n",
             "cfg.yml: canvases[0].name: \"all\" is reserved for the aggregate over every one",
         ),

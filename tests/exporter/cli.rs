@@ -366,7 +366,7 @@ fn demo_config_check_needs_no_key_and_no_file() {
         );
     }
     assert!(
-        printed.contains("discover: segments, events, products every 5m"),
+        printed.contains("discover: segments, events, products, campaigns, canvases every 5m"),
         "{printed}"
     );
 }
