@@ -52,7 +52,7 @@ RUN rm -rf target/release/.fingerprint/braze-exporter-* \
 FROM gcr.io/distroless/cc-debian12:nonroot
 
 LABEL org.opencontainers.image.title="braze-exporter" \
-      org.opencontainers.image.description="Prometheus exporter for Braze analytics: sessions, KPIs, events, purchases and segment sizes per app, segment, event or product, by hour or day" \
+      org.opencontainers.image.description="Prometheus exporter for Braze analytics and messaging: sessions, KPIs, events, purchases and segment sizes per app, segment, event or product, by hour or day; campaigns, canvases and API sends per channel, variation, variant and step, by day" \
       org.opencontainers.image.licenses="Apache-2.0"
 
 COPY --from=builder /src/target/release/braze-exporter /usr/local/bin/braze-exporter

@@ -228,23 +228,8 @@ impl Discoverer {
         let mut kept = Vec::new();
         let mut failed = Vec::new();
         let settings = self.listing.settings.clone();
-        let wanted = [
-            (List::Segments, settings.segments.clone()),
-            (List::Events, settings.events.clone()),
-            (List::Products, settings.products.clone()),
-        ];
-        for (list, pattern) in wanted {
-            let Some(pattern) = pattern else { continue };
-            match self.read(list).await {
-                Ok(items) => {
-                    kept.push((list.name(), self.keep(list, &pattern, &items, &mut lists)))
-                }
-                Err(error) => {
-                    self.failed(list, &error);
-                    failed.push(list.name());
-                }
-            }
-        }
+        // Campaigns and Canvases first, and sent on their own when the list pool's lists come
+        // after them: those are on another pool, whose hold-off must not delay them.
         let messaging = [
             (List::Campaigns, &settings.campaigns),
             (List::Canvases, &settings.canvases),
@@ -259,10 +244,45 @@ impl Discoverer {
                 }
             }
         }
+        let wanted = [
+            (List::Segments, settings.segments.clone()),
+            (List::Events, settings.events.clone()),
+            (List::Products, settings.products.clone()),
+        ];
+        if !kept.is_empty() && wanted.iter().any(|(_, p)| p.is_some()) {
+            self.send(
+                &lists,
+                std::mem::take(&mut kept),
+                std::mem::take(&mut failed),
+            )
+            .await;
+        }
+        for (list, pattern) in wanted {
+            let Some(pattern) = pattern else { continue };
+            match self.read(list).await {
+                Ok(items) => {
+                    kept.push((list.name(), self.keep(list, &pattern, &items, &mut lists)))
+                }
+                Err(error) => {
+                    self.failed(list, &error);
+                    failed.push(list.name());
+                }
+            }
+        }
+        self.send(&lists, kept, failed).await;
+    }
+
+    /// Remembers `lists` and sends them, with what this part of the listing kept and failed.
+    async fn send(
+        &self,
+        lists: &Lists,
+        kept: Vec<(&'static str, usize)>,
+        failed: Vec<&'static str>,
+    ) {
         lock(&self.memory).lists = lists.clone();
         let found = Found {
             workspace: self.workspace.clone(),
-            lists,
+            lists: lists.clone(),
             kept,
             failed,
         };
@@ -443,11 +463,19 @@ impl Discoverer {
 
 /// One listing of a workspace's lists, as its discoverer's first: `None` without `discover:`.
 pub async fn list_once(config: &Config, client: &BrazeClient) -> Option<Found> {
-    let (sender, mut found) = mpsc::channel(1);
+    // A listing sends at most twice (campaigns and Canvases first): the lists are the last
+    // send's, what it kept and could not read is both sends'.
+    let (sender, mut found) = mpsc::channel(2);
     Discoverer::of(config, client, sender)?
         .discover_once()
         .await;
-    found.recv().await
+    let mut all = found.recv().await?;
+    while let Ok(more) = found.try_recv() {
+        all.lists = more.lists;
+        all.kept.extend(more.kept);
+        all.failed.extend(more.failed);
+    }
+    Some(all)
 }
 
 /// The discoverers of every workspace that has `discover:`; started again on each reload with

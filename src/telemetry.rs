@@ -292,7 +292,7 @@ impl Telemetry {
             refresh_interval: gauge_vec("braze_refresh_interval_seconds", "The interval of an export block (refresh.interval unless the block sets its own).", &["export"]),
             series: int_gauge("braze_series", "Series polled, configured and discovered, after max_series."),
             series_limited: int_gauge("braze_series_limited", "1 if configuration and discovery together ask for more than max_series series and the excess is dropped, else 0."),
-            discovered: register(&r, IntGaugeVec::new(opts("braze_discovered", "Items of a Braze list (segments, events, products) that discovery keeps: listed, matching, and for segments analytics-enabled."), &["list"]).expect("valid metric")),
+            discovered: register(&r, IntGaugeVec::new(opts("braze_discovered", "Items of a Braze list (segments, events, products, campaigns, canvases) that discovery keeps: listed, matching, for segments analytics-enabled, for campaigns and Canvases tagged and live as discover: asks."), &["list"]).expect("valid metric")),
             retries: counter("braze_api_retries_total", "Requests to Braze retried after a transient failure (5xx, timeout, connection, 429)."),
             requests_per_hour_needed: gauge("braze_refresh_requests_per_hour", "Requests per hour that refreshing every series once per its interval takes."),
             max_requests_per_hour: gauge("braze_api_max_requests_per_hour", "The exporter's own budget of Braze requests per hour (braze.max_requests_per_hour)."),

@@ -362,3 +362,32 @@ async fn a_spent_campaign_pool_leaves_the_other_endpoints_flowing() {
     }
     exporter.terminate().await;
 }
+
+#[tokio::test]
+async fn a_spent_list_pool_leaves_campaign_discovery_and_refreshes_flowing() {
+    // One list request an hour: /events/list spends it and says none remain, so discovery
+    // holds the list pool off; campaigns are listed on the shared pool meanwhile.
+    let braze = simulator(|c| c.list_rate_limit_per_hour = 1).await;
+    let discover = "discover:\n  events: {match: \".*\"}\n  products: {match: \".*\"}\n\
+        \x20 campaigns: {match: \"^Onboarding email$\"}\n\
+        export:\n  sessions: {}\n  events: {}\n  purchases: {}\n  campaigns: {}\n";
+    let workspace = Workspace::new(&braze.url(), discover);
+    let exporter = Exporter::start(&workspace.config(), &[]).await;
+    let text = exporter
+        .wait_for_metrics("campaigns discovered and polled while the list pool waits", |t| {
+            t.contains(r#"braze_up{kind="campaign",campaign="Onboarding email"} 1"#)
+                && t.contains(r#"braze_up{kind="sessions",app_name="ios",segment_name="paying",unit="hour"} 1"#)
+        })
+        .await;
+    assert_eq!(
+        sample(&text, r#"braze_discovered{list="campaigns"}"#),
+        Some(1.0)
+    );
+    assert_eq!(braze.requests_to("/events/list"), 1);
+    assert_eq!(
+        braze.requests_to("/purchases/product_list"),
+        0,
+        "the list pool is held off after its last request"
+    );
+    exporter.terminate().await;
+}
