@@ -605,7 +605,7 @@ def selftest(docs, config_docs, printed, demo, texts, work):
         "a metric family left out": metrics_doc_errors(mutated(metrics, key_row, ""), demo),
         "a field left out": field_errors([mutated(configuration, "  max_concurrency: 4", "")] + config_docs[1:], work)[0],
         "an export block the description does not name":
-            description_errors({"campaigns"}, demo, texts),
+            description_errors({"newsletters"}, demo, texts),
     }
     return ["not caught: " + what for what, errors in controls.items() if not errors]
 
