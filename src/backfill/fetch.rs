@@ -1,7 +1,9 @@
 //! Reading every page of every series from Braze, as the refresher would: paced by the
-//! hourly window of `braze.max_requests_per_hour`, held off after a 429 or an answer that no
-//! requests remain, with `braze.max_concurrency` requests in flight, transient failures
-//! retried with the refresher's backoff. Progress goes to standard error.
+//! hourly window of each rate-limit pool's budget (`braze.max_requests_per_hour` for the
+//! shared pool, the exporter's share of the campaign-analytics pool for campaigns), a pool held
+//! off after a 429 or an answer that no requests remain in it (the others go on), with
+//! `braze.max_concurrency` requests in flight, transient failures retried with the
+//! refresher's backoff. Progress goes to standard error.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
@@ -14,7 +16,7 @@ use crate::braze::{BrazeClient, Fetch, FetchError, Request};
 use crate::pacing::{self, Pacer};
 use crate::refresher::retry;
 use crate::samples::Values;
-use crate::series::{Series, Unit};
+use crate::series::{Pool, Series, Unit};
 
 /// Progress is printed at most this often (and once at the end).
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
@@ -30,6 +32,11 @@ pub struct Wanted {
 }
 
 impl Wanted {
+    /// The rate-limit pool its endpoint draws on.
+    fn pool(&self) -> Pool {
+        self.series.kind.spec().pool
+    }
+
     /// The request of one page: the `length` buckets ending with the one containing its
     /// `ending_at`.
     fn request(&self, page: Page) -> Request {
@@ -52,12 +59,63 @@ struct Job {
     attempt: u32,
 }
 
-/// Reads every page of `wanted` from Braze; one outcome per series, in the same order.
-/// `whose` starts each progress line (`workspace eu: `, or nothing in the single form).
+/// One pacer per rate-limit pool, as the refresher keeps: Braze counts the shared hourly pool
+/// and the campaign-analytics pool apart, so each has its own budget, and a 429 (or an
+/// exhausted `X-RateLimit-Remaining`) in one holds off only its own requests.
+struct Pacers(Vec<(Pool, Pacer)>);
+
+impl Pacers {
+    fn new(max_per_hour: impl Fn(Pool) -> u64) -> Self {
+        Self(
+            Pool::ALL
+                .into_iter()
+                .map(|pool| (pool, Pacer::new(max_per_hour(pool))))
+                .collect(),
+        )
+    }
+
+    fn of(&mut self, pool: Pool) -> &mut Pacer {
+        let i = self
+            .0
+            .iter()
+            .position(|(p, _)| *p == pool)
+            .expect("a pacer for every pool of Pool::ALL");
+        &mut self.0[i].1
+    }
+
+    /// The position in `queue` of the first page whose pool may start at `now` (a held-off
+    /// pool does not block the others), else the earliest instant one may.
+    fn ready(
+        &mut self,
+        queue: &VecDeque<Job>,
+        wanted: &[Wanted],
+        now: Instant,
+    ) -> Result<usize, Option<Instant>> {
+        let starts: Vec<(Pool, Instant)> = self
+            .0
+            .iter_mut()
+            .map(|(pool, pacer)| (*pool, pacer.next_start(now)))
+            .collect();
+        let start_of = |job: &Job| {
+            let pool = wanted[job.series].pool();
+            starts
+                .iter()
+                .find(|(p, _)| *p == pool)
+                .map_or(now, |(_, at)| *at)
+        };
+        queue
+            .iter()
+            .position(|job| start_of(job) <= now)
+            .ok_or_else(|| queue.iter().map(start_of).min())
+    }
+}
+
+/// Reads every page of `wanted` from Braze, within `max_per_hour` requests of each pool;
+/// one outcome per series, in the same order. `whose` starts each progress line (`workspace eu: `, or nothing in the single form).
 pub async fn fetch_all(
     client: &BrazeClient,
     wanted: &[Wanted],
-    max_per_hour: u64,
+    max_per_hour: impl Fn(Pool) -> u64,
     max_concurrency: usize,
     whose: &str,
 ) -> Vec<Outcome> {
@@ -70,7 +128,7 @@ pub async fn fetch_all(
 async fn fetch_with<F, Fut>(
     fetch: F,
     wanted: &[Wanted],
-    max_per_hour: u64,
+    max_per_hour: impl Fn(Pool) -> u64,
     max_concurrency: usize,
     whose: &str,
 ) -> Vec<Outcome>
@@ -92,7 +150,7 @@ where
         .collect();
     let mut retries: Vec<(Instant, Job)> = Vec::new();
     let mut outcomes: Vec<Outcome> = wanted.iter().map(|_| Ok(BTreeMap::new())).collect();
-    let mut pacer = Pacer::new(max_per_hour);
+    let mut pacers = Pacers::new(max_per_hour);
     let mut in_flight = FuturesUnordered::new();
     let mut progress = Progress::new(total, whose);
     loop {
@@ -112,17 +170,18 @@ where
         queue.retain(|job| outcomes[job.series].is_ok());
         let mut wake = retries.iter().map(|(at, _)| *at).min();
         if in_flight.len() < max_concurrency.max(1) && !queue.is_empty() {
-            let start_at = pacer.next_start(now);
-            if start_at <= now {
-                let job = queue.pop_front().expect("not empty");
-                pacer.started(now);
-                let w = &wanted[job.series];
-                let page = w.pages[job.page];
-                let request = fetch(w.series.clone(), w.request(page));
-                in_flight.push(async move { (job, request.await) });
-                continue;
+            match pacers.ready(&queue, wanted, now) {
+                Ok(i) => {
+                    let job = queue.remove(i).expect("a queued page");
+                    let w = &wanted[job.series];
+                    pacers.of(w.pool()).started(now);
+                    let page = w.pages[job.page];
+                    let request = fetch(w.series.clone(), w.request(page));
+                    in_flight.push(async move { (job, request.await) });
+                    continue;
+                }
+                Err(start_at) => wake = wake.into_iter().chain(start_at).min(),
             }
-            wake = Some(wake.map_or(start_at, |w| w.min(start_at)));
         }
         if in_flight.is_empty() && queue.is_empty() && retries.is_empty() {
             break;
@@ -135,7 +194,8 @@ where
         };
         tokio::select! {
             Some((job, fetch)) = in_flight.next(), if !in_flight.is_empty() => {
-                let answered = answer(job, fetch, wanted, &mut pacer, &mut outcomes, &mut retries);
+                let pacer = pacers.of(wanted[job.series].pool());
+                let answered = answer(job, fetch, wanted, pacer, &mut outcomes, &mut retries);
                 progress.answered(answered);
             }
             () = sleep => {}
@@ -145,7 +205,8 @@ where
     outcomes
 }
 
-/// Folds one answer in; returns the buckets it brought (0 unless it succeeded).
+/// Folds one answer in (`pacer`: its pool's); returns the buckets it brought (0 unless it
+/// succeeded).
 fn answer(
     job: Job,
     fetch: Fetch,
@@ -262,7 +323,7 @@ mod tests {
 
     use super::*;
     use crate::braze::{Point, RateLimit};
-    use crate::series::Scope;
+    use crate::series::{Pool, Scope};
 
     fn wanted(names: &[&str], pages: u32) -> Vec<Wanted> {
         names
@@ -271,14 +332,41 @@ mod tests {
                 series: Series::sessions(Scope::named(*name, *name), Scope::all()),
                 unit: Unit::Hour,
                 steps: false,
-                pages: (0..pages)
-                    .map(|i| Page {
-                        ending_at: Timestamp::from_second(3600 * (i64::from(i) + 1)).unwrap(),
-                        length: 1,
-                    })
-                    .collect(),
+                pages: hours(pages),
             })
             .collect()
+    }
+
+    /// One page of one hour each, the hours from the epoch: `ending_at` tells them apart.
+    fn hours(pages: u32) -> Vec<Page> {
+        (0..pages)
+            .map(|i| Page {
+                ending_at: Timestamp::from_second(3600 * (i64::from(i) + 1)).unwrap(),
+                length: 1,
+            })
+            .collect()
+    }
+
+    /// A campaign series (the campaign-analytics pool), pages as [`hours`].
+    fn campaign(name: &str, pages: u32) -> Wanted {
+        Wanted {
+            series: Series::new(
+                crate::series::Kind::Campaign,
+                vec![Scope::named(name, name)],
+            ),
+            unit: Unit::Day,
+            steps: false,
+            pages: hours(pages),
+        }
+    }
+
+    /// Per-pool budgets for the tests: `shared` an hour in the shared pool, 1,000 in the
+    /// campaign-analytics pool.
+    fn budget(shared: u64) -> impl Fn(Pool) -> u64 {
+        move |pool| match pool {
+            Pool::CampaignAnalytics => 1_000,
+            _ => shared,
+        }
     }
 
     fn point(page: Page) -> Fetch {
@@ -323,7 +411,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn requests_stay_within_the_hourly_budget() {
         let (starts, fetch) = recorder(|_, page| point(page));
-        let outcomes = fetch_with(fetch, &wanted(&["a", "b"], 3), 4, 2, "").await;
+        let outcomes = fetch_with(fetch, &wanted(&["a", "b"], 3), budget(4), 2, "").await;
         assert_eq!(whole_seconds(&starts), [0, 0, 0, 0, 3600, 3600]);
         assert!(outcomes
             .iter()
@@ -347,7 +435,7 @@ mod tests {
             },
             _ => point(page),
         });
-        let outcomes = fetch_with(fetch, &wanted(&["a"], 2), 100, 1, "").await;
+        let outcomes = fetch_with(fetch, &wanted(&["a"], 2), budget(100), 1, "").await;
         // No reset time: the default wait, then the retry and the next page.
         let wait = pacing::DEFAULT_RESET_WAIT.as_secs();
         assert_eq!(whole_seconds(&starts), [0, wait, wait]);
@@ -364,7 +452,7 @@ mod tests {
             }),
             rate_limit: None,
         });
-        let outcomes = fetch_with(fetch, &failing, 100, 1, "").await;
+        let outcomes = fetch_with(fetch, &failing, budget(100), 1, "").await;
         let starts = starts.lock().unwrap().clone();
         assert_eq!(starts.len(), retry::MAX_ATTEMPTS as usize);
         let series = &failing[0].series;
@@ -385,6 +473,44 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn campaign_requests_draw_on_their_own_pool_not_the_shared_budget() {
+        // Two sessions pages fill a shared budget of 2 an hour; the campaign's two pages
+        // start at once all the same.
+        let (starts, fetch) = recorder(|_, page| point(page));
+        let mut all = wanted(&["a"], 2);
+        all.push(campaign("email", 2));
+        let outcomes = fetch_with(fetch, &all, budget(2), 4, "").await;
+        assert_eq!(whole_seconds(&starts), [0, 0, 0, 0]);
+        assert!(outcomes
+            .iter()
+            .all(|o| o.as_ref().is_ok_and(|v| v.len() == 2)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_of_the_campaign_pool_holds_only_campaign_requests() {
+        // Requests go one at a time: the campaign's first page (a 429 without a reset time),
+        // then the sessions pages straight away; the campaign's pages after the default wait.
+        let (starts, fetch) = recorder(|n, page| match n {
+            1 => Fetch {
+                result: Err(FetchError::Status {
+                    status: 429,
+                    message: None,
+                }),
+                rate_limit: None,
+            },
+            _ => point(page),
+        });
+        let mut all = vec![campaign("email", 2)];
+        all.extend(wanted(&["a"], 2));
+        let outcomes = fetch_with(fetch, &all, budget(100), 1, "").await;
+        let wait = pacing::DEFAULT_RESET_WAIT.as_secs();
+        assert_eq!(whole_seconds(&starts), [0, 0, 0, wait, wait]);
+        assert!(outcomes
+            .iter()
+            .all(|o| o.as_ref().is_ok_and(|v| v.len() == 2)));
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_refused_series_stops_and_the_others_go_on() {
         let (starts, fetch) = recorder(|n, page| match n {
             1 => Fetch {
@@ -396,7 +522,7 @@ mod tests {
             },
             _ => point(page),
         });
-        let outcomes = fetch_with(fetch, &wanted(&["a", "b"], 3), 100, 1, "").await;
+        let outcomes = fetch_with(fetch, &wanted(&["a", "b"], 3), budget(100), 1, "").await;
         assert_eq!(
             starts.lock().unwrap().len(),
             4,

@@ -32,7 +32,7 @@ use crate::braze::BrazeClient;
 use crate::buckets::BucketRules;
 use crate::config::{Config, Settings, API_KEY_ENV};
 use crate::samples::Values;
-use crate::series::{Filter, Series, Unit};
+use crate::series::{Filter, Pool, Series, Unit};
 use crate::snapshot::Labels;
 use plan::{SamplePlan, Window};
 
@@ -296,19 +296,32 @@ async fn read_source(source: &Source) -> Read {
         })
         .collect();
     let requests: usize = wanted.iter().map(|w| w.pages.len()).sum();
-    let per_hour = config.braze.max_requests_per_hour;
+    let budget = config.budget();
+    // Each pool's budget is its own, as in the exporter (discovery's lists pool aside).
+    let limits: Vec<String> = budget
+        .pools()
+        .filter(|pool| *pool != Pool::Lists)
+        .map(|pool| {
+            format!(
+                "{} in the {} pool",
+                budget.max_per_hour(pool),
+                pool.as_str()
+            )
+        })
+        .collect();
     eprintln!(
         "braze-exporter backfill: {whose}{} series from {} to {} every {}: {requests} requests \
-         (at most {per_hour} an hour)",
+         (an hour at most: {})",
         plans.len(),
         request.window.start,
         request.window.end,
         humantime::format_duration(request.window.step),
+        limits.join(", "),
     );
     let outcomes = fetch::fetch_all(
         &source.client,
         &wanted,
-        per_hour,
+        |pool| budget.max_per_hour(pool),
         config.braze.max_concurrency,
         &whose,
     )
