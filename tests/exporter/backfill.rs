@@ -192,6 +192,9 @@ async fn backfill_writes_what_each_scrape_would_have_shown_in_whole_and_half_hou
     }
 }
 
+/// The simulator's number of one series on a day.
+type DayValue<'a> = Box<dyn Fn(&Zoned) -> f64 + 'a>;
+
 #[tokio::test]
 async fn backfill_reads_a_canvas_14_days_a_request_and_a_campaign_100() {
     let tz = TimeZone::get("Asia/Kolkata").unwrap();
@@ -234,7 +237,7 @@ async fn backfill_reads_a_canvas_14_days_a_request_and_a_campaign_100() {
     let canvas_at = |stat| move |day: &Zoned| canvas_value(canvas, stat, day, now).unwrap();
     let samples = parse(&text);
     let instants = instants(start, end);
-    let checks: [(&str, &str, Box<dyn Fn(&Zoned) -> f64>); 4] = [
+    let checks: [(&str, &str, DayValue); 4] = [
         (
             "braze_canvas_entries",
             r#"canvas="welcome",job="braze",variant="all""#,
