@@ -266,7 +266,8 @@ def campaign_samples(prefix, labels, day):
 
 def canvas_samples(labels, day):
     """The samples of one day of /canvas/data_series: Braze's total as variant "all", each
-    variant and step by name, a step's message objects per channel summed."""
+    variant and step by name, a step's message objects per channel summed. (A name two
+    variants or steps share becomes `name (id)`: the simulator's generated names never do.)"""
     out = {}
     fields = {"entries", "revenue"}
     add_samples(out, "braze_canvas", fields, day["total_stats"], labels | {("variant", "all")},
@@ -301,6 +302,7 @@ class Messaging:
 
 
 def messaging_series(args):
+    """The campaigns, API sends and Canvases of --campaigns, --sends and --canvases."""
     campaigns = dict(entry.split("=", 1) for entry in args.campaigns)
     series = []
     for name, campaign_id in campaigns.items():
