@@ -219,7 +219,8 @@ async fn backfill_reads_a_canvas_14_days_a_request_and_a_campaign_100() {
     let end = now.as_second() - 3600;
     let start = end - 20 * 86400;
     let (stderr, text) = backfilled(&ws.config(), &out, start, end).await;
-    // 21 days shown: the Canvas in pages of 14 and 7 days, the campaign in one.
+    // 20 or 21 days shown (as the range falls on midnights): the Canvas in two pages of at
+    // most 14 days, the campaign in one.
     assert_eq!(sim.requests_to("/canvas/data_series"), 2, "{stderr}");
     assert_eq!(sim.requests_to("/campaigns/data_series"), 1, "{stderr}");
 
@@ -291,7 +292,11 @@ async fn backfill_reads_a_canvas_14_days_a_request_and_a_campaign_100() {
         }
         days.extend(of_day.into_keys());
     }
-    assert_eq!(days.len(), 21);
+    assert!(
+        (20..=21).contains(&days.len()),
+        "more days than one Canvas page holds: {}",
+        days.len()
+    );
     let bucket = &samples[&(
         "braze_canvas_bucket_timestamp_seconds".to_string(),
         r#"canvas="welcome",job="braze""#.to_string(),
