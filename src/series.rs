@@ -253,14 +253,32 @@ pub struct Level {
 /// A number Braze's answer carries under `field`, and the metric it becomes.
 #[derive(Debug, PartialEq)]
 pub struct FieldSpec {
+    /// Braze's key; `{n}` in it stands for a conversion event's number: `conversions{n}`
+    /// is `conversions` (event A), `conversions1` (B), `conversions2` (C), `conversions3` (D),
+    /// one metric told apart by the `conversion_event` label.
     pub field: &'static str,
-    /// The metric's name after the level's prefix; fields that count conversion events A–D
-    /// share one, told apart by `conversion_event`.
+    /// The metric's name after the level's prefix.
     pub metric: &'static str,
     pub value: Value,
-    /// `A`, `B`, `C` or `D`: the `conversion_event` label of this field's samples.
-    pub conversion_event: Option<&'static str>,
     pub help: &'static str,
+}
+
+/// The number of each conversion event in Braze's keys, with its `conversion_event` label.
+const CONVERSION_EVENTS: [(&str, &str); 4] = [("", "A"), ("1", "B"), ("2", "C"), ("3", "D")];
+
+impl FieldSpec {
+    /// Whether `key` is this field: `Some(None)` for a plain field, `Some(Some(event))` for a
+    /// conversion event's field, `None` for another key.
+    pub fn matches(&self, key: &str) -> Option<Option<&'static str>> {
+        let Some((before, after)) = self.field.split_once("{n}") else {
+            return (key == self.field).then_some(None);
+        };
+        let number = key.strip_prefix(before)?.strip_suffix(after)?;
+        CONVERSION_EVENTS
+            .iter()
+            .find(|(n, _)| *n == number)
+            .map(|(_, event)| Some(*event))
+    }
 }
 
 /// One row of the kinds table.
@@ -826,6 +844,23 @@ mod tests {
         assert!(series_of(Kind::Events, &Lists::default()).is_empty());
         assert_eq!(names(&series_of(Kind::Campaign, &l)), [["onboarding"]]);
         assert_eq!(names(&series_of(Kind::Canvas, &l)), [["welcome"]]);
+    }
+
+    #[test]
+    fn a_conversion_field_matches_each_events_key() {
+        let field = &CAMPAIGN_FIELDS[3];
+        assert_eq!(field.field, "conversions{n}_by_send_time");
+        assert_eq!(field.matches("conversions_by_send_time"), Some(Some("A")));
+        assert_eq!(field.matches("conversions3_by_send_time"), Some(Some("D")));
+        for other in [
+            "conversions4_by_send_time",
+            "conversions_by_send",
+            "conversions",
+        ] {
+            assert_eq!(field.matches(other), None, "{other}");
+        }
+        assert_eq!(CAMPAIGN_FIELDS[0].matches("unique_recipients"), Some(None));
+        assert_eq!(CAMPAIGN_FIELDS[0].matches("unique_recipients1"), None);
     }
 
     #[test]
