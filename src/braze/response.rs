@@ -140,7 +140,7 @@ fn parse_point(
 /// hundred per person on Earth in an hour.
 pub const MAX_COUNT: u64 = 1_000_000_000_000;
 /// An amount whose size is past this is corruption too (and past f64's exact cents).
-const MAX_AMOUNT: f64 = 1e13;
+pub const MAX_AMOUNT: f64 = 1e13;
 
 /// A count: 12, 12.0 or "12"; never negative, fractional or absurd (over [`MAX_COUNT`]).
 fn count(value: &Json) -> Option<u64> {
