@@ -4,12 +4,17 @@
 //! with the same labels and value, none lost or added, and the same help text.
 #![no_main]
 
-use braze_exporter::fuzzing::{exposition, Sample};
+use braze_exporter::fuzzing::{exposition, Exposition, Sample};
 use openmetrics_parser::prometheus::parse_prometheus;
 use openmetrics_parser::{MetricsExposition, PrometheusType, PrometheusValue};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let rendered = exposition(data);
+    for rendered in exposition(data) {
+        read_back(&rendered);
+    }
+});
+
+fn read_back(rendered: &Exposition) {
     // openmetrics-parser ends a line at a lone CR too (pest's NEWLINE), which the text format
     // does not: a CR in a label value or help text is valid there, and Prometheus reads it.
     // Such texts are checked by the line count alone.
@@ -26,7 +31,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     assert_eq!(read, expected, "read back otherwise\n{}", rendered.text);
     let help = &parsed.families["braze_fuzz_help"].help;
     assert_eq!(help, &rendered.help, "the help text read back otherwise");
-});
+}
 
 fn samples(parsed: &MetricsExposition<PrometheusType, PrometheusValue>) -> Vec<Sample> {
     let mut samples = Vec::new();

@@ -172,7 +172,7 @@ fn describe_json_error(body: &[u8], error: &serde_json::Error) -> String {
     if start.trim_start().starts_with('<') {
         return "an HTML page, not JSON".into();
     }
-    format!("not the documented JSON: {error}")
+    format!("not the documented JSON: {}", clip(&error.to_string()))
 }
 
 /// Keeps messages short enough for one log line and free of control characters.
@@ -305,6 +305,24 @@ mod tests {
             "data[0]: \"x\" is not an ISO 8601 date or date-time"
         );
         assert!(points(r#"{"data":{"time":"2026-11-28"}}"#).is_err());
+    }
+
+    /// Found by reading what the braze_answer fuzz target checks (it had not produced an input
+    /// that long yet): serde's error quotes a value of the wrong type whole, so a string of a
+    /// megabyte where `data` belongs made an error, and a log line, of a megabyte.
+    #[test]
+    fn a_long_value_of_the_wrong_type_is_quoted_in_part() {
+        let body = format!(r#"{{"data":"{}"}}"#, "x".repeat(5000));
+        let err = points(&body).unwrap_err();
+        assert!(
+            err.starts_with("not the documented JSON: invalid type: string"),
+            "{err}"
+        );
+        assert!(
+            err.chars().count() < 300,
+            "{} characters",
+            err.chars().count()
+        );
     }
 
     #[test]

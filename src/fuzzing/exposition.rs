@@ -5,12 +5,13 @@
 
 use std::collections::HashSet;
 use std::io::Read;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
 
 use crate::buckets::{Bucket, Latest};
-use crate::series::{Scope, Series, Unit, Units, KINDS};
+use crate::series::{KindSpec, Scope, Series, Unit, Units, KINDS};
 use crate::snapshot::{escape_into, FamilyWriter, Labels, SeriesState, Snapshot};
 
 /// The family whose help text is the input's.
@@ -33,11 +34,14 @@ pub struct Sample {
     pub value: f64,
 }
 
-/// Renders a snapshot of every kind from the input: its first 16 bytes are the latest and
-/// the in-progress values, the rest (split at 0xFF bytes) the help text, the workspace and the
-/// names of the series' apps, segments, events and products. Checks that the text has one
-/// line per sample; returns it with the samples it must read back as.
-pub fn exposition(data: &[u8]) -> Exposition {
+/// Renders a snapshot of each kind from the input: its first 16 bytes are the latest and the
+/// in-progress values, the rest (split at 0xFF bytes) the help text, the workspace and the
+/// names of the series' apps, segments, events and products. Checks that each text has one
+/// line per sample; returns them with the samples each must read back as.
+///
+/// One text per kind: the kinds' series have different label names, which the text format
+/// allows in one family (`braze_up`) but openmetrics-parser, the fuzz target's reader, does not.
+pub fn exposition(data: &[u8]) -> Vec<Exposition> {
     let (values, names) = data.split_at(data.len().min(16));
     let value = |i: usize| {
         let bytes = values.get(i * 8..i * 8 + 8).and_then(|b| b.try_into().ok());
@@ -49,23 +53,31 @@ pub fn exposition(data: &[u8]) -> Exposition {
             0.0
         }
     };
-    let (latest, in_progress) = (value(0), value(1));
+    let values = Values {
+        latest: value(0),
+        in_progress: value(1),
+    };
     let mut names = names
         .split(|&b| b == 0xFF)
         .map(|n| String::from_utf8_lossy(n).into_owned());
     let help = names.next().unwrap_or_default();
     let workspace = names.next().filter(|w| !w.is_empty());
     let scopes: Vec<String> = names.collect();
-    let mut rendered = render(&scopes, workspace.as_deref(), latest, in_progress);
-    rendered
-        .samples
-        .push(help_family(&mut rendered.text, &help, latest));
-    check_lines(&rendered.text, &rendered.samples);
-    Exposition {
-        text: rendered.text,
-        samples: rendered.samples,
-        help,
-    }
+    KINDS
+        .iter()
+        .map(|spec| {
+            let mut rendered = render(spec, &scopes, workspace.as_deref(), &values);
+            rendered
+                .samples
+                .push(help_family(&mut rendered.text, &help, values.latest));
+            check_lines(&rendered.text, &rendered.samples);
+            Exposition {
+                text: rendered.text,
+                samples: rendered.samples,
+                help: help.clone(),
+            }
+        })
+        .collect()
 }
 
 struct Rendered {
@@ -73,93 +85,55 @@ struct Rendered {
     samples: Vec<Sample>,
 }
 
-/// Two series of every kind (the names taken in turn), rendered as a snapshot.
-fn render(names: &[String], workspace: Option<&str>, latest: f64, in_progress: f64) -> Rendered {
-    let now = Timestamp::from_second(1_795_860_000).expect("a valid instant");
-    let hour_ago = now - jiff::SignedDuration::from_hours(1);
+/// The values of a series' gauges.
+struct Values {
+    latest: f64,
+    in_progress: f64,
+}
+
+const NOW: i64 = 1_795_860_000;
+const HOUR_AGO: i64 = NOW - 3600;
+
+/// Two series of the kind (the names taken in turn), rendered as a snapshot.
+fn render(spec: &KindSpec, names: &[String], workspace: Option<&str>, values: &Values) -> Rendered {
+    let unit = match spec.units {
+        Units::HourOrDay => Unit::Hour,
+        Units::DayOnly => Unit::Day,
+    };
+    let mut labels: Vec<Labels> = Vec::new();
+    let mut samples = Vec::new();
+    for turn in 0..2 {
+        let scopes =
+            (0..spec.filters.len()).map(|i| Arc::new(Scope::named(name_at(names, turn + i), "id")));
+        let series = Series {
+            kind: spec.kind,
+            scopes: scopes.collect(),
+        };
+        let series_labels = Labels::new(&series, unit, workspace);
+        if labels.contains(&series_labels) {
+            continue; // One name: both turns are the same series.
+        }
+        samples.extend(expected(spec, &series, unit, workspace, values));
+        labels.push(series_labels);
+    }
+    let at = |second| Timestamp::from_second(second).expect("a valid instant");
     let state = SeriesState {
         attempted: true,
         up: true,
-        last_success: Some(now),
+        last_success: Some(at(NOW)),
         latest: Latest {
             complete: Some(Bucket {
-                start: hour_ago,
-                value: latest,
+                start: at(HOUR_AGO),
+                value: values.latest,
             }),
             in_progress: Some(Bucket {
-                start: now,
-                value: in_progress,
+                start: at(NOW),
+                value: values.in_progress,
             }),
         },
     };
-    let mut seen = HashSet::new();
-    let mut labels = Vec::new();
-    let mut samples = Vec::new();
-    for spec in &KINDS {
-        let unit = match spec.units {
-            Units::HourOrDay => Unit::Hour,
-            Units::DayOnly => Unit::Day,
-        };
-        for turn in 0..2 {
-            let scopes: Vec<Scope> = (0..spec.filters.len())
-                .map(|i| name_at(names, turn + i))
-                .map(|name| Scope::named(name, "id"))
-                .collect();
-            let series = Series {
-                kind: spec.kind,
-                scopes: scopes.into_iter().map(std::sync::Arc::new).collect(),
-            };
-            let series_labels = Labels::new(&series, unit, workspace);
-            if !seen.insert(series_labels.text().to_string()) {
-                continue;
-            }
-            let mut own: Vec<(String, String)> = workspace
-                .map(|w| ("workspace".to_string(), w.to_string()))
-                .into_iter()
-                .chain(
-                    series
-                        .filters()
-                        .map(|(f, s)| (f.label().to_string(), s.name.clone())),
-                )
-                .chain([("unit".to_string(), unit.as_str().to_string())])
-                .collect();
-            own.sort();
-            let mut with_kind = own.clone();
-            with_kind.push(("kind".to_string(), spec.name.to_string()));
-            with_kind.sort();
-            let metric = spec.metric;
-            let second = |t: Timestamp| t.as_second() as f64;
-            for (name, labels, value) in [
-                (metric.to_string(), &own, latest),
-                (
-                    format!("{metric}_bucket_timestamp_seconds"),
-                    &own,
-                    second(hour_ago),
-                ),
-                (format!("{metric}_in_progress"), &own, in_progress),
-                (
-                    format!("{metric}_in_progress_bucket_timestamp_seconds"),
-                    &own,
-                    second(now),
-                ),
-                ("braze_up".to_string(), &with_kind, 1.0),
-                (
-                    "braze_last_success_timestamp_seconds".to_string(),
-                    &with_kind,
-                    second(now),
-                ),
-            ] {
-                samples.push(Sample {
-                    metric: name,
-                    labels: labels.clone(),
-                    value,
-                });
-            }
-            labels.push(series_labels);
-        }
-    }
     let stale_after = Duration::from_secs(3600);
-    let snapshot = Snapshot::render(labels.iter().map(|l| (l, &state, stale_after)), now, 0);
+    let snapshot = Snapshot::render(labels.iter().map(|l| (l, &state, stale_after)), at(NOW), 0);
     let mut text = String::new();
     snapshot
         .encoded
@@ -168,6 +142,54 @@ fn render(names: &[String], workspace: Option<&str>, latest: f64, in_progress: f
         .read_to_string(&mut text)
         .expect("a snapshot's text is UTF-8 in gzip");
     Rendered { text, samples }
+}
+
+/// The samples of one series, as docs/metrics.md lists them: its four data gauges, and
+/// `braze_up` and `braze_last_success_timestamp_seconds` with its `kind`.
+fn expected(
+    spec: &KindSpec,
+    series: &Series,
+    unit: Unit,
+    workspace: Option<&str>,
+    values: &Values,
+) -> Vec<Sample> {
+    let pair = |name: &str, value: &str| (name.to_string(), value.to_string());
+    let mut own: Vec<(String, String)> = workspace
+        .map(|w| pair("workspace", w))
+        .into_iter()
+        .chain(series.filters().map(|(f, s)| pair(f.label(), &s.name)))
+        .chain([pair("unit", unit.as_str())])
+        .collect();
+    own.sort();
+    let mut with_kind = own.clone();
+    with_kind.push(pair("kind", spec.name));
+    with_kind.sort();
+    let metric = spec.metric;
+    let sample = |metric: String, labels: &Vec<(String, String)>, value: f64| Sample {
+        metric,
+        labels: labels.clone(),
+        value,
+    };
+    vec![
+        sample(metric.to_string(), &own, values.latest),
+        sample(
+            format!("{metric}_bucket_timestamp_seconds"),
+            &own,
+            HOUR_AGO as f64,
+        ),
+        sample(format!("{metric}_in_progress"), &own, values.in_progress),
+        sample(
+            format!("{metric}_in_progress_bucket_timestamp_seconds"),
+            &own,
+            NOW as f64,
+        ),
+        sample("braze_up".to_string(), &with_kind, 1.0),
+        sample(
+            "braze_last_success_timestamp_seconds".to_string(),
+            &with_kind,
+            NOW as f64,
+        ),
+    ]
 }
 
 /// The `i`th name, round the list (one name when there is none).
