@@ -397,45 +397,74 @@ pub struct Lists {
 
 /// Every series of `kind` over `lists`, aggregates first, in list order.
 pub fn series_of(kind: Kind, lists: &Lists) -> Vec<Series> {
-    let values = |filter: Filter| -> Vec<Arc<Scope>> {
-        let scopes = match filter {
-            Filter::App => with_all(&lists.apps),
-            Filter::Segment if kind == Kind::SegmentSize => lists.segments.clone(),
-            Filter::Segment => with_all(&lists.segments),
-            Filter::Event => lists
-                .events
-                .iter()
-                .map(|e| Scope::named(e.clone(), e.clone()))
-                .collect(),
-            Filter::Product => std::iter::once(Scope::all())
-                .chain(
-                    lists
-                        .products
-                        .iter()
-                        .map(|p| Scope::named(p.clone(), p.clone())),
-                )
-                .collect(),
-        };
-        scopes.into_iter().map(Arc::new).collect()
-    };
-    let mut series: Vec<Vec<Arc<Scope>>> = vec![Vec::new()];
-    for filter in kind.spec().filters {
-        let options = values(*filter);
-        series = series
-            .into_iter()
-            .flat_map(|prefix| {
-                options.iter().map(move |value| {
-                    let mut scopes = prefix.clone();
-                    scopes.push(value.clone());
-                    scopes
-                })
-            })
+    series_iter(kind, lists).collect()
+}
+
+/// As [`series_of`], made one at a time, so that a plan makes only the first `max_series` of a
+/// product that may count billions (1,000 apps × 1,000 segments × 1,000 events): the first
+/// filter varies slowest.
+pub fn series_iter(kind: Kind, lists: &Lists) -> impl Iterator<Item = Series> {
+    let options: Vec<Vec<Arc<Scope>>> = kind
+        .spec()
+        .filters
+        .iter()
+        .map(|filter| values(kind, *filter, lists))
+        .collect();
+    let mut next = (!options.iter().any(Vec::is_empty)).then(|| vec![0; options.len()]);
+    std::iter::from_fn(move || {
+        let at = next.take()?;
+        let scopes = at
+            .iter()
+            .zip(&options)
+            .map(|(i, o)| o[*i].clone())
             .collect();
+        next = following(at, &options);
+        Some(Series::shared(kind, scopes))
+    })
+}
+
+/// How many series [`series_of`] makes, without making them (saturating).
+pub fn series_count(kind: Kind, lists: &Lists) -> usize {
+    kind.spec()
+        .filters
+        .iter()
+        .map(|filter| values(kind, *filter, lists).len())
+        .fold(1, usize::saturating_mul)
+}
+
+/// The indices after `at`, the last filter turning fastest; `None` after the last series.
+fn following(mut at: Vec<usize>, options: &[Vec<Arc<Scope>>]) -> Option<Vec<usize>> {
+    for i in (0..at.len()).rev() {
+        at[i] += 1;
+        if at[i] < options[i].len() {
+            return Some(at);
+        }
+        at[i] = 0;
     }
-    series
-        .into_iter()
-        .map(|s| Series::shared(kind, s.into_boxed_slice()))
-        .collect()
+    None
+}
+
+/// The values one filter of `kind` takes over `lists`.
+fn values(kind: Kind, filter: Filter, lists: &Lists) -> Vec<Arc<Scope>> {
+    let scopes = match filter {
+        Filter::App => with_all(&lists.apps),
+        Filter::Segment if kind == Kind::SegmentSize => lists.segments.clone(),
+        Filter::Segment => with_all(&lists.segments),
+        Filter::Event => lists
+            .events
+            .iter()
+            .map(|e| Scope::named(e.clone(), e.clone()))
+            .collect(),
+        Filter::Product => std::iter::once(Scope::all())
+            .chain(
+                lists
+                    .products
+                    .iter()
+                    .map(|p| Scope::named(p.clone(), p.clone())),
+            )
+            .collect(),
+    };
+    scopes.into_iter().map(Arc::new).collect()
 }
 
 /// Configured segments, then discovered ones (labelled with Braze's name) that are not the same
