@@ -396,6 +396,7 @@ pub struct Lists {
 }
 
 /// Every series of `kind` over `lists`, aggregates first, in list order.
+#[cfg(any(test, feature = "fuzzing"))]
 pub fn series_of(kind: Kind, lists: &Lists) -> Vec<Series> {
     series_iter(kind, lists).collect()
 }
