@@ -37,6 +37,9 @@ pub struct Field {
 
 /// Parses a 2xx body into points in the order Braze sent them.
 pub fn parse_points(body: &[u8], field: Field, time_zone: &TimeZone) -> Result<Vec<Point>, String> {
+    if !is_object(body) && serde_json::from_slice::<Json>(body).is_ok() {
+        return Err("not the documented JSON: not an object".into());
+    }
     let body: Body = serde_json::from_slice(body).map_err(|e| describe_json_error(body, &e))?;
     let data = body.data.ok_or_else(|| match body.message {
         Some(message) => format!(
@@ -77,6 +80,9 @@ pub fn unsuccessful_message(body: &[u8]) -> Option<String> {
     struct Message {
         message: Option<Json>,
     }
+    if !is_object(body) {
+        return None;
+    }
     let message = serde_json::from_slice::<Message>(body).ok()?.message?;
     match &message {
         Json::Null => None,
@@ -84,6 +90,12 @@ pub fn unsuccessful_message(body: &[u8]) -> Option<String> {
         Json::String(text) => Some(clip(text)),
         other => Some(clip(&other.to_string())),
     }
+}
+
+/// Whether `body` is a JSON object, as every answer of Braze's is: serde's derived structs
+/// also read an array (`[message, data]`) as if it were one.
+fn is_object(body: &[u8]) -> bool {
+    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
 /// Braze's `message` from an error body, when it is JSON and has one.
@@ -305,6 +317,20 @@ mod tests {
             "data[0]: \"x\" is not an ISO 8601 date or date-time"
         );
         assert!(points(r#"{"data":{"time":"2026-11-28"}}"#).is_err());
+    }
+
+    /// Found by the braze_answer fuzz target: serde's derived structs read a JSON array too,
+    /// `[message, data]`, so a body Braze never sends gave points (and its first element was
+    /// taken for Braze's message).
+    #[test]
+    fn only_an_object_is_an_answer() {
+        let array = r#"["x", [{"time":"2026-11-28","sessions":5}]]"#;
+        assert_eq!(
+            points(array).unwrap_err(),
+            "not the documented JSON: not an object"
+        );
+        assert_eq!(unsuccessful_message(br#"["partial results"]"#), None);
+        assert_eq!(points(r#" [ "2026-11-28", [] ]"#).map_err(|_| ()), Err(()));
     }
 
     /// Found by reading what the braze_answer fuzz target checks (it had not produced an input
