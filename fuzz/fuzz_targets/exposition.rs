@@ -4,7 +4,7 @@
 //! with the same labels and value, none lost or added, and the same help text.
 #![no_main]
 
-use braze_exporter::fuzzing::{exposition, Exposition, Sample};
+use braze_exporter::fuzzing::{exposition, Exposition, Sample, HELP_FAMILY};
 use openmetrics_parser::prometheus::parse_prometheus;
 use openmetrics_parser::{MetricsExposition, PrometheusType, PrometheusValue};
 
@@ -29,7 +29,7 @@ fn read_back(rendered: &Exposition) {
     read.sort_by(order);
     expected.sort_by(order);
     assert_eq!(read, expected, "read back otherwise\n{}", rendered.text);
-    let help = &parsed.families["braze_fuzz_help"].help;
+    let help = &parsed.families[HELP_FAMILY].help;
     assert_eq!(help, &rendered.help, "the help text read back otherwise");
 }
 

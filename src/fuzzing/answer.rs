@@ -14,7 +14,6 @@ use crate::braze::Point;
 use crate::series::{KindSpec, Value, KINDS};
 
 /// What a 2xx answer of a kind's endpoint becomes, in the order `BrazeClient::read` decides it.
-#[derive(Debug)]
 enum Decoded {
     Points(Vec<Point>),
     /// Braze's `message` was not "success" (`FetchError::Unsuccessful`).
@@ -35,11 +34,6 @@ fn decode(spec: &KindSpec, body: &[u8], time_zone: &TimeZone) -> Decoded {
         Ok(points) => Decoded::Points(points),
         Err(why) => Decoded::Malformed(why),
     }
-}
-
-/// The names of the kinds every answer is decoded as (the `kind` label values).
-pub fn kinds() -> impl Iterator<Item = &'static str> {
-    KINDS.iter().map(|spec| spec.name)
 }
 
 /// Decodes `body` as the answer of every kind, in a time zone without and one with daylight

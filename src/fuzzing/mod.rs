@@ -16,9 +16,9 @@ mod scrape;
 mod time;
 mod web_config;
 
-pub use answer::{braze_answer, kinds};
+pub use answer::braze_answer;
 pub use config::config;
-pub use exposition::{exposition, Exposition, Sample};
+pub use exposition::{exposition, Exposition, Sample, HELP_FAMILY};
 pub use rate_limit::rate_limit;
 pub use scrape::scrape;
 pub use time::braze_time;
