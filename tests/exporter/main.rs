@@ -14,6 +14,7 @@ mod kinds;
 mod proxy;
 mod reload;
 mod scrape;
+mod soak;
 mod startup;
 mod web;
 mod web_toolkit;
