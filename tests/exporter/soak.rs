@@ -76,6 +76,8 @@ struct Sample {
     minutes: f64,
     rss_kib: u64,
     hwm_kib: u64,
+    /// User and system CPU time of the exporter so far.
+    cpu_seconds: f64,
     threads: u64,
     fds: u64,
     requests: u64,
@@ -84,14 +86,16 @@ struct Sample {
 }
 
 impl Sample {
-    const CSV_HEADER: &str = "minutes,rss_kib,hwm_kib,threads,fds,requests,reloads,scrapes";
+    const CSV_HEADER: &str =
+        "minutes,rss_kib,hwm_kib,cpu_seconds,threads,fds,requests,reloads,scrapes";
 
     fn csv(&self) -> String {
         format!(
-            "{:.2},{},{},{},{},{},{},{}",
+            "{:.2},{},{},{:.2},{},{},{},{},{}",
             self.minutes,
             self.rss_kib,
             self.hwm_kib,
+            self.cpu_seconds,
             self.threads,
             self.fds,
             self.requests,
@@ -280,6 +284,15 @@ fn status_field(pid: u32, field: &str) -> u64 {
         .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
 }
 
+/// User and system time from `/proc/PID/stat` (fields 14 and 15, after the command's `)`).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    // SAFETY: sysconf only reads a system constant.
+    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
 fn open_fds(pid: u32) -> u64 {
     std::fs::read_dir(format!("/proc/{pid}/fd"))
         .unwrap()
@@ -409,6 +422,7 @@ impl Run {
             minutes: self.minutes(),
             rss_kib: status_field(pid, "VmRSS"),
             hwm_kib: status_field(pid, "VmHWM"),
+            cpu_seconds: cpu_seconds(pid),
             threads: status_field(pid, "Threads"),
             fds: open_fds(pid),
             requests: self.requests(),
@@ -452,6 +466,39 @@ fn print_progress(s: &Sample) {
     );
 }
 
+/// The figures BENCHMARKS.md reports.
+fn summarize(samples: &[Sample], scrapes: u64, scrape_failures: u64) {
+    let mib = |s: &Sample| s.rss_kib as f64 / 1024.0;
+    let at = |minute: f64| samples.iter().find(|s| s.minutes >= minute);
+    let (first, last) = (samples[0], *samples.last().expect("sampled"));
+    for (name, sample) in [
+        ("first sample", Some(&first)),
+        ("1 min", at(1.0)),
+        ("60 min", at(60.0)),
+    ] {
+        if let Some(s) = sample {
+            eprintln!(
+                "soak: rss at {name} ({:.1} min): {:.1} MiB",
+                s.minutes,
+                mib(s)
+            );
+        }
+    }
+    let cpu_per_request =
+        (last.cpu_seconds - first.cpu_seconds) / (last.requests - first.requests) as f64;
+    eprintln!(
+        "soak: {:.1} min, {} requests to Braze, {} reloads, {scrapes} scrapes ({scrape_failures} failed); \
+         rss at the end {:.1} MiB, peak {:.1} MiB; exporter CPU {:.0} s ({:.0} µs per request, scrapes included)",
+        last.minutes,
+        last.requests,
+        last.reloads,
+        mib(&last),
+        last.hwm_kib as f64 / 1024.0,
+        last.cpu_seconds,
+        cpu_per_request * 1e6
+    );
+}
+
 /// The verdict on the samples: failures, each a sentence.
 fn judge(settings: &Settings, samples: &[Sample], scrape_failures: u64) -> Vec<String> {
     let mut problems = Vec::new();
@@ -488,17 +535,17 @@ fn judge(settings: &Settings, samples: &[Sample], scrape_failures: u64) -> Vec<S
         ));
     }
     let most = |samples: &[&Sample], of: fn(&Sample) -> u64| samples.iter().map(|s| of(s)).max();
-    for (what, of) in [
-        ("fds", (|s| s.fds) as fn(&Sample) -> u64),
-        ("threads", |s| s.threads),
-    ] {
+    // Connections to Braze and from scrapers come and go: a few more at one sample is noise.
+    let counts: [(&str, fn(&Sample) -> u64, u64); 2] =
+        [("fds", |s| s.fds, 8), ("threads", |s| s.threads, 2)];
+    for (what, of, margin) in counts {
         let (before, after) = (
             most(&window, of).unwrap_or(0),
             most(&settled, of).unwrap_or(0),
         );
-        if after > before {
+        if after > before + margin {
             problems.push(format!(
-                "{what} rose to {after} after minute {}, {before} at most before",
+                "{what} rose to {after} after minute {}, {before} at most before (margin {margin})",
                 settings.settled_minutes
             ));
         }
@@ -565,16 +612,7 @@ async fn memory_stays_flat_after_the_first_budget_window() {
     stop.store(true, Ordering::Relaxed);
     scraping.await.unwrap();
     let (settings, samples, scrapes, failures) = run.stop().await;
+    summarize(&samples, scrapes, failures);
     let problems = judge(&settings, &samples, failures);
-    let (first, last) = (samples[0], *samples.last().unwrap());
-    eprintln!(
-        "soak: {:.1} min, {} requests to Braze, {} reloads, {scrapes} scrapes ({failures} failed); rss first {:.1} MiB, last {:.1} MiB, peak {:.1} MiB",
-        last.minutes,
-        last.requests,
-        last.reloads,
-        first.rss_kib as f64 / 1024.0,
-        last.rss_kib as f64 / 1024.0,
-        last.hwm_kib as f64 / 1024.0
-    );
     assert!(problems.is_empty(), "soak failed:\n{}", problems.join("\n"));
 }
