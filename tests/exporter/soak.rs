@@ -501,70 +501,79 @@ fn summarize(samples: &[Sample], scrapes: u64, scrape_failures: u64) {
 
 /// The verdict on the samples: failures, each a sentence.
 fn judge(settings: &Settings, samples: &[Sample], scrape_failures: u64) -> Vec<String> {
-    let mut problems = Vec::new();
-    let (window, settled): (Vec<&Sample>, Vec<&Sample>) = samples
-        .iter()
-        .partition(|s| s.minutes < settings.settled_minutes);
-    let (Some(first), Some(last)) = (samples.first(), samples.last()) else {
-        return vec!["no samples".into()];
-    };
+    let after = settings.settled_minutes;
+    let (window, settled): (Vec<Sample>, Vec<Sample>) =
+        samples.iter().partition(|s| s.minutes < after);
     if settled.len() < 10 {
-        problems.push(format!(
-            "only {} samples after minute {}: run longer than that",
-            settled.len(),
-            settings.settled_minutes
-        ));
-        return problems;
+        return vec![format!(
+            "only {} samples after minute {after}: run longer than that",
+            settled.len()
+        )];
     }
-    let mib_per_hour = slope(
-        &settled
-            .iter()
-            .map(|s| (s.minutes / 60.0, s.rss_kib as f64 / 1024.0))
-            .collect::<Vec<_>>(),
-    );
-    eprintln!(
-        "soak: rss after minute {}: {:+.3} MiB per hour (least squares over {} samples)",
-        settings.settled_minutes,
-        mib_per_hour,
-        settled.len()
-    );
-    if mib_per_hour > settings.max_growth_mib_per_hour {
-        problems.push(format!(
-            "resident memory still grows after minute {}: {mib_per_hour:.3} MiB per hour, over {}",
-            settings.settled_minutes, settings.max_growth_mib_per_hour
-        ));
-    }
-    let most = |samples: &[&Sample], of: fn(&Sample) -> u64| samples.iter().map(|s| of(s)).max();
-    // Connections to Braze and from scrapers come and go: a few more at one sample is noise.
-    let counts: [(&str, fn(&Sample) -> u64, u64); 2] =
-        [("fds", |s| s.fds, 8), ("threads", |s| s.threads, 2)];
-    for (what, of, margin) in counts {
-        let (before, after) = (
-            most(&window, of).unwrap_or(0),
-            most(&settled, of).unwrap_or(0),
-        );
-        if after > before + margin {
-            problems.push(format!(
-                "{what} rose to {after} after minute {}, {before} at most before (margin {margin})",
-                settings.settled_minutes
-            ));
-        }
-    }
+    let mut problems: Vec<String> = [
+        still_growing(&settled, settings),
+        // Connections to Braze and from scrapers come and go: a few more at one sample is noise.
+        rose("fds", &window, &settled, |s| s.fds, 8),
+        rose("threads", &window, &settled, |s| s.threads, 2),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|problem| format!("{problem} (judged from minute {after})"))
+    .collect();
+    problems.extend(below_budget(samples));
     if scrape_failures > 0 {
         problems.push(format!("{scrape_failures} scrapes failed"));
     }
+    problems
+}
+
+/// Resident memory's least-squares slope over the settled samples, if over the limit.
+fn still_growing(settled: &[Sample], settings: &Settings) -> Option<String> {
+    let points: Vec<(f64, f64)> = settled
+        .iter()
+        .map(|s| (s.minutes / 60.0, s.rss_kib as f64 / 1024.0))
+        .collect();
+    let mib_per_hour = slope(&points);
+    eprintln!(
+        "soak: rss from minute {}: {mib_per_hour:+.3} MiB per hour (least squares over {} samples)",
+        settings.settled_minutes,
+        points.len()
+    );
+    (mib_per_hour > settings.max_growth_mib_per_hour).then(|| {
+        format!(
+            "resident memory still grows: {mib_per_hour:.3} MiB per hour, over {}",
+            settings.max_growth_mib_per_hour
+        )
+    })
+}
+
+/// A count that went higher in the settled samples than in the first window, by more than
+/// `margin`.
+fn rose(
+    what: &str,
+    window: &[Sample],
+    settled: &[Sample],
+    of: fn(&Sample) -> u64,
+    margin: u64,
+) -> Option<String> {
+    let before = window.iter().map(of).max().unwrap_or(0);
+    let after = settled.iter().map(of).max().unwrap_or(0);
+    (after > before + margin)
+        .then(|| format!("{what} rose to {after}, {before} at most before (margin {margin})"))
+}
+
+/// The workspaces' pace, if well under the budget: the soak is meant to run at it.
+fn below_budget(samples: &[Sample]) -> Option<String> {
+    let (first, last) = (samples.first()?, samples.last()?);
     let hours = (last.minutes - first.minutes) / 60.0;
     let per_workspace_hour =
         (last.requests - first.requests) as f64 / hours / WORKSPACES.len() as f64;
     eprintln!(
         "soak: {per_workspace_hour:.0} requests per workspace per hour (budget {BUDGET_PER_HOUR})"
     );
-    if per_workspace_hour < 0.8 * BUDGET_PER_HOUR as f64 {
-        problems.push(format!(
-            "the workspaces sent {per_workspace_hour:.0} requests an hour each, not near the budget's {BUDGET_PER_HOUR}"
-        ));
-    }
-    problems
+    (per_workspace_hour < 0.8 * BUDGET_PER_HOUR as f64).then(|| {
+        format!("the workspaces sent {per_workspace_hour:.0} requests an hour each, not near the budget's {BUDGET_PER_HOUR}")
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
