@@ -433,23 +433,59 @@ impl Run {
         sample
     }
 
-    async fn stop(mut self) -> (Settings, Vec<Sample>, u64, u64) {
+    /// Stops the exporter (SIGTERM) and says how the run went.
+    async fn stop(mut self) -> Outcome {
         let pid = self.exporter.id().expect("running").to_string();
         let killed = std::process::Command::new("kill")
             .args(["-TERM", &pid])
             .status();
         assert!(killed.unwrap().success());
         let exit = tokio::time::timeout(Duration::from_secs(30), self.exporter.wait()).await;
-        let log = self.dir.path().join("log");
-        let lines = std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .lines()
-            .count();
-        eprintln!("soak: exporter exit {exit:?}, {lines} log lines");
-        let failures = self.scrape_failures.load(Ordering::Relaxed);
-        let scrapes = self.scrapes.load(Ordering::Relaxed);
-        (self.settings, self.samples, scrapes, failures)
+        let log = std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default();
+        eprintln!(
+            "soak: exporter exit {exit:?}, {} log lines",
+            log.lines().count()
+        );
+        Outcome {
+            settings: self.settings,
+            samples: self.samples,
+            scrapes: self.scrapes.load(Ordering::Relaxed),
+            scrape_failures: self.scrape_failures.load(Ordering::Relaxed),
+            exited_cleanly: matches!(exit, Ok(Ok(status)) if status.success()),
+            panics: panics(&log),
+        }
     }
+}
+
+/// Each panic in the exporter's log, with what follows it up to the next log line (its message
+/// and, with `RUST_BACKTRACE=1`, its backtrace).
+fn panics(log: &str) -> Vec<String> {
+    let mut panics: Vec<String> = Vec::new();
+    let mut in_panic = false;
+    for line in log.lines() {
+        if line.contains("panicked at") {
+            panics.push(line.to_string());
+            in_panic = true;
+        } else if in_panic && !line.starts_with("time=") {
+            let panic = panics.last_mut().expect("a panic started");
+            panic.push('\n');
+            panic.push_str(line);
+        } else {
+            in_panic = false;
+        }
+    }
+    panics
+}
+
+/// What a run measured and how it ended.
+struct Outcome {
+    settings: Settings,
+    samples: Vec<Sample>,
+    scrapes: u64,
+    scrape_failures: u64,
+    exited_cleanly: bool,
+    /// The exporter's log lines that report a panic.
+    panics: Vec<String>,
 }
 
 fn print_progress(s: &Sample) {
@@ -467,7 +503,9 @@ fn print_progress(s: &Sample) {
 }
 
 /// The figures BENCHMARKS.md reports.
-fn summarize(samples: &[Sample], scrapes: u64, scrape_failures: u64) {
+fn summarize(outcome: &Outcome) {
+    let (samples, scrapes, scrape_failures) =
+        (&outcome.samples, outcome.scrapes, outcome.scrape_failures);
     let mib = |s: &Sample| s.rss_kib as f64 / 1024.0;
     let at = |minute: f64| samples.iter().find(|s| s.minutes >= minute);
     let (first, last) = (samples[0], *samples.last().expect("sampled"));
@@ -499,8 +537,27 @@ fn summarize(samples: &[Sample], scrapes: u64, scrape_failures: u64) {
     );
 }
 
-/// The verdict on the samples: failures, each a sentence.
-fn judge(settings: &Settings, samples: &[Sample], scrape_failures: u64) -> Vec<String> {
+/// The verdict on the run: failures, each a sentence.
+fn judge(outcome: &Outcome) -> Vec<String> {
+    let mut problems = memory_problems(&outcome.settings, &outcome.samples);
+    problems.extend(below_budget(&outcome.samples));
+    if outcome.scrape_failures > 0 {
+        problems.push(format!("{} scrapes failed", outcome.scrape_failures));
+    }
+    if !outcome.exited_cleanly {
+        problems.push("the exporter did not exit 0 within 30 s of SIGTERM".into());
+    }
+    if !outcome.panics.is_empty() {
+        problems.push(format!(
+            "the exporter panicked:\n{}",
+            outcome.panics.join("\n")
+        ));
+    }
+    problems
+}
+
+/// Memory, fds and threads after the first window, against what it saw.
+fn memory_problems(settings: &Settings, samples: &[Sample]) -> Vec<String> {
     let after = settings.settled_minutes;
     let (window, settled): (Vec<Sample>, Vec<Sample>) =
         samples.iter().partition(|s| s.minutes < after);
@@ -510,7 +567,7 @@ fn judge(settings: &Settings, samples: &[Sample], scrape_failures: u64) -> Vec<S
             settled.len()
         )];
     }
-    let mut problems: Vec<String> = [
+    [
         still_growing(&settled, settings),
         // Connections to Braze and from scrapers come and go: a few more at one sample is noise.
         rose("fds", &window, &settled, |s| s.fds, 8),
@@ -519,12 +576,7 @@ fn judge(settings: &Settings, samples: &[Sample], scrape_failures: u64) -> Vec<S
     .into_iter()
     .flatten()
     .map(|problem| format!("{problem} (judged from minute {after})"))
-    .collect();
-    problems.extend(below_budget(samples));
-    if scrape_failures > 0 {
-        problems.push(format!("{scrape_failures} scrapes failed"));
-    }
-    problems
+    .collect()
 }
 
 /// Resident memory's least-squares slope over the settled samples, if over the limit.
@@ -620,8 +672,8 @@ async fn memory_stays_flat_after_the_first_budget_window() {
     }
     stop.store(true, Ordering::Relaxed);
     scraping.await.unwrap();
-    let (settings, samples, scrapes, failures) = run.stop().await;
-    summarize(&samples, scrapes, failures);
-    let problems = judge(&settings, &samples, failures);
+    let outcome = run.stop().await;
+    summarize(&outcome);
+    let problems = judge(&outcome);
     assert!(problems.is_empty(), "soak failed:\n{}", problems.join("\n"));
 }
