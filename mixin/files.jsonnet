@@ -20,8 +20,9 @@ local rulesHeader = |||
     "all" is an aggregate, never sum it with named apps or segments. Messaging series have
     campaign, canvas (variant "all" is Braze's total), step, channel and variation labels and
     hold the latest complete day. No rule here adds up series that overlap.
-  Tests: braze-exporter.rules.test.yml beside this file (`promtool test rules`), and
-  scripts/check-rules.sh / scripts/e2e-prometheus.sh at the top of the repository.
+  Tests: braze-exporter.rules.test.yml and braze-exporter-messaging.rules.test.yml beside this
+  file (`promtool test rules`), and scripts/check-rules.sh / scripts/e2e-prometheus.sh at the
+  top of the repository.
 |||;
 
 // The mixin as a user who opted in to the opt-in alerts renders it: their unit tests
