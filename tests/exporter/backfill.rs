@@ -1,17 +1,22 @@
 //! `braze-exporter backfill` against the simulator: every sample is what a scrape would have
 //! shown at its instant, the value is the simulator's for that bucket, the file is the same on
 //! a second run, promtool makes blocks of it, and a series Braze refuses is named and left out.
+//! Campaigns and Canvases are read by day, a page of 100 and 14 days (Braze's limits).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
-use braze_simulator::{self as simulator, Fault, FaultTarget, Kpi, Series, Unit};
+use braze_simulator::{
+    self as simulator, campaign_value, canvas_value, CampaignStat, CanvasStat, Clock, Fault,
+    FaultTarget, Kpi, Series, SimulatorConfig, Unit, VariationForm, DEMO_CANVAS,
+    DEMO_EMAIL_CAMPAIGN,
+};
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
+use jiff::{Timestamp, Zoned};
 
-use crate::support::{simulator, Workspace, BIN};
+use crate::support::{simulator, Workspace, BIN, KEY};
 
 /// The settling delay the configurations set.
 const DELAY: i64 = 10 * 60;
@@ -185,6 +190,111 @@ async fn backfill_writes_what_each_scrape_would_have_shown_in_whole_and_half_hou
         promtool_creates_blocks(&out, &ws.dir.path().join("data"));
         sim.shutdown().await;
     }
+}
+
+#[tokio::test]
+async fn backfill_reads_a_canvas_14_days_a_request_and_a_campaign_100() {
+    let tz = TimeZone::get("Asia/Kolkata").unwrap();
+    // The simulator's clock stands still, so even the days Braze still restates are known.
+    let now = Timestamp::now();
+    let sim = simulator(|c| {
+        *c = SimulatorConfig::demo_at(KEY, now);
+        c.time_zone = tz.clone();
+        c.clock = Clock::from_fn(move || now);
+    })
+    .await;
+    let ws = Workspace::new(
+        &sim.url(),
+        &format!(
+            "  time_zone: Asia/Kolkata\ncampaigns:\n  - {{name: email, id: {}}}\n\
+             canvases:\n  - {{name: welcome, id: {}}}\n\
+             export:\n  campaigns: {{}}\n  canvases: {{}}\n",
+            DEMO_EMAIL_CAMPAIGN.0, DEMO_CANVAS.0
+        ),
+    );
+    let out = ws.dir.path().join("history.om");
+    let end = now.as_second() - 3600;
+    let start = end - 20 * 86400;
+    let (stderr, text) = backfilled(&ws.config(), &out, start, end).await;
+    // 21 days shown: the Canvas in pages of 14 and 7 days, the campaign in one.
+    assert_eq!(sim.requests_to("/canvas/data_series"), 2, "{stderr}");
+    assert_eq!(sim.requests_to("/campaigns/data_series"), 1, "{stderr}");
+
+    let config = SimulatorConfig::demo_at("", now);
+    let canvas = config
+        .canvases
+        .iter()
+        .find(|c| c.id == DEMO_CANVAS.0)
+        .unwrap();
+    let email = config
+        .campaigns
+        .iter()
+        .find(|c| c.id == DEMO_EMAIL_CAMPAIGN.0)
+        .unwrap();
+    let canvas_at = |stat| move |day: &Zoned| canvas_value(canvas, stat, day, now).unwrap();
+    let samples = parse(&text);
+    let instants = instants(start, end);
+    let checks: [(&str, &str, Box<dyn Fn(&Zoned) -> f64>); 4] = [
+        (
+            "braze_canvas_entries",
+            r#"canvas="welcome",job="braze",variant="all""#,
+            Box::new(canvas_at(CanvasStat::Total("entries"))),
+        ),
+        (
+            "braze_canvas_entries",
+            r#"canvas="welcome",job="braze",variant="Variant 2""#,
+            Box::new(canvas_at(CanvasStat::Variant {
+                variant: "demo-variant-b",
+                field: "entries",
+            })),
+        ),
+        (
+            "braze_canvas_revenue",
+            r#"canvas="welcome",job="braze",variant="all""#,
+            Box::new(canvas_at(CanvasStat::Total("revenue"))),
+        ),
+        (
+            "braze_campaign_unique_recipients",
+            r#"campaign="email",job="braze""#,
+            Box::new(|day: &Zoned| {
+                let stat = CampaignStat::Campaign("unique_recipients");
+                campaign_value(email, VariationForm::Name, stat, day, now).unwrap()
+            }),
+        ),
+    ];
+    // Messaging blocks have no delay: from local midnight on, yesterday is shown.
+    let shown_day = |t: i64| {
+        Timestamp::from_second(t)
+            .unwrap()
+            .to_zoned(tz.clone())
+            .start_of_day()
+            .unwrap()
+            .yesterday()
+            .unwrap()
+    };
+    let mut days = std::collections::BTreeSet::new();
+    for (metric, labels, expected) in checks {
+        let values = &samples[&(metric.to_string(), labels.to_string())];
+        let times: Vec<i64> = values.iter().map(|(t, _)| *t).collect();
+        assert_eq!(times, instants, "{metric}{{{labels}}}: every step");
+        // The simulator's number of each day, worked out once a day.
+        let mut of_day = BTreeMap::new();
+        for (t, value) in values {
+            let day = shown_day(*t);
+            let want = *of_day
+                .entry(day.timestamp())
+                .or_insert_with(|| expected(&day));
+            assert_eq!(*value, want, "{metric}{{{labels}}} at {t}");
+        }
+        days.extend(of_day.into_keys());
+    }
+    assert_eq!(days.len(), 21);
+    let bucket = &samples[&(
+        "braze_canvas_bucket_timestamp_seconds".to_string(),
+        r#"canvas="welcome",job="braze""#.to_string(),
+    )];
+    assert_eq!(bucket.len(), instants.len());
+    // promtool and a real Prometheus take messaging samples in scripts/e2e-backfill.sh.
 }
 
 /// Two workspaces in two zones, each with its own simulator and key: `eu` (Asia/Kolkata, two
