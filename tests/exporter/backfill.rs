@@ -234,7 +234,7 @@ async fn backfill_reads_a_canvas_14_days_a_request_and_a_campaign_100() {
     let canvas_at = |stat| move |day: &Zoned| canvas_value(canvas, stat, day, now).unwrap();
     let samples = parse(&text);
     let instants = instants(start, end);
-    let checks: [(&str, &str, Box<dyn Fn(&Zoned) -> f64>); 4] = [
+    let checks: [(&str, &str, DayValue); 4] = [
         (
             "braze_canvas_entries",
             r#"canvas="welcome",job="braze",variant="all""#,
@@ -563,3 +563,6 @@ async fn backfill_names_the_series_braze_refuses_and_writes_the_rest() {
         .keys()
         .any(|(name, _)| name.starts_with("braze_dau")));
 }
+
+/// The simulator's number of one metric for a day.
+type DayValue<'a> = Box<dyn Fn(&Zoned) -> f64 + 'a>;
