@@ -4,8 +4,8 @@
 #
 #   scripts/fuzz.sh SECONDS [TARGET...]   all targets, or the ones named
 #   FUZZ_MERGE=1 scripts/fuzz.sh ...      then merge what the runs found into fuzz/corpus/,
-#                                         minimised (libFuzzer's -merge=1: only inputs that add
-#                                         coverage), for a commit
+#                                         minimised (libFuzzer's -set_cover_merge=1: about
+#                                         the fewest inputs that keep the coverage), to commit
 #
 # Installs cargo-fuzz (pinned) when it is missing: a fresh machine has only the Rust toolchain.
 # libFuzzer needs flags of nightly Rust; stable takes them with RUSTC_BOOTSTRAP=1, which is set
@@ -97,7 +97,7 @@ for target in "${targets[@]}"; do
     merged="$log/merged-$target"
     mkdir -p "$merged"
     cp corpus/"$target"/seed-* "$merged/"
-    "$bin/$target" -merge=1 -max_len="$MAX_LEN" "$merged" "corpus/$target" "scratch/$target" \
+    "$bin/$target" -set_cover_merge=1 -max_len="$MAX_LEN" "$merged" "corpus/$target" "scratch/$target" \
       >"$log/merge-$target" 2>&1
     find "corpus/$target" -type f ! -name 'seed-*' -delete
     cp "$merged"/* "corpus/$target/"
