@@ -3,9 +3,39 @@
 local y = import 'lib/rules-yaml.libsonnet';
 local line = y.line;
 
+// A threshold ratio ('0.05') as a percentage for the descriptions ('5').
+local pct(ratio) = '%g' % (std.parseJson(ratio) * 100);
+
+// What a messaging alert is about: a campaign's channel, or a Canvas step's (in a sentence,
+// and at its start).
+local about(campaign) = std.join('', [
+  '{{ if $labels.campaign }}%s {{ $labels.campaign }}' % campaign,
+  '{{ else }}Canvas {{ $labels.canvas }} step {{ $labels.step }}{{ end }}',
+]);
+local subject = about('campaign');
+local Subject = about('Campaign');
+
 {
   prometheusAlerts+:: {
     local cfg = $._config,
+
+    // A rate of `channel` on the latest complete day over _config[threshold], where that day
+    // sent at least _config[minSent], and only while that day is yesterday (the campaign's or
+    // Canvas's lag: ignoring(channel, step) pairs a campaign's channel, or a Canvas step's, with
+    // its one bucket timestamp).
+    local messagingDayAlert(ratio, threshold, minSent, channel) = |||
+      %(ratio)s{channel="%(channel)s"} > %(threshold)s
+      and
+      braze:message_sent:sum{channel="%(channel)s"} >= %(minSent)s
+      and ignoring(channel, step)
+      braze:messaging:lag_seconds <= %(maxLag)s
+    ||| % {
+      ratio: ratio,
+      channel: channel,
+      threshold: cfg[threshold],
+      minSent: cfg[minSent],
+      maxLag: cfg.messagingDayMaxLagSeconds,
+    },
     groups+: [
       {
         name: 'braze-exporter.alerts',
@@ -276,6 +306,147 @@ local line = y.line;
                 (exporter {{ $labels.instance }}). Check the release that sends it, its SDK call
                 and its name in Braze.
               |||),
+            },
+          },
+
+          {
+            comment:: |||
+              Opt-in: the campaigns campaignStopSelector (mixin/config.libsonnet) picks; by default
+              none. A campaign that sent on every one of the 7 days before its latest complete day
+              (each 1-day window of braze:campaign_sent:sum, 1 to 7 days back, has samples and
+              none of them is 0: a day the exporter has no sample for proves nothing, so it keeps
+              the alert quiet) sent nothing on that day, and that day is yesterday (a missing
+              day, where the gauges still show the day before, is not "nothing"). "Nothing" is a
+              0 or no sent sample at all, as Braze may answer a day without messages.
+            |||,
+            alert: 'BrazeCampaignStoppedSending',
+            expr: std.join('and\n', [
+              'min_over_time(braze:campaign_sent:sum{%s}[1d] offset %dd) > 0\n' % [cfg.campaignStopSelector, d]
+              for d in std.range(1, 7)
+            ]) + |||
+              and
+              (
+                braze:messaging:lag_seconds{%(campaignStopSelector)s, send_id=""} <= %(messagingDayMaxLagSeconds)s
+                unless
+                braze:campaign_sent:sum{%(campaignStopSelector)s} > 0
+              )
+            ||| % cfg,
+            'for': '1h',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Braze campaign {{ $labels.campaign }} sent nothing yesterday.',
+              description: line(|||
+                Campaign {{ $labels.campaign }} sent messages on each of the 7 days before its latest
+                complete day ({{ $value }} or more on the day before it) and none on that
+                day (exporter {{ $labels.instance }}). Check whether it was stopped, archived or
+                edited in Braze, its schedule, trigger and audience, and for API campaigns the
+                service that calls Braze.
+              |||),
+            },
+          },
+          {
+            comment:: |||
+              Email bounce rate of the latest complete day (yesterday) over emailBounceRatio, per
+              campaign (or Canvas step), where that day sent at least emailBounceMinSent emails.
+            |||,
+            alert: 'BrazeEmailBounceRateHigh',
+            expr: messagingDayAlert('braze:message_bounced:ratio', 'emailBounceRatio', 'emailBounceMinSent', 'email'),
+            'for': '30m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Braze email bounce rate of %s is {{ $value | humanizePercentage }}.' % subject,
+              description: line(|||
+                %(subject)s: {{ $value | humanizePercentage }} of the emails sent on the latest complete
+                day bounced (over %(pct)s %%, with at least %(min)s sent; exporter {{ $labels.instance }}).
+                Mailbox providers throttle or block senders that bounce this much. Look for a new
+                or imported audience, a changed sending domain, or a template that breaks.
+              ||| % { subject: Subject, pct: pct(cfg.emailBounceRatio), min: cfg.emailBounceMinSent }),
+            },
+          },
+          {
+            comment:: |||
+              Spam complaint rate of the latest complete day (yesterday) over emailSpamRatio, per
+              campaign (or Canvas step), where that day sent at least emailSpamMinSent emails.
+            |||,
+            alert: 'BrazeEmailSpamRateHigh',
+            expr: messagingDayAlert('braze:message_spam_reported:ratio', 'emailSpamRatio', 'emailSpamMinSent', 'email'),
+            'for': '30m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Braze email spam rate of %s is {{ $value | humanizePercentage }}.' % subject,
+              description: line(|||
+                %(subject)s: {{ $value | humanizePercentage }} of the emails sent on the latest complete
+                day were reported as spam (over %(pct)s %%, with at least %(min)s sent; exporter
+                {{ $labels.instance }}). Gmail and Yahoo filter or reject bulk senders at a 0.3 %%
+                spam rate. Look at who was targeted, how they opted in, and the unsubscribe link.
+              ||| % { subject: Subject, pct: pct(cfg.emailSpamRatio), min: cfg.emailSpamMinSent }),
+            },
+          },
+          {
+            comment:: |||
+              SMS failed delivery rate of the latest complete day (yesterday) over smsFailureRatio,
+              per campaign (or Canvas step), where that day sent at least smsFailureMinSent SMS.
+            |||,
+            alert: 'BrazeSmsDeliveryFailing',
+            expr: messagingDayAlert('braze:message_delivery_failed:ratio', 'smsFailureRatio', 'smsFailureMinSent', 'sms'),
+            'for': '30m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Braze SMS delivery failures of %s at {{ $value | humanizePercentage }}.' % subject,
+              description: line(|||
+                %(subject)s: Braze could not hand {{ $value | humanizePercentage }} of the SMS sent on
+                the latest complete day to the carrier (over %(pct)s %%, with at least %(min)s sent;
+                exporter {{ $labels.instance }}). Check the subscription group's sending numbers, the
+                SMS provider's status and the message's length and content.
+              ||| % { subject: Subject, pct: pct(cfg.smsFailureRatio), min: cfg.smsFailureMinSent }),
+            },
+          },
+          {
+            comment:: |||
+              Webhook error rate of the latest complete day (yesterday) over webhookErrorRatio, per
+              campaign (or Canvas step), where that day sent at least webhookErrorMinSent webhooks.
+            |||,
+            alert: 'BrazeWebhookErrors',
+            expr: messagingDayAlert('braze:message_errored:ratio', 'webhookErrorRatio', 'webhookErrorMinSent', 'webhook'),
+            'for': '30m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Braze webhooks of %s failing at {{ $value | humanizePercentage }}.' % subject,
+              description: line(|||
+                %(subject)s: {{ $value | humanizePercentage }} of the webhooks sent on the latest
+                complete day ended in an error (over %(pct)s %%, with at least %(min)s sent; exporter
+                {{ $labels.instance }}). The endpoint refused them, timed out or was unreachable:
+                check its logs and status, its certificate, and the webhook's URL and headers in Braze.
+              ||| % { subject: Subject, pct: pct(cfg.webhookErrorRatio), min: cfg.webhookErrorMinSent }),
+            },
+          },
+          {
+            comment:: |||
+              Entries of a Canvas (Braze's total, variant="all") on the latest complete day fell
+              more than canvasEntriesDropRatio below the same day last week, which had at least
+              canvasEntriesDropMinLastWeek entries. As BrazeDauDropped for the windows; a missing
+              day compares nothing (braze:canvas_entries:last_week checks both days line up).
+            |||,
+            alert: 'BrazeCanvasEntriesDropped',
+            expr: |||
+              max_over_time(braze:canvas_entries:change_vs_last_week_ratio{variant="all"}[2h]) < -%(canvasEntriesDropRatio)s
+              and
+              min_over_time(braze:canvas_entries:last_week{variant="all"}[2h]) >= %(canvasEntriesDropMinLastWeek)s
+            ||| % cfg,
+            'for': '1h',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: line(|||
+                Entries of Canvas {{ $labels.canvas }} dropped {{ $value | humanizePercentage }}
+                against the same day last week.
+              |||),
+              description: line(|||
+                Canvas {{ $labels.canvas }}: entries of the latest complete day are at least %(pct)s %%
+                below the same day one week earlier (change {{ $value | humanizePercentage }} at best
+                over the last 2 hours; exporter {{ $labels.instance }}). Check its entry schedule or
+                trigger, the entry audience and segment, its rate limits, and whether it was stopped
+                or edited.
+              ||| % { pct: pct(cfg.canvasEntriesDropRatio) }),
             },
           },
         ]],

@@ -2,7 +2,7 @@
 # Renders the monitoring mixin (mixin/*.libsonnet, jsonnet) to the files shipped in grafana/:
 #   grafana/dashboards/braze-exporter.json   (grafanaDashboards)
 #   grafana/rules/braze-exporter.rules.yml   (prometheusRules + prometheusAlerts)
-#   grafana/rules/testdata/event-stop-opt-in.yml (BrazeEventStopped opted in, for the unit tests)
+#   grafana/rules/testdata/opt-in.yml (the opt-in alerts opted in, for the unit tests)
 # Those files are generated: edit mixin/, then run this script.
 #   mixin/build.sh            write them into the repository
 #   mixin/build.sh DIR        write them under DIR instead (DIR/grafana/...)

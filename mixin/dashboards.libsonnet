@@ -1409,10 +1409,11 @@ local g = import 'lib/grafana.libsonnet';
              ]),
     ],
     local kindHeight = 44,
+    local messaging = (import 'messaging-panels.libsonnet')(e, cfg),
 
     'braze-exporter.json': {
       title: 'Braze analytics',
-      description: 'Braze app sessions per app and segment, by hour, from braze-exporter; KPIs (DAU, MAU, stickiness, new users, uninstalls), custom events, purchases and revenue, segment sizes; with freshness, Braze API requests, rate limit and exporter health. Needs the recording rules in grafana/rules/braze-exporter.rules.yml. Generated from mixin/ (jsonnet).',
+      description: 'Braze app sessions per app and segment, by hour, from braze-exporter; KPIs (DAU, MAU, stickiness, new users, uninstalls), custom events, purchases and revenue, segment sizes; messaging (campaigns, Canvases and API sends: sends, delivery, bounce, spam, open and click rates, SMS and webhook failures, conversions and revenue, Canvas entries and the step funnel); with freshness, Braze API requests, rate limit and exporter health. Needs the recording rules in grafana/rules/braze-exporter.rules.yml. Generated from mixin/ (jsonnet).',
       tags: ['braze', 'prometheus', 'braze-exporter'],
       editable: true,
       graphTooltip: 1,
@@ -1455,9 +1456,13 @@ local g = import 'lib/grafana.libsonnet';
           g.queryVariable('segment_name', 'Segment', 'label_values(braze_up{job=~"$job", workspace=~"$workspace", app_name=~"$app_name"}, segment_name)'),
           g.queryVariable('event', 'Event', 'label_values(braze_events{job=~"$job", workspace=~"$workspace", app_name=~"$app_name"}, event)'),
           g.queryVariable('product', 'Product', 'label_values(braze_purchases{job=~"$job", workspace=~"$workspace", app_name=~"$app_name"}, product)'),
+          g.queryVariable('campaign', 'Campaign', 'label_values(braze_campaign_bucket_timestamp_seconds{job=~"$job", workspace=~"$workspace"}, campaign)'),
+          g.queryVariable('canvas', 'Canvas', 'label_values(braze_canvas_bucket_timestamp_seconds{job=~"$job", workspace=~"$workspace"}, canvas)'),
+          g.queryVariable('channel', 'Channel', 'label_values(braze:message_sent:sum{job=~"$job", workspace=~"$workspace"}, channel)'),
         ],
       },
-      panels: sessionPanels + g.shift(kindPanels, 38) + g.shift(healthPanels, kindHeight),
+      panels: sessionPanels + g.shift(kindPanels, 38) + g.shift(messaging.panels, 38 + kindHeight)
+              + g.shift(healthPanels, kindHeight + messaging.height),
     },
   },
 }

@@ -1,6 +1,8 @@
 // Recording rules of braze-exporter (group braze-exporter.recording). None aggregates across
-// series: every label (app_name, segment_name, event, product, unit, and workspace when the
-// exporter has several) is kept, so "all" series are never added to named ones.
+// series that overlap: every label (app_name, segment_name, event, product, unit, campaign,
+// canvas, variant, step, and workspace when the exporter has several) is kept, so "all" series
+// are never added to named ones. The messaging rules sum only what Braze splits into disjoint
+// parts: a campaign's variations (and channels, for its total sent) and a Canvas step's channels.
 local q = import 'lib/promql.libsonnet';
 
 {
@@ -102,6 +104,137 @@ local q = import 'lib/promql.libsonnet';
           {
             record: 'braze:purchase_revenue:change_vs_last_week_ratio',
             expr: q.changeRatio('braze_purchase_revenue', 'braze:purchase_revenue:last_week'),
+          },
+
+          // Messaging: the latest complete day (the plain gauges; `_in_progress` is today so
+          // far). The braze:message_* rules hold campaigns (labels campaign and channel, the
+          // variations summed) and Canvas steps (canvas, step and channel; with
+          // export.canvases.steps) side by side, so one alert watches both.
+          {
+            comment:: |||
+              Messages sent per campaign and channel, and per Canvas step and channel: the volume
+              the rate alerts' floors read.
+            |||,
+            record: 'braze:message_sent:sum',
+            expr: |||
+              sum without (variation) (braze_campaign_message_sent)
+              or
+              braze_canvas_step_message_sent
+            |||,
+          },
+          {
+            comment:: 'Delivery rate: delivered / sent (email, SMS, WhatsApp).',
+            record: 'braze:message_delivered:ratio',
+            expr: q.messageRatio('delivered', 'sent'),
+          },
+          {
+            comment:: "Bounce rate: bounces / sent (email, push): Braze's \"Bounce Rate\".",
+            record: 'braze:message_bounced:ratio',
+            expr: q.messageRatio('bounces', 'sent'),
+          },
+          {
+            comment:: "Unique open rate: unique_opens / delivered (email), as Braze computes it.",
+            record: 'braze:message_unique_opened:ratio',
+            expr: q.messageRatio('unique_opens', 'delivered'),
+          },
+          {
+            comment:: "Unique click rate: unique_clicks / delivered (email), as Braze computes it.",
+            record: 'braze:message_unique_clicked:ratio',
+            expr: q.messageRatio('unique_clicks', 'delivered'),
+          },
+          {
+            comment:: |||
+              Direct open rate of push: direct opens / deliveries, Braze's calculation, with
+              deliveries = sent - bounces (Braze's "Deliveries %"; push answers carry no delivered
+              count). Canvas steps call direct opens `opens` (their `influenced_opens` is the total).
+            |||,
+            record: 'braze:message_direct_opened:ratio',
+            expr: |||
+              sum without (variation) (braze_campaign_message_direct_opens)
+              /
+              (sum without (variation) (braze_campaign_message_sent - braze_campaign_message_bounces) > 0)
+              or
+              braze_canvas_step_message_opens{channel=~".+_push"}
+              /
+              (braze_canvas_step_message_sent - braze_canvas_step_message_bounces > 0)
+            |||,
+          },
+          {
+            comment:: |||
+              Spam rate: reported_spam / sent (email): Braze's "Spam Rate". Braze counts only what
+              the mailbox providers' feedback loops report.
+            |||,
+            record: 'braze:message_spam_reported:ratio',
+            expr: q.messageRatio('reported_spam', 'sent'),
+          },
+          {
+            comment:: |||
+              SMS failed delivery rate: delivery_failed / sent: Braze's "Failed Delivery Rate"
+              (messages Braze could not hand to the carrier).
+            |||,
+            record: 'braze:message_delivery_failed:ratio',
+            expr: q.messageRatio('delivery_failed', 'sent'),
+          },
+          {
+            comment:: 'Webhook error rate: errors / sent (errors count in sent, Braze says).',
+            record: 'braze:message_errored:ratio',
+            expr: q.messageRatio('errors', 'sent'),
+          },
+          {
+            comment:: |||
+              Messages a campaign sent on its latest complete day, every channel and variation
+              summed: BrazeCampaignStoppedSending reads it over the 7 days before.
+            |||,
+            record: 'braze:campaign_sent:sum',
+            expr: 'sum without (channel, variation) (braze_campaign_message_sent)',
+          },
+          {
+            comment:: |||
+              The Canvas step funnel: messages sent per step, its channels summed, with a label
+              step_order that sorts the steps: the Canvas, the first number standing alone in the
+              step's name zero-padded to 3 digits ("Day 3 push" -> 003; "~" when the name has
+              none, after the numbered ones), and the name. Braze gives no step order, only names.
+            |||,
+            record: 'braze:canvas_step_sent:sum',
+            expr: |||
+              label_replace(
+                label_join(
+                  label_replace(label_replace(label_replace(label_replace(
+                    sum without (channel) (braze_canvas_step_message_sent),
+                    "step_number", "~", "step", ".*"),
+                    "step_number", "00$1", "step", `(?:|.*?\W)(\d)(?:\W.*)?`),
+                    "step_number", "0$1", "step", `(?:|.*?\W)(\d\d)(?:\W.*)?`),
+                    "step_number", "$1", "step", `(?:|.*?\W)(\d\d\d)(?:\W.*)?`),
+                  "step_order", " / ", "canvas", "step_number", "step"),
+                "step_number", "", "step_number", ".*")
+            |||,
+          },
+          {
+            comment:: |||
+              How long ago the latest complete day of each campaign, Canvas and API send ended, in
+              seconds: under 86400 while it is yesterday. The messaging alerts read it to judge
+              only yesterday.
+            |||,
+            record: 'braze:messaging:lag_seconds',
+            expr: |||
+              time() - braze_campaign_bucket_timestamp_seconds - 86400
+              or
+              time() - braze_canvas_bucket_timestamp_seconds - 86400
+              or
+              time() - braze_send_bucket_timestamp_seconds - 86400
+            |||,
+          },
+          {
+            comment:: |||
+              Canvas entries of the same day one week earlier, per variant (variant="all" is
+              Braze's own total), and the relative change against it: as braze:dau:last_week.
+            |||,
+            record: 'braze:canvas_entries:last_week',
+            expr: q.canvasLastWeek('braze_canvas_entries'),
+          },
+          {
+            record: 'braze:canvas_entries:change_vs_last_week_ratio',
+            expr: q.changeRatio('braze_canvas_entries', 'braze:canvas_entries:last_week'),
           },
         ],
       },

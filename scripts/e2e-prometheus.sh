@@ -5,7 +5,7 @@
 #    package's own service is kept from starting, and stopped/disabled if it started anyway).
 # 2. Builds the exporter (`cargo build`; BRAZE_EXPORTER_BIN=path skips the build) and runs it
 #    with --demo (in-process Braze simulator) on a free 127.0.0.1 port.
-# 3. Backfills a week of synthetic history for the session, DAU and revenue gauges into a fresh TSDB
+# 3. Backfills a week of synthetic history for the session, DAU, revenue and Canvas entry gauges into a fresh TSDB
 #    (promtool tsdb create-blocks-from openmetrics), so `offset 1w` queries have data.
 # 4. Starts Prometheus on another free 127.0.0.1 port with that TSDB, every rules file under
 #    grafana/, and a `braze` job scraping the exporter every 2 s.
@@ -136,13 +136,14 @@ PROM="http://127.0.0.1:$PROM_PORT"
 
 "$BIN" --demo --web.listen-address "$EXPORTER" >"$TMP/exporter.log" 2>&1 &
 EXPORTER_PID=$!
-# Sessions, and the DAU and revenue the backfill writes a week of history for.
+# Sessions, and the DAU, revenue and Canvas entries the backfill writes a week of history for.
 exporter_has_sessions() {
   http_has "http://$EXPORTER/metrics" '^braze_sessions\{' &&
     http_has "http://$EXPORTER/metrics" '^braze_dau\{' &&
-    http_has "http://$EXPORTER/metrics" '^braze_purchase_revenue\{'
+    http_has "http://$EXPORTER/metrics" '^braze_purchase_revenue\{' &&
+    http_has "http://$EXPORTER/metrics" '^braze_canvas_entries\{'
 }
-if ! wait_for 60 "exporter --demo serves braze_sessions, braze_dau and braze_purchase_revenue on $EXPORTER" alive "$EXPORTER_PID" exporter_has_sessions; then
+if ! wait_for 60 "exporter --demo serves braze_sessions, braze_dau, braze_purchase_revenue and braze_canvas_entries on $EXPORTER" alive "$EXPORTER_PID" exporter_has_sessions; then
   finish
   exit 1
 fi
@@ -156,7 +157,7 @@ elif python3 "$SCRIPTS/e2e_backfill.py" --metrics-url "http://$EXPORTER/metrics"
   --instance "$EXPORTER" --now "$NOW" --end $((NOW - 3600)) --days 8 --out "$TMP/backfill.om" &&
   timeout 300 promtool tsdb create-blocks-from openmetrics --max-block-duration=24h \
     "$TMP/backfill.om" "$TMP/data" >"$TMP/backfill.log" 2>&1; then
-  pass "backfilled a week of synthetic session, DAU and revenue history ($(find "$TMP/data" -maxdepth 1 -mindepth 1 -type d | wc -l) blocks)"
+  pass "backfilled a week of synthetic session, DAU, revenue and Canvas entry history ($(find "$TMP/data" -maxdepth 1 -mindepth 1 -type d | wc -l) blocks)"
 else
   fail "backfill: $(tail -n 5 "$TMP/backfill.log" 2>/dev/null)"
 fi

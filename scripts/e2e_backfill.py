@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Write a week of synthetic history for the exporter's session, DAU and revenue gauges, as
-OpenMetrics text for `promtool tsdb create-blocks-from openmetrics`, so that the e2e test's
-`offset 1w` queries (braze:sessions:last_week, braze:dau:last_week,
-braze:purchase_revenue:last_week, the change ratios, the hour in progress last week) return
-series.
+"""Write a week of synthetic history for the exporter's session, DAU, revenue and Canvas entry
+gauges, as OpenMetrics text for `promtool tsdb create-blocks-from openmetrics`, so that the e2e
+test's `offset 1w` queries (braze:sessions:last_week, braze:dau:last_week,
+braze:purchase_revenue:last_week, braze:canvas_entries:last_week, the change ratios, the hour in
+progress last week) return series.
 
 The series are those the running exporter serves now (read from its /metrics), with the
 labels Prometheus will add when scraping it (job, instance). For a sample at time s:
@@ -12,7 +12,8 @@ labels Prometheus will add when scraping it (job, instance). For a sample at tim
   <kind> = the exporter's current value, +-3 % over the day (never a 30 % drop);
   <kind>_in_progress_bucket_timestamp_seconds = start of s's hour;
   <kind>_in_progress = the current in-progress value scaled by the minute of the hour.
-for <kind> in braze_sessions, braze_dau, braze_purchase_revenue.
+for <kind> in braze_sessions, braze_dau, braze_purchase_revenue; and braze_canvas_entries with
+its Canvas's one bucket timestamp, braze_canvas_bucket_timestamp_seconds (no in-progress twin).
 Samples every --step s, every 30 s within 3 h of one week ago.
 History ends at --end (keep it an hour before the scrapes start, so nothing the test reads at
 "now" can come from this file). Standard library only.
@@ -27,7 +28,9 @@ import urllib.request
 LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)\s*$')
 KINDS = ("braze_sessions", "braze_dau", "braze_purchase_revenue")
 SUFFIXES = ("", "_bucket_timestamp_seconds", "_in_progress", "_in_progress_bucket_timestamp_seconds")
-GAUGES = tuple(k + s for k in KINDS for s in SUFFIXES)
+# Messaging: (value family, the bucket timestamp family of its series), labels of their own.
+MESSAGING = (("braze_canvas_entries", "braze_canvas_bucket_timestamp_seconds"),)
+GAUGES = tuple(k + s for k in KINDS for s in SUFFIXES) + tuple(f for pair in MESSAGING for f in pair)
 
 
 def parse(text):
@@ -37,6 +40,22 @@ def parse(text):
         if m and m.group(1) in GAUGES:
             out.setdefault(m.group(1), {})[m.group(2) or "{}"] = float(m.group(3))
     return out
+
+
+def wobble(value, s):
+    """The exporter's current value, +-3 % over the day (never a drop an alert pages on)."""
+    return round(value * (1 + 0.03 * math.sin(2 * math.pi * s / 86400)), 2)
+
+
+def write_day_family(f, family, by_labels, times, extra, value_at):
+    """Writes `family` for each of its label sets (the exporter's) at `times`: value_at(its
+    current value, time). Returns the number of samples."""
+    f.write(f"# TYPE {family} gauge\n")
+    for lbl, current in sorted(by_labels.items()):
+        labels = "{" + extra + ("," + lbl[1:-1] if lbl != "{}" else "") + "}"
+        for s in times:
+            f.write(f"{family}{labels} {value_at(current, s)} {s}\n")
+    return len(by_labels) * len(times)
 
 
 def main():
@@ -82,7 +101,7 @@ def main():
                     for s in times:
                         hour = math.floor(s / 3600) * 3600
                         if suffix == "":
-                            v = round(value * (1 + 0.03 * math.sin(2 * math.pi * s / 86400)), 2)
+                            v = wobble(value, s)
                         elif suffix == "_bucket_timestamp_seconds":
                             v = hour + lag.get(lbl, -3600)
                         elif suffix == "_in_progress":
@@ -91,6 +110,11 @@ def main():
                             v = hour
                         f.write(f"{family}{labels} {v} {s}\n")
                         n += 1
+        for value_family, bucket_family in MESSAGING:
+            n += write_day_family(f, value_family, cur.get(value_family, {}), times, extra, wobble)
+            lag = {k: v - hour_now for k, v in cur.get(bucket_family, {}).items()}
+            n += write_day_family(f, bucket_family, lag, times, extra,
+                                  lambda lag, s: math.floor(s / 3600) * 3600 + lag)
         f.write("# EOF\n")
     print(f"e2e_backfill: {n} samples from {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(times[0]))} "
           f"to {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(times[-1]))}")

@@ -4,8 +4,9 @@
 Prints one `PASS name` or `FAIL name: why` line per check and exits 1 if any failed.
 Checked:
 - the dashboard: stable uid, a `datasource` variable, `app_name`/`segment_name`/`event`/`product`/
-  `workspace` variables from label_values() with multi-select and "All" (matching `.*`, so series
-  without the label match too), every panel and target on ${datasource}, unique
+  `workspace`/`campaign`/`canvas`/`channel` variables from label_values() with multi-select and
+  "All" (matching `.*`, so series without the label match too), every panel and target on
+  ${datasource}, every per-series selector following the workspace variable, unique
   panel ids and refIds, every metric it names is in the exporter's contract or recorded by a
   rule, and the panels the issue asks for are there;
 - the rules: every alert has a severity label, summary and description annotations, a runbook
@@ -62,7 +63,7 @@ def lint_dashboard(path, recorded):
     dsv = variables.get("datasource")
     check(f"{rel}: datasource variable", dsv is not None and dsv.get("type") == "datasource"
           and dsv.get("query") == "prometheus", f"got {dsv!r}")
-    for name in ("app_name", "segment_name", "event", "product", "workspace"):
+    for name in ("app_name", "segment_name", "event", "product", "workspace", "campaign", "canvas", "channel"):
         v = variables.get(name) or {}
         q = rp.variable_query(v)
         m = rp.LABEL_VALUES.match(q)
@@ -136,6 +137,25 @@ def lint_dashboard(path, recorded):
         "purchases": "braze_purchases",
         "revenue": "braze_purchase_revenue",
         "segment sizes": "braze_segment_size",
+        "messages sent per campaign and channel": "braze:message_sent:sum",
+        "delivery rate": "braze:message_delivered:ratio",
+        "email bounce rate": "braze:message_bounced:ratio",
+        "email unique open rate": "braze:message_unique_opened:ratio",
+        "email unique click rate": "braze:message_unique_clicked:ratio",
+        "push direct open rate": "braze:message_direct_opened:ratio",
+        "spam complaint rate": "braze:message_spam_reported:ratio",
+        "spam complaints": "braze_campaign_message_reported_spam",
+        "unsubscribes": "braze_campaign_message_unsubscribes",
+        "SMS delivery failure rate": "braze:message_delivery_failed:ratio",
+        "SMS delivery failures": "braze_campaign_message_delivery_failed",
+        "SMS opt-outs": "braze_campaign_message_opt_out",
+        "webhook error rate": "braze:message_errored:ratio",
+        "webhook errors": "braze_campaign_message_errors",
+        "conversions per campaign": "braze_campaign_conversions",
+        "revenue per campaign": "braze_campaign_revenue",
+        "Canvas entries per variant": "braze_canvas_entries",
+        "Canvas conversions per variant": "braze_canvas_conversions",
+        "Canvas step funnel": "braze:canvas_step_sent:sum",
     }
     missing = [f"{what} ({metric})" for what, metric in required.items() if metric not in used]
     check(f"{rel}: has the panels the issue asks for", not missing, "missing " + ", ".join(missing))
@@ -143,7 +163,9 @@ def lint_dashboard(path, recorded):
     check(f"{rel}: failures are split by reason", bool(reasons), "no query aggregates by (reason)")
     # Every query of a per-series metric follows the workspace variable.
     per_series = re.compile(r"\b(braze_(sessions|dau|mau|new_users|uninstalls|events|purchases|purchase_revenue|"
-                            r"segment_size|up|last_success)\w*|braze:(sessions|dau|dau_per_mau|purchase_revenue):\w+)\{([^}]*)\}")
+                            r"segment_size|up|last_success|campaign|canvas|send)\w*|"
+                            r"braze:(sessions|dau|dau_per_mau|purchase_revenue|message_\w+|campaign_sent|canvas_step_sent|"
+                            r"canvas_entries|messaging):\w+)\{([^}]*)\}")
     no_ws = [f"{where}: {m.group(0)}" for where, expr, _ in queries for m in per_series.finditer(expr)
              if 'workspace=~"$workspace"' not in m.group(4)]
     check(f"{rel}: every per-series selector has workspace=~\"$workspace\"", not no_ws, "; ".join(no_ws[:5]))

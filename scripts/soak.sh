@@ -1,9 +1,39 @@
 #!/usr/bin/env bash
-# Memory soak: the exporter (release build) refreshing 66 series every 2 s against the
-# simulator and reloading its configuration every 2.5 s, for SECONDS (default 300); prints the
-# resident memory after warm-up, its peak and its last value. The test suite runs the same
-# test for 20 s.
+# The memory soak of issue 24 (tests/exporter/soak.rs, ignored by `cargo test`): the release
+# exporter with three workspaces at Braze's highest budget (250,000 requests an hour each,
+# every kind, discovery), a reload every 5 s, faults switched on and off in the simulators,
+# discovery churning through names never seen before, and 10 scrapes a second, for 100
+# minutes by default. It samples the exporter's resident memory, open fds and threads every
+# 10 s, and fails if memory still grows after the first budget window.
+#
+# The budget window is a real hour: nothing in the exporter shortens it (a setting for that
+# would exist only for this run), and Braze's hourly buckets, the simulators' rate-limit
+# window and discovery's hourly share run on real hours too. So the soak runs past the first
+# hour, and judges the samples from minute 65 on.
+#
+#   scripts/soak.sh                       # 100 minutes, prints progress every minute
+#   scripts/soak.sh --minutes 130 --csv soak.csv
+#   scripts/soak.sh --exporter /path/to/braze-exporter   # another build, e.g. an older commit
+#   scripts/soak.sh --minutes 5 --settled 2   # a smoke run: it does not cover a window
+#
+# Not part of scripts/test.sh (CI's time is 90 minutes in all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BRAZE_SOAK_SECONDS=${1:-300} cargo test --release --locked --test exporter \
-  memory_stays_flat_over_many_refreshes_and_reloads -- --nocapture 2>&1 | grep -E '^soak:|test result'
+
+usage() { sed -n '2,/^set -e/{/^#/s/^# \{0,1\}//p}' "$0"; }
+
+while [ $# -gt 0 ]; do
+  case $1 in
+    --minutes) export BRAZE_SOAK_MINUTES=$2; shift 2 ;;
+    --settled) export BRAZE_SOAK_SETTLED_MINUTES=$2; shift 2 ;;
+    --max-growth) export BRAZE_SOAK_MAX_GROWTH_MIB_PER_HOUR=$2; shift 2 ;;
+    --csv) BRAZE_SOAK_CSV=$(realpath -m "$2"); export BRAZE_SOAK_CSV; shift 2 ;;
+    --exporter) BRAZE_SOAK_EXPORTER=$(realpath "$2"); export BRAZE_SOAK_EXPORTER; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "soak.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+cargo test --release --locked --test exporter --no-run
+exec cargo test --release --locked --test exporter \
+  soak::memory_stays_flat_after_the_first_budget_window -- --ignored --exact --nocapture

@@ -82,5 +82,9 @@ pub async fn run(
     let served = http::serve(listener, site, options.web_config_file.clone(), shutdown).await;
     refreshing.abort();
     on_hangup.abort();
+    // Until they have stopped: a task still in a poll when the runtime shuts down goes on to
+    // poll a timer that is gone, which panics (the soak saw it on SIGTERM under load).
+    let _ = refreshing.await;
+    let _ = on_hangup.await;
     served
 }

@@ -17,6 +17,11 @@ mod config;
 #[cfg_attr(not(feature = "demo"), path = "no_demo.rs")]
 mod demo;
 mod discovery;
+/// What the fuzz targets in `fuzz/` call: each parser of outside input with the promises it
+/// keeps checked. Compiled for the tests too, which replay the committed corpora through it.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod logging;
 mod memory;

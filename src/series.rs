@@ -253,14 +253,32 @@ pub struct Level {
 /// A number Braze's answer carries under `field`, and the metric it becomes.
 #[derive(Debug, PartialEq)]
 pub struct FieldSpec {
+    /// Braze's key; `{n}` in it stands for a conversion event's number: `conversions{n}`
+    /// is `conversions` (event A), `conversions1` (B), `conversions2` (C), `conversions3` (D),
+    /// one metric told apart by the `conversion_event` label.
     pub field: &'static str,
-    /// The metric's name after the level's prefix; fields that count conversion events A–D
-    /// share one, told apart by `conversion_event`.
+    /// The metric's name after the level's prefix.
     pub metric: &'static str,
     pub value: Value,
-    /// `A`, `B`, `C` or `D`: the `conversion_event` label of this field's samples.
-    pub conversion_event: Option<&'static str>,
     pub help: &'static str,
+}
+
+/// The number of each conversion event in Braze's keys, with its `conversion_event` label.
+const CONVERSION_EVENTS: [(&str, &str); 4] = [("", "A"), ("1", "B"), ("2", "C"), ("3", "D")];
+
+impl FieldSpec {
+    /// Whether `key` is this field: `Some(None)` for a plain field, `Some(Some(event))` for a
+    /// conversion event's field, `None` for another key.
+    pub fn matches(&self, key: &str) -> Option<Option<&'static str>> {
+        let Some((before, after)) = self.field.split_once("{n}") else {
+            return (key == self.field).then_some(None);
+        };
+        let number = key.strip_prefix(before)?.strip_suffix(after)?;
+        CONVERSION_EVENTS
+            .iter()
+            .find(|(n, _)| *n == number)
+            .map(|(_, event)| Some(*event))
+    }
 }
 
 /// One row of the kinds table.
@@ -658,60 +676,109 @@ pub struct Lists {
 }
 
 /// Every series of `kind` over `lists`, aggregates first, in list order.
+#[cfg(any(test, feature = "fuzzing"))]
 pub fn series_of(kind: Kind, lists: &Lists) -> Vec<Series> {
-    let mut series: Vec<Vec<Arc<Scope>>> = vec![Vec::new()];
-    for filter in kind.spec().filters {
-        series = series
-            .into_iter()
-            .flat_map(|prefix| {
-                filter_values(kind, *filter, &prefix, lists)
-                    .into_iter()
-                    .map(move |value| {
-                        let mut scopes = prefix.clone();
-                        scopes.push(Arc::new(value));
-                        scopes
-                    })
-            })
-            .collect();
-    }
-    series
-        .into_iter()
-        .map(|s| Series::shared(kind, s.into_boxed_slice()))
-        .collect()
+    series_iter(kind, lists).collect()
 }
 
-/// The values `filter` takes in the series of `kind` that start with `prefix` (the values of
-/// the filters before it): a send id goes with its own campaign only.
-fn filter_values(kind: Kind, filter: Filter, prefix: &[Arc<Scope>], lists: &Lists) -> Vec<Scope> {
-    let named = |values: &[String]| -> Vec<Scope> {
-        values
-            .iter()
-            .map(|v| Scope::named(v.clone(), v.clone()))
-            .collect()
+/// As [`series_of`], made one at a time, so that a plan makes only the first `max_series` of a
+/// product that may count billions (1,000 apps × 1,000 segments × 1,000 events): the first
+/// filter varies slowest.
+pub fn series_iter(kind: Kind, lists: &Lists) -> impl Iterator<Item = Series> {
+    let options: Vec<Vec<Arc<Scope>>> = kind
+        .spec()
+        .filters
+        .iter()
+        .map(|filter| values(kind, *filter, lists))
+        .collect();
+    let mut next = (!options.iter().any(Vec::is_empty)).then(|| vec![0; options.len()]);
+    let sends = match kind {
+        Kind::Send => lists.sends.clone(),
+        _ => Vec::new(),
     };
-    match filter {
+    std::iter::from_fn(move || {
+        let at = next.take()?;
+        let scopes: Box<[Arc<Scope>]> = at
+            .iter()
+            .zip(&options)
+            .map(|(i, o)| o[*i].clone())
+            .collect();
+        next = following(at, &options);
+        Some(Series::shared(kind, scopes))
+    })
+    .filter(move |series| is_configured(series, &sends))
+}
+
+/// How many series [`series_of`] makes, without making them (saturating).
+pub fn series_count(kind: Kind, lists: &Lists) -> usize {
+    if kind == Kind::Send {
+        return lists.sends.len();
+    }
+    kind.spec()
+        .filters
+        .iter()
+        .map(|filter| values(kind, *filter, lists).len())
+        .fold(1, usize::saturating_mul)
+}
+
+/// The indices after `at`, the last filter turning fastest; `None` after the last series.
+fn following(mut at: Vec<usize>, options: &[Vec<Arc<Scope>>]) -> Option<Vec<usize>> {
+    for i in (0..at.len()).rev() {
+        at[i] += 1;
+        if at[i] < options[i].len() {
+            return Some(at);
+        }
+        at[i] = 0;
+    }
+    None
+}
+
+/// The values one filter of `kind` takes over `lists`. A send's campaign and send id are
+/// each listed once here; [`series_iter`] keeps only the configured pairs of them.
+fn values(kind: Kind, filter: Filter, lists: &Lists) -> Vec<Arc<Scope>> {
+    let named = |values: &mut dyn Iterator<Item = &String>| -> Vec<Scope> {
+        values.map(|v| Scope::named(v.clone(), v.clone())).collect()
+    };
+    let scopes = match filter {
         Filter::App => with_all(&lists.apps),
         Filter::Segment if kind == Kind::SegmentSize => lists.segments.clone(),
         Filter::Segment => with_all(&lists.segments),
-        Filter::Event => named(&lists.events),
-        Filter::Product => with_all(&named(&lists.products)),
+        Filter::Event => named(&mut lists.events.iter()),
+        Filter::Product => with_all(&named(&mut lists.products.iter())),
         Filter::Campaign if kind == Kind::Send => {
-            let mut campaigns: Vec<Scope> = Vec::new();
-            for (campaign, _) in &lists.sends {
-                if !campaigns.contains(campaign) {
-                    campaigns.push(campaign.clone());
-                }
-            }
-            campaigns
+            first_of_each(lists.sends.iter().map(|(campaign, _)| campaign.clone()))
         }
         Filter::Campaign => lists.campaigns.clone(),
         Filter::Canvas => lists.canvases.clone(),
-        Filter::SendId => lists
-            .sends
+        Filter::SendId => first_of_each(
+            lists
+                .sends
+                .iter()
+                .map(|(_, send)| Scope::named(send.clone(), send.clone())),
+        ),
+    };
+    scopes.into_iter().map(Arc::new).collect()
+}
+
+/// Each value once, in the order of its first appearance.
+fn first_of_each(values: impl Iterator<Item = Scope>) -> Vec<Scope> {
+    let mut out: Vec<Scope> = Vec::new();
+    for value in values {
+        if !out.contains(&value) {
+            out.push(value);
+        }
+    }
+    out
+}
+
+/// Whether `series` is one of the configured pairs of campaign and send id `sends`, for a
+/// send; every combination of its filters' values is a series of the other kinds.
+fn is_configured(series: &Series, sends: &[(Scope, String)]) -> bool {
+    match (series.kind, &series.scopes[..]) {
+        (Kind::Send, [campaign, send]) => sends
             .iter()
-            .filter(|(campaign, _)| prefix.first().is_some_and(|p| **p == *campaign))
-            .map(|(_, send)| Scope::named(send.clone(), send.clone()))
-            .collect(),
+            .any(|(c, s)| c == &**campaign && Some(s) == send.id.as_ref()),
+        _ => true,
     }
 }
 
@@ -826,6 +893,23 @@ mod tests {
         assert!(series_of(Kind::Events, &Lists::default()).is_empty());
         assert_eq!(names(&series_of(Kind::Campaign, &l)), [["onboarding"]]);
         assert_eq!(names(&series_of(Kind::Canvas, &l)), [["welcome"]]);
+    }
+
+    #[test]
+    fn a_conversion_field_matches_each_events_key() {
+        let field = &CAMPAIGN_FIELDS[3];
+        assert_eq!(field.field, "conversions{n}_by_send_time");
+        assert_eq!(field.matches("conversions_by_send_time"), Some(Some("A")));
+        assert_eq!(field.matches("conversions3_by_send_time"), Some(Some("D")));
+        for other in [
+            "conversions4_by_send_time",
+            "conversions_by_send",
+            "conversions",
+        ] {
+            assert_eq!(field.matches(other), None, "{other}");
+        }
+        assert_eq!(CAMPAIGN_FIELDS[0].matches("unique_recipients"), Some(None));
+        assert_eq!(CAMPAIGN_FIELDS[0].matches("unique_recipients1"), None);
     }
 
     #[test]

@@ -29,6 +29,10 @@ pub fn parse_offset(text: &str) -> Option<Offset> {
         b'-' => (-1, &text[1..]),
         _ => return None,
     };
+    // Lengths below count bytes: anything but ASCII is no offset (and not split inside a char).
+    if !rest.is_ascii() {
+        return None;
+    }
     let (hours, minutes) = match rest.split_once(':') {
         Some((h, m)) => (h, m),
         None if rest.len() == 4 => rest.split_at(2),
@@ -44,4 +48,23 @@ pub fn parse_offset(text: &str) -> Option<Offset> {
         return None;
     }
     Offset::from_seconds(sign * (hours * 3600 + minutes * 60)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the braze_time fuzz target: a four-byte offset whose second character is not
+    /// ASCII was split inside that character, a panic on a time in Braze's answer
+    /// (`2026-11-28T10:00:00+Tϥ0`) or on `braze.time_zone`.
+    #[test]
+    fn offsets_with_other_than_ascii_digits_are_refused() {
+        for bad in ["+Tϥ0", "+aϥ", "-ϥ00", "+0ϥ", "+é5"] {
+            assert_eq!(parse_offset(bad), None, "{bad}");
+            assert!(parse_time_zone(bad).is_err(), "{bad}");
+        }
+        let utc = TimeZone::UTC;
+        assert!(crate::braze::time::parse_time("2026-11-28T10:00:00+Tϥ0", &utc).is_err());
+        assert_eq!(parse_offset("+0530"), Offset::from_seconds(19_800).ok());
+    }
 }

@@ -1,7 +1,7 @@
-//! Reading every page of every series from Braze, as the refresher would: paced by the
-//! hourly window of each rate-limit pool's budget (`braze.max_requests_per_hour` for the
-//! shared pool, the exporter's share of the campaign-analytics pool for campaigns), a pool held
-//! off after a 429 or an answer that no requests remain in it (the others go on), with
+//! Reading every page of every series from Braze, as the refresher would: paced by each
+//! rate-limit pool's budget in its window (`braze.max_requests_per_hour` in the shared pool's
+//! hour, the exporter's share of the campaign-analytics pool in its minute), a pool held off
+//! after a 429 or an answer that no requests remain in it (the others go on), with
 //! `braze.max_concurrency` requests in flight, transient failures retried with the
 //! refresher's backoff. Progress goes to standard error.
 
@@ -65,11 +65,14 @@ struct Job {
 struct Pacers(Vec<(Pool, Pacer)>);
 
 impl Pacers {
-    fn new(max_per_hour: impl Fn(Pool) -> u64) -> Self {
+    fn new(per_window: impl Fn(Pool) -> (u64, Duration)) -> Self {
         Self(
             Pool::ALL
                 .into_iter()
-                .map(|pool| (pool, Pacer::new(max_per_hour(pool))))
+                .map(|pool| {
+                    let (max, window) = per_window(pool);
+                    (pool, Pacer::with_window(max, window))
+                })
                 .collect(),
         )
     }
@@ -110,25 +113,25 @@ impl Pacers {
     }
 }
 
-/// Reads every page of `wanted` from Braze, within `max_per_hour` requests of each pool;
+/// Reads every page of `wanted` from Braze, within `per_window` requests of each pool;
 /// one outcome per series, in the same order. `whose` starts each progress line (`workspace eu: `, or nothing in the single form).
 pub async fn fetch_all(
     client: &BrazeClient,
     wanted: &[Wanted],
-    max_per_hour: impl Fn(Pool) -> u64,
+    per_window: impl Fn(Pool) -> (u64, Duration),
     max_concurrency: usize,
     whose: &str,
 ) -> Vec<Outcome> {
     let fetch =
         |series: Series, request: Request| async move { client.fetch(&series, &request).await };
-    fetch_with(fetch, wanted, max_per_hour, max_concurrency, whose).await
+    fetch_with(fetch, wanted, per_window, max_concurrency, whose).await
 }
 
 /// As [`fetch_all`], with `fetch` making each request (a fake in tests).
 async fn fetch_with<F, Fut>(
     fetch: F,
     wanted: &[Wanted],
-    max_per_hour: impl Fn(Pool) -> u64,
+    per_window: impl Fn(Pool) -> (u64, Duration),
     max_concurrency: usize,
     whose: &str,
 ) -> Vec<Outcome>
@@ -150,7 +153,7 @@ where
         .collect();
     let mut retries: Vec<(Instant, Job)> = Vec::new();
     let mut outcomes: Vec<Outcome> = wanted.iter().map(|_| Ok(BTreeMap::new())).collect();
-    let mut pacers = Pacers::new(max_per_hour);
+    let mut pacers = Pacers::new(per_window);
     let mut in_flight = FuturesUnordered::new();
     let mut progress = Progress::new(total, whose);
     loop {
@@ -360,12 +363,12 @@ mod tests {
         }
     }
 
-    /// Per-pool budgets for the tests: `shared` an hour in the shared pool, 1,000 in the
-    /// campaign-analytics pool.
-    fn budget(shared: u64) -> impl Fn(Pool) -> u64 {
+    /// Per-pool budgets for the tests: `shared` an hour in the shared pool, 1,000 a minute in
+    /// the campaign-analytics pool.
+    fn budget(shared: u64) -> impl Fn(Pool) -> (u64, Duration) {
         move |pool| match pool {
-            Pool::CampaignAnalytics => 1_000,
-            _ => shared,
+            Pool::CampaignAnalytics => (1_000, Duration::from_secs(60)),
+            _ => (shared, Duration::from_secs(3600)),
         }
     }
 

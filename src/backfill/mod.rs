@@ -321,7 +321,7 @@ async fn read_source(source: &Source) -> Read {
     let outcomes = fetch::fetch_all(
         &source.client,
         &wanted,
-        |pool| budget.max_per_hour(pool),
+        |pool| budget.per_window(pool),
         config.braze.max_concurrency,
         &whose,
     )

@@ -153,7 +153,12 @@ impl<'a> Reader<'a> {
         let base: Arc<str> = label_text(labels.iter().copied()).into();
         let mut by_event: HashMap<&str, Arc<str>> = HashMap::new();
         for (key, raw) in object {
-            let Some(i) = level.fields.iter().position(|f| f.field == key) else {
+            let found = level
+                .fields
+                .iter()
+                .enumerate()
+                .find_map(|(i, f)| Some((i, f.matches(key)?)));
+            let Some((i, event)) = found else {
                 if raw.is_number() {
                     note_once(
                         self.spec,
@@ -172,7 +177,7 @@ impl<'a> Reader<'a> {
                 "" => why,
                 at => format!("{at}: {why}"),
             })?;
-            let labels = match field.conversion_event {
+            let labels = match event {
                 None => base.clone(),
                 Some(event) => by_event
                     .entry(event)

@@ -314,3 +314,10 @@ fn certificate_error(e: &reqwest::Error) -> Option<&tokio_rustls::rustls::Error>
     }
     None
 }
+
+/// The parsers of what Braze sends, for the fuzz targets (`crate::fuzzing`) and their tests.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) mod parsers {
+    pub(crate) use super::rate_limit::RetryAfter;
+    pub(crate) use super::response::{parse_points, unsuccessful_message, MAX_AMOUNT, MAX_COUNT};
+}

@@ -36,6 +36,9 @@ pub fn parse_points(
     spec: &KindSpec,
     time_zone: &TimeZone,
 ) -> Result<Vec<Point>, String> {
+    if !is_object(body) && serde_json::from_slice::<Json>(body).is_ok() {
+        return Err("not the documented JSON: not an object".into());
+    }
     let body: Body = serde_json::from_slice(body).map_err(|e| describe_json_error(body, &e))?;
     let no_data = |what: &str| match &body.message {
         Some(message) => format!(
@@ -111,6 +114,9 @@ pub fn unsuccessful_message(body: &[u8]) -> Option<String> {
     struct Message {
         message: Option<Json>,
     }
+    if !is_object(body) {
+        return None;
+    }
     let message = serde_json::from_slice::<Message>(body).ok()?.message?;
     match &message {
         Json::Null => None,
@@ -118,6 +124,12 @@ pub fn unsuccessful_message(body: &[u8]) -> Option<String> {
         Json::String(text) => Some(clip(text)),
         other => Some(clip(&other.to_string())),
     }
+}
+
+/// Whether `body` is a JSON object, as every answer of Braze's is: serde's derived structs
+/// also read an array (`[message, data]`) as if it were one.
+fn is_object(body: &[u8]) -> bool {
+    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
 /// Braze's `message` from an error body, when it is JSON and has one.
@@ -192,7 +204,7 @@ pub(super) fn number(name: &str, raw: &Json, value: Value) -> Result<f64, String
 /// hundred per person on Earth in an hour.
 pub const MAX_COUNT: u64 = 1_000_000_000_000;
 /// An amount whose size is past this is corruption too (and past f64's exact cents).
-const MAX_AMOUNT: f64 = 1e13;
+pub const MAX_AMOUNT: f64 = 1e13;
 
 /// A count: 12, 12.0 or "12"; never negative, fractional or absurd (over [`MAX_COUNT`]).
 fn count(value: &Json) -> Option<u64> {
@@ -224,7 +236,7 @@ fn describe_json_error(body: &[u8], error: &serde_json::Error) -> String {
     if start.trim_start().starts_with('<') {
         return "an HTML page, not JSON".into();
     }
-    format!("not the documented JSON: {error}")
+    format!("not the documented JSON: {}", clip(&error.to_string()))
 }
 
 /// Keeps messages short enough for one log line and free of control characters.
@@ -355,6 +367,35 @@ mod tests {
             "data[0]: \"x\" is not an ISO 8601 date or date-time"
         );
         assert!(points(r#"{"data":{"time":"2026-11-28"}}"#).is_err());
+    }
+
+    /// Found by the braze_answer fuzz target: serde's derived structs read a JSON array too,
+    /// `[message, data]`, so a body Braze never sends gave points (and its first element was
+    /// taken for Braze's message).
+    #[test]
+    fn only_an_object_is_an_answer() {
+        let array = r#"["x", [{"time":"2026-11-28","sessions":5}]]"#;
+        assert_eq!(
+            points(array).unwrap_err(),
+            "not the documented JSON: not an object"
+        );
+        assert_eq!(unsuccessful_message(br#"["partial results"]"#), None);
+        assert_eq!(points(r#" [ "2026-11-28", [] ]"#).map_err(|_| ()), Err(()));
+    }
+
+    /// Found by reading what the braze_answer fuzz target checks (it had not produced an input
+    /// that long yet): serde's error quotes a value of the wrong type whole, so a string of a
+    /// megabyte where `data` belongs made an error, and a log line, of a megabyte.
+    #[test]
+    fn a_long_value_of_the_wrong_type_is_quoted_in_part() {
+        let body = format!(r#"{{"data":"{}"}}"#, "x".repeat(5000));
+        let err = points(&body).unwrap_err();
+        assert!(err.starts_with("\"data\" is not an array: \"xxx"), "{err}");
+        assert!(
+            err.chars().count() < 300,
+            "{} characters",
+            err.chars().count()
+        );
     }
 
     #[test]

@@ -18,30 +18,51 @@ pub fn parse_time(text: &str, time_zone: &TimeZone) -> Result<Timestamp, String>
     if !has_time {
         let date: Date = text
             .parse()
-            .map_err(|_| format!("{text:?} is not an ISO 8601 date or date-time"))?;
+            .map_err(|_| format!("{} is not an ISO 8601 date or date-time", quoted(text)))?;
         return date
             .to_zoned(time_zone.clone())
             .map(|z| z.timestamp())
-            .map_err(|e| format!("date {text:?} has no midnight in the company time zone: {e}"));
+            .map_err(|e| {
+                format!(
+                    "date {} has no midnight in the company time zone: {e}",
+                    quoted(text)
+                )
+            });
     }
     let (local, offset) = split_offset(text);
     let datetime: DateTime = local
         .replacen(' ', "T", 1)
         .parse()
-        .map_err(|_| format!("{text:?} is not an ISO 8601 date or date-time"))?;
+        .map_err(|_| format!("{} is not an ISO 8601 date or date-time", quoted(text)))?;
     match offset {
         None => time_zone
             .to_ambiguous_zoned(datetime)
             .compatible()
             .map(|z| z.timestamp())
-            .map_err(|e| format!("{text:?} does not exist in the company time zone: {e}")),
+            .map_err(|e| {
+                format!(
+                    "{} does not exist in the company time zone: {e}",
+                    quoted(text)
+                )
+            }),
         Some(offset) => {
-            let offset =
-                parse_offset(offset).ok_or_else(|| format!("{text:?} has an invalid offset"))?;
+            let offset = parse_offset(offset)
+                .ok_or_else(|| format!("{} has an invalid offset", quoted(text)))?;
             offset
                 .to_timestamp(datetime)
-                .map_err(|e| format!("{text:?} is out of range: {e}"))
+                .map_err(|e| format!("{} is out of range: {e}", quoted(text)))
         }
+    }
+}
+
+/// `text` quoted for an error, its first [`QUOTED_CHARS`] characters at most: a time in an
+/// answer of a megabyte must not make a log line of one.
+fn quoted(text: &str) -> String {
+    /// A Braze time is 25 to 29 characters.
+    const QUOTED_CHARS: usize = 40;
+    match text.char_indices().nth(QUOTED_CHARS) {
+        Some((cut, _)) => format!("{:?}", format!("{}…", &text[..cut])),
+        None => format!("{text:?}"),
     }
 }
 
@@ -154,6 +175,24 @@ mod tests {
         assert_eq!(
             parse_time(&format_ending_at(t, &kolkata), &TimeZone::UTC).unwrap(),
             t
+        );
+    }
+
+    /// Found by the braze_time fuzz target: the error quoted the whole text, so a time of a
+    /// megabyte in Braze's answer made a log line of a megabyte.
+    #[test]
+    fn a_long_time_is_quoted_in_part() {
+        let long = format!("2026-11-28T{}", "\u{1a}".repeat(5000));
+        let err = parse_time(&long, &TimeZone::UTC).unwrap_err();
+        assert!(
+            err.chars().count() < 300,
+            "{} characters",
+            err.chars().count()
+        );
+        assert!(err.starts_with("\"2026-11-28T\\u{1a}"), "{err}");
+        assert!(
+            err.ends_with("…\" is not an ISO 8601 date or date-time"),
+            "{err}"
         );
     }
 

@@ -101,6 +101,15 @@ impl Budget {
         }
     }
 
+    /// The exporter's budget in `pool` as its pacer counts it: requests per window (the shared
+    /// pool's hour; campaign analytics' minute, as Braze counts it there).
+    pub fn per_window(&self, pool: Pool) -> (u64, Duration) {
+        match pool {
+            Pool::CampaignAnalytics => (CAMPAIGN_ANALYTICS_PER_MINUTE, Duration::from_secs(60)),
+            _ => (self.max_per_hour(pool), HOUR),
+        }
+    }
+
     /// The pools the blocks draw on, each once, in [`Pool::ALL`]'s order.
     pub fn pools(&self) -> impl Iterator<Item = Pool> + '_ {
         Pool::ALL

@@ -205,22 +205,32 @@ impl Config {
     /// The series to poll with what discovery found: every configured series first (by kind,
     /// in the order of the kinds table), then those discovery adds, and none past
     /// `max_series`, so the cut is deterministic and drops discovered series first.
+    ///
+    /// Only the series kept are made: the lists' product may count billions. Every configured
+    /// series is also one of the lists with discovery's added (configured names win), so
+    /// those count every series once.
     pub fn plan(&self, discovered: &Lists) -> Plan {
         let discovered = &self.still_discovered(discovered);
         let configured = self.kinds().flat_map(|(export, kind)| {
-            series::series_of(kind, &self.lists(export, &Lists::default()))
+            series::series_iter(kind, &self.lists(export, &Lists::default()))
         });
+        let with_discovered = self
+            .kinds()
+            .flat_map(|(export, kind)| series::series_iter(kind, &self.lists(export, discovered)));
         let mut seen = std::collections::HashSet::new();
-        let all: Vec<Series> = configured
-            .chain(self.kinds().flat_map(|(export, kind)| {
-                series::series_of(kind, &self.lists(export, discovered))
-            }))
+        let series: Vec<Series> = configured
+            .chain(with_discovered)
             .filter(|s| seen.insert(s.clone()))
+            .take(self.max_series)
             .collect();
-        let dropped = all.len().saturating_sub(self.max_series);
-        let mut series = all;
-        series.truncate(self.max_series);
-        Plan { series, dropped }
+        let all: usize = self
+            .kinds()
+            .map(|(export, kind)| series::series_count(kind, &self.lists(export, discovered)))
+            .fold(0, usize::saturating_add);
+        Plan {
+            dropped: all.saturating_sub(series.len()),
+            series,
+        }
     }
 
     /// Of what discovery found, the lists `discover:` still names: after a reload that drops

@@ -55,7 +55,7 @@ impl Settings {
     }
 
     /// Checks `text` as if read from `origin` (named in errors), every workspace run.
-    #[cfg(any(test, feature = "demo"))]
+    #[cfg(any(test, feature = "demo", feature = "fuzzing"))]
     pub fn parse(
         text: &str,
         origin: &Path,

@@ -58,17 +58,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), String> {
     let web = Arc::new(WebConfigWatch::new(web_config)?);
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .keep_alive(true);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_concurrent_streams(32);
-    let builder = Arc::new(builder);
+    let builder = Arc::new(connection_builder());
     let (stop, stopping) = watch::channel(false);
     let mut open = JoinSet::new();
     let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
@@ -139,6 +129,21 @@ pub async fn serve(
     Ok(())
 }
 
+/// How every connection is served: HTTP/1.1 with keep-alive and a header timeout, or HTTP/2.
+pub(crate) fn connection_builder() -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(32);
+    builder
+}
+
 /// Open connections per peer address; a slot frees itself when dropped, and an address with
 /// none left is forgotten.
 #[derive(Debug, Clone, Default)]
@@ -186,7 +191,7 @@ impl Drop for PeerSlot {
 /// From that age on every response says `Connection: close`, so a client never sends a new
 /// request on a connection the server is about to close.
 /// `http` is the web config's rate limit and response headers, for every response.
-async fn serve_connection<I>(
+pub(crate) async fn serve_connection<I>(
     io: I,
     site: Arc<Site>,
     http: Arc<HttpSettings>,
@@ -224,10 +229,15 @@ async fn serve_connection<I>(
             connection.await
         }
         // Idle past the age and a header timeout more: a client that kept it open meanwhile
-        // was told to close it on its last response.
+        // was told to close it on its last response. HTTP/2's graceful close waits for the
+        // client to acknowledge it (a PING), which a dead or hostile client never does: it
+        // gets SHUTDOWN_GRACE, then the connection is dropped.
         () = tokio::time::sleep(MAX_CONNECTION_AGE + HEADER_READ_TIMEOUT) => {
             connection.as_mut().graceful_shutdown();
-            connection.await
+            match tokio::time::timeout(SHUTDOWN_GRACE, connection).await {
+                Ok(result) => result,
+                Err(_) => Err("the client did not close the connection; dropped".into()),
+            }
         }
     };
     if let Err(e) = result {
@@ -464,6 +474,36 @@ mod tests {
         );
         assert!(old.contains("connection: close"), "{old}");
         serving.await.unwrap();
+    }
+
+    /// Found by the scrape fuzz target (its HTTP/2 preface seed hung): a graceful close of
+    /// HTTP/2 waits for the client to acknowledge it, and a client that never does held the
+    /// connection, and its slot, for ever.
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_http2_client_is_closed_past_its_age() {
+        use tokio::io::AsyncWriteExt;
+        let site = Arc::new(Site::new(
+            crate::snapshot::SnapshotCell::default(),
+            crate::telemetry::Shared::new(),
+            "/metrics".into(),
+            None,
+        ));
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let (_stop, stopping) = watch::channel(false);
+        let peer = SocketAddr::from(([127, 0, 0, 1], 1));
+        let serving = tokio::spawn(async move {
+            let http = Arc::new(HttpSettings::default());
+            serve_connection(server, site, http, &connection_builder(), stopping, peer).await
+        });
+        // The preface, then nothing: no SETTINGS, no answer to the server's.
+        client
+            .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+            .await
+            .unwrap();
+        let limit = MAX_CONNECTION_AGE + HEADER_READ_TIMEOUT + SHUTDOWN_GRACE;
+        let closed = tokio::time::timeout(limit + Duration::from_secs(1), serving).await;
+        assert!(closed.is_ok(), "still open after {limit:?}");
+        drop(client);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! One pacer per rate-limit pool a workspace's series draw on: Braze counts the shared hourly
-//! pool and the campaign-analytics pool apart, so a 429 or an exhausted
-//! `X-RateLimit-Remaining` in one holds off only that pool's requests.
+//! pool and the per-minute campaign-analytics pool apart, so a 429 or an exhausted
+//! `X-RateLimit-Remaining` in one holds off only that pool's requests, and each is paced in
+//! its own window.
 
 use tokio::time::Instant;
 
@@ -19,7 +20,10 @@ impl Pacers {
         let by_pool = Pool::ALL
             .into_iter()
             .filter(|p| *p != Pool::Lists)
-            .map(|pool| (pool, Pacer::new(budget.max_per_hour(pool))))
+            .map(|pool| {
+                let (max, window) = budget.per_window(pool);
+                (pool, Pacer::with_window(max, window))
+            })
             .collect();
         Self { by_pool }
     }
@@ -42,7 +46,7 @@ impl Pacers {
     /// A new budget applies from now on, each pool's history kept.
     pub(super) fn set_budget(&mut self, budget: &Budget) {
         for (pool, pacer) in &mut self.by_pool {
-            pacer.set_max_per_hour(budget.max_per_hour(*pool));
+            pacer.set_max_per_hour(budget.per_window(*pool).0);
         }
     }
 
@@ -51,5 +55,46 @@ impl Pacers {
         for (pool, pacer) in &mut self.by_pool {
             pacer.set_spacing(spacing, budget.requests_per_hour_in(*pool));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn each_pool_is_paced_in_its_own_window() {
+        let budget = Budget {
+            max_requests_per_hour: 10,
+            exports: Vec::new(),
+        };
+        let mut pacers = Pacers::new(&budget);
+        let t0 = Instant::now();
+        let (per_minute, window) = budget.per_window(Pool::CampaignAnalytics);
+        assert_eq!(window, Duration::from_secs(60));
+        for _ in 0..per_minute {
+            pacers.of(Pool::CampaignAnalytics).started(t0);
+        }
+        let next = pacers.next_start(Pool::CampaignAnalytics, t0);
+        assert!(
+            next > t0 && next <= t0 + Duration::from_secs(61),
+            "a spent minute waits for the next, not an hour: {:?}",
+            next - t0
+        );
+        assert_eq!(
+            pacers.next_start(Pool::Shared, t0),
+            t0,
+            "the shared pool is untouched"
+        );
+        pacers
+            .of(Pool::CampaignAnalytics)
+            .hold_off(t0, Duration::from_secs(600));
+        assert_eq!(
+            pacers.next_start(Pool::Shared, t0),
+            t0,
+            "a hold-off is its pool's"
+        );
     }
 }

@@ -80,6 +80,11 @@ impl Labels {
     }
 }
 
+/// Help texts as the text format wants them: backslash and newline escaped (quotes are not).
+fn escape_help(help: &str) -> String {
+    help.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
 /// A published, encoded picture of every series.
 #[derive(Debug)]
 pub struct Snapshot {
@@ -158,7 +163,7 @@ impl Snapshot {
 }
 
 /// Writes one family: its header before its first sample, none if it has no sample.
-struct FamilyWriter<'t, W: std::fmt::Write> {
+pub(crate) struct FamilyWriter<'t, W: std::fmt::Write> {
     text: &'t mut W,
     name: String,
     help: String,
@@ -166,7 +171,7 @@ struct FamilyWriter<'t, W: std::fmt::Write> {
 }
 
 impl<'t, W: std::fmt::Write> FamilyWriter<'t, W> {
-    fn new(text: &'t mut W, name: String, help: String) -> Self {
+    pub(crate) fn new(text: &'t mut W, name: String, help: String) -> Self {
         Self {
             text,
             name,
@@ -175,13 +180,13 @@ impl<'t, W: std::fmt::Write> FamilyWriter<'t, W> {
         }
     }
 
-    fn sample(&mut self, labels: &str, value: f64) {
+    pub(crate) fn sample(&mut self, labels: &str, value: f64) {
         if !self.header_written {
             let name = &self.name;
             let _ = write!(
                 self.text,
                 "# HELP {name} {}\n# TYPE {name} gauge\n",
-                self.help
+                escape_help(&self.help)
             );
             self.header_written = true;
         }

@@ -241,3 +241,16 @@ fn a_messaging_series_has_many_families_and_one_bucket_timestamp() {
         "# HELP braze_campaign_bucket_timestamp_seconds Unix time of the start of the bucket that the braze_campaign_* metrics count."
     ));
 }
+
+/// Found by the exposition round trip: a help text was written as it was, so a newline in it
+/// ended the HELP line and made the rest of it a line the text format cannot read.
+#[test]
+fn help_texts_are_escaped_as_the_text_format_requires() {
+    let mut text = String::new();
+    let help = "two\nlines, a \\ backslash and \"quotes\"";
+    FamilyWriter::new(&mut text, "m".into(), help.into()).sample("l=\"v\"", 1.0);
+    assert_eq!(
+        text,
+        "# HELP m two\\nlines, a \\\\ backslash and \"quotes\"\n# TYPE m gauge\nm{l=\"v\"} 1\n"
+    );
+}

@@ -192,9 +192,6 @@ async fn backfill_writes_what_each_scrape_would_have_shown_in_whole_and_half_hou
     }
 }
 
-/// The simulator's number of one series on a day.
-type DayValue<'a> = Box<dyn Fn(&Zoned) -> f64 + 'a>;
-
 #[tokio::test]
 async fn backfill_reads_a_canvas_14_days_a_request_and_a_campaign_100() {
     let tz = TimeZone::get("Asia/Kolkata").unwrap();
@@ -571,3 +568,6 @@ async fn backfill_names_the_series_braze_refuses_and_writes_the_rest() {
         .keys()
         .any(|(name, _)| name.starts_with("braze_dau")));
 }
+
+/// The simulator's number of one metric for a day.
+type DayValue<'a> = Box<dyn Fn(&Zoned) -> f64 + 'a>;

@@ -15,6 +15,7 @@ mod messaging;
 mod proxy;
 mod reload;
 mod scrape;
+mod soak;
 mod startup;
 mod web;
 mod web_toolkit;
