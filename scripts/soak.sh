@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The memory soak of issue 24 (tests/exporter/soak.rs, ignored by `cargo test`): the release
+# The memory soak of issue 24 (tests/exporter/soak/, ignored by `cargo test`): the release
 # exporter with three workspaces at Braze's highest budget (250,000 requests an hour each,
 # every kind, discovery), a reload every 5 s, faults switched on and off in the simulators,
 # discovery churning through names never seen before, and 10 scrapes a second, for 100
