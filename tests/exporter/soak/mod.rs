@@ -20,8 +20,8 @@
 //! Every 10 s it samples the exporter's VmRSS, VmHWM, threads and open fds. The budget window
 //! is an hour of real time (nothing in the exporter shortens it), so the soak runs past it:
 //! it fails if, from `BRAZE_SOAK_SETTLED_MINUTES` on, resident memory still grows (the
-//! least-squares slope of its samples over `BRAZE_SOAK_MAX_GROWTH_MIB_PER_HOUR`), fds or
-//! threads rise above what the first window saw, a scrape or a reload fails, the workspaces
+//! least-squares slope of its samples over `BRAZE_SOAK_MAX_GROWTH_MIB_PER_HOUR`), the median
+//! of fds or threads rises above the first window's, a scrape or a reload fails, the workspaces
 //! sent less than 0.8 of the budget, or the exporter panicked or did not exit 0 on SIGTERM.
 
 mod process;

@@ -129,9 +129,10 @@ pub(super) fn memory_problems(settings: &Settings, samples: &[Sample]) -> Vec<St
     }
     [
         still_growing(&settled, settings),
-        // Connections to Braze and from scrapers come and go: a few more at one sample is noise.
-        rose("fds", &window, &settled, |s| s.fds, 8),
-        rose("threads", &window, &settled, |s| s.threads, 2),
+        // Connections to Braze and from scrapers come and go (13 to 38 fds in one sample or
+        // another): medians, so that a count that stays up shows and one busy sample does not.
+        rose("fds", &window, &settled, |s| s.fds, 4),
+        rose("threads", &window, &settled, |s| s.threads, 1),
     ]
     .into_iter()
     .flatten()
@@ -159,8 +160,8 @@ pub(super) fn still_growing(settled: &[Sample], settings: &Settings) -> Option<S
     })
 }
 
-/// A count that went higher in the settled samples than in the first window, by more than
-/// `margin`.
+/// A count whose median over the settled samples is above its median over the first window, by
+/// more than `margin`.
 pub(super) fn rose(
     what: &str,
     window: &[Sample],
@@ -168,10 +169,15 @@ pub(super) fn rose(
     of: fn(&Sample) -> u64,
     margin: u64,
 ) -> Option<String> {
-    let before = window.iter().map(of).max().unwrap_or(0);
-    let after = settled.iter().map(of).max().unwrap_or(0);
-    (after > before + margin)
-        .then(|| format!("{what} rose to {after}, {before} at most before (margin {margin})"))
+    let median = |samples: &[Sample]| {
+        let mut counts: Vec<u64> = samples.iter().map(of).collect();
+        counts.sort_unstable();
+        counts.get(counts.len() / 2).copied().unwrap_or(0)
+    };
+    let (before, after) = (median(window), median(settled));
+    (after > before + margin).then(|| {
+        format!("{what} rose: a median of {after}, against {before} before (margin {margin})")
+    })
 }
 
 /// The workspaces' pace, if well under the budget: the soak is meant to run at it.
