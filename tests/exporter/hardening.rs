@@ -94,7 +94,7 @@ fn resident_bytes(pid: u32) -> u64 {
 
 /// Refreshes 66 series every 2 s and reloads every 2.5 s for `BRAZE_SOAK_SECONDS` (default
 /// 20 s): resident memory after warm-up must not keep growing. The long soak, past a budget
-/// window at the highest budget, is `soak.rs` (run by `scripts/soak.sh`).
+/// window at the highest budget, is `soak/` (run by `scripts/soak.sh`).
 #[tokio::test]
 async fn memory_stays_flat_over_many_refreshes_and_reloads() {
     let seconds: u64 = std::env::var("BRAZE_SOAK_SECONDS")
