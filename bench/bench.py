@@ -252,6 +252,24 @@ def cpu_seconds(pids):
     return total / ticks
 
 
+def thread_cpu_ns(pids):
+    """On-CPU nanoseconds of each thread of `pids` (`/proc/PID/task/TID/schedstat`): finer than
+    `/proc/PID/stat`'s 10 ms ticks, for the few scrapes of a paced run."""
+    out = {}
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    out[(pid, tid)] = int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
 def machine_busy():
     """Share of all CPUs busy, sampled over 1 s, and the 1-minute load average."""
 
@@ -546,6 +564,35 @@ end"""
         r["errors"] = r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"]
         return r
 
+    def paced_cpu(self, url, pids, count, gap):
+        """Server CPU per gzip scrape at Prometheus' pace rather than wrk's: `count` scrapes,
+        one every `gap` s (longer than the exporter's self-metrics period, so each gets a body
+        built for it, as every Prometheus scrape does), after as long a window without
+        scrapes (idle: what the server spends anyway). CPU from every thread's schedstat."""
+
+        def window(scrape):
+            before = thread_cpu_ns(pids)
+            ticks = cpu_seconds(pids)
+            for _ in range(count):
+                t0 = time.monotonic()
+                if scrape:
+                    http_get(url, gzip_ok=True)
+                time.sleep(max(0.0, gap - (time.monotonic() - t0)))
+            after = thread_cpu_ns(pids)
+            return {
+                "cpu_ns": sum(v - before.get(k, 0) for k, v in after.items()),
+                "stat_cpu_s": cpu_seconds(pids) - ticks,
+                "threads_gone": len(set(before) - set(after)),
+            }
+
+        http_get(url, gzip_ok=True)
+        idle, busy = window(False), window(True)
+        return {
+            "count": count, "gap_s": gap, "idle": idle, "scraping": busy,
+            "cpu_us_per_scrape": busy["cpu_ns"] / 1e3 / count,
+            "net_cpu_us_per_scrape": (busy["cpu_ns"] - idle["cpu_ns"]) / 1e3 / count,
+        }
+
     # ---------------------------------------------------------------- phases
 
     def phase_scrape(self, workload):
@@ -664,6 +711,16 @@ end"""
             k: median([r["server_cpu_us_per_request"] for r in v]) for k, v in runs.items()
         }
         result["exporter_memory_after_load_kib"] = proc_status(exporter.pid)
+        if a.paced_scrapes:
+            result["paced"] = {
+                who: self.paced_cpu(url, pids, a.paced_scrapes, a.paced_gap)
+                for who, enc, url, gz_ok, pids, _ in targets
+                if enc == "gzip" and who in ("exporter", "nginx")
+            }
+            log("  paced gzip scrapes (one every {:.1f} s): CPU per scrape {}".format(
+                a.paced_gap, ", ".join(
+                    f"{who} {r['cpu_us_per_scrape']:.0f} µs ({r['net_cpu_us_per_scrape']:.0f} µs over idle)"
+                    for who, r in result["paced"].items())))
 
         # A burst of plain scrapes (more connections than the exporter admits: the rest are
         # refused with 503) while gzip scrapes run as before: gzip latency and memory with it.
@@ -935,6 +992,19 @@ def cpu_row(s, what, target, ok):
             f"| nginx gzip_static {c['nginx/gzip']:.0f} µs | {ratio:.2f} (rounds {rounds}) | {target} | {mark} |")
 
 
+def paced_row(s, what):
+    """CPU per gzip scrape at Prometheus' pace (one every `gap` s), exporter against nginx."""
+    p = s.get("paced")
+    if not p:
+        return []
+    e, n = p["exporter"], p["nginx"]
+    ratio = e["net_cpu_us_per_scrape"] / max(1e-9, n["net_cpu_us_per_scrape"])
+    return [f"| server CPU per gzip scrape, {e['count']} scrapes one every {e['gap_s']} s (schedstat; over idle), {what} "
+            f"| {e['cpu_us_per_scrape']:,.0f} µs ({e['net_cpu_us_per_scrape']:,.0f} µs) "
+            f"| nginx gzip_static {n['cpu_us_per_scrape']:,.0f} µs ({n['net_cpu_us_per_scrape']:,.0f} µs) "
+            f"| {ratio:,.1f} | reported | |"]
+
+
 def messaging_rows(s):
     """The messaging size's rows: gzip and plain throughput (reported), CPU per gzip scrape
     and memory (the targets), its first refresh."""
@@ -945,6 +1015,7 @@ def messaging_rows(s):
     out.append(f"| /metrics req/s, gzip, {what} | {fmt_rps(m['exporter/gzip'])} | nginx gzip_static {fmt_rps(m['nginx/gzip'])} | {ratio:.2f} | reported | |")
     cpu_ratio = c["exporter/gzip"] / c["nginx/gzip"]
     out.append(cpu_row(s, "messaging", f"≤ {MESSAGING_CPU_RATIO}", cpu_ratio <= MESSAGING_CPU_RATIO))
+    out += paced_row(s, "messaging")
     ratio = m["exporter/plain"] / m["nginx/plain"]
     out.append(f"| /metrics req/s, plain (decompressed on demand), messaging | {fmt_rps(m['exporter/plain'])} | nginx static {fmt_rps(m['nginx/plain'])} | {ratio:.2f} | reported | |")
     rss0 = s["exporter_memory_after_refresh_kib"]["VmRSS"] / 1024
@@ -989,6 +1060,7 @@ def report(results):
             out.append(f"| plain burst ({b['connections']} connections, {n}): plain served / refused; gzip scrapes meanwhile; memory after | {fmt_rps(b['plain_served_rps'])} req/s / {b['plain']['status']} refused (503); gzip {fmt_rps(g['rps'])} req/s, p99 {g['p99_us'] / 1000:.2f} ms (alone {alone:.2f} ms); {mem['VmRSS'] / 1024:.1f} MiB, peak {mem['VmHWM'] / 1024:.1f} MiB | | | reported | |")
     if s:
         out.append(cpu_row(s, f"{s['series']:,} series", "reported", None))
+        out += paced_row(s, f"{s['series']:,} series")
     msg = results.get("messaging")
     if msg:
         out += messaging_rows(msg)
@@ -1064,6 +1136,10 @@ def main():
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds per target (default 3)")
     p.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     p.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    p.add_argument("--paced-scrapes", type=int, default=10,
+                   help="gzip scrapes of the paced CPU row, exporter and nginx (0: none)")
+    p.add_argument("--paced-gap", type=float, default=1.1,
+                   help="seconds between paced scrapes (default 1.1: every one gets a body of its own)")
     p.add_argument("--no-pushgateway", action="store_true", help="leave Pushgateway out")
     p.add_argument("--burst-connections", type=int, default=64,
                    help="connections of the plain burst run beside gzip scrapes (default 64)")

@@ -3,7 +3,7 @@
 //! The refresher renders one [`Snapshot`] after each refresh and swaps it in whole
 //! ([`SnapshotCell`]), so a scrape always sees one consistent refresh, never waits on Braze,
 //! and a series removed from the configuration disappears by construction. The text is
-//! rendered straight into gzip once here ([`encoded`]); what a scrape gets is in [`serve`].
+//! compressed as it is rendered, once, here ([`encoded`]); what a scrape gets is in [`serve`].
 
 mod encoded;
 mod serve;

@@ -2,29 +2,29 @@
 //! decompressed on demand, a bounded number at a time.
 //!
 //! **gzip** (what Prometheus asks for): one gzip member of the series' text followed by the
-//! self-metrics, written by flate2. It is built off the async threads when the snapshot or the
+//! self-metrics: the snapshot's compressed text as it is, then the self-metrics compressed
+//! after it ([`encoded`]). It is built off the async threads when the snapshot or the
 //! self-metrics have changed since the last one (the self-metrics change at most once a
 //! second, [`crate::telemetry::ENCODE_EVERY`]) and shared by every scrape until then. While
-//! one is being built, other scrapes get the previous one (at most one build, tens of ms,
-//! older), so a new snapshot or a new second never makes scrapes wait; only the very first
+//! one is being built, other scrapes get the previous one (at most one build older), so a
+//! new snapshot or a new second never makes scrapes wait; only the very first
 //! gzip scrape waits for its body. One member, not a concatenation of two: Go's
 //! `gzip.Reader` (Prometheus) reads concatenated members, but curl `--compressed` fails on
 //! them and browsers stop after the first.
 //!
 //! **plain** (curl without `--compressed`, a browser that does not ask for gzip): the
-//! snapshot's gzip is decompressed as the body is sent, [`PLAIN_CHUNK`] bytes at a time, so
+//! snapshot's compressed text is decompressed as the body is sent, [`PLAIN_CHUNK`] bytes at a time, so
 //! the whole text never exists at once. At most [`PLAIN_RENDERS`] are sent at a time and
 //! [`PLAIN_WAITING`] more wait (each at most [`PLAIN_WAIT`]); beyond that a plain scrape is
 //! refused, so a burst of them holds a bounded amount of memory and leaves gzip scrapes alone.
 
-use std::io::{Cursor, Read};
+use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use arc_swap::{ArcSwap, ArcSwapOption};
 use bytes::Bytes;
-use flate2::bufread::GzDecoder;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use super::{encoded, Snapshot};
@@ -178,7 +178,7 @@ impl Serving {
 
 /// A plain body as it is sent: the snapshot's text decompressed piece by piece, then the tail.
 pub struct PlainBody {
-    text: GzDecoder<Cursor<Bytes>>,
+    text: encoded::TextReader,
     text_left: usize,
     tail: Bytes,
     len: u64,
