@@ -7,10 +7,10 @@
 //! ([`super::serve`]). A gzip scrape's body is one gzip member: a header, the snapshot's
 //! blocks as they are, the live self-metrics compressed after them, and a trailer whose CRC is
 //! combined from the two parts' (zlib's `crc32_combine`). The blocks end with a sync flush (an
-//! empty stored block, byte-aligned, not final), so more blocks may follow them; so building a
-//! body, once a second at most, costs a copy of the compressed text and compressing the tail,
-//! not decompressing and compressing the whole text again (23 ms of the exporter's CPU per
-//! Prometheus scrape for the 13 MB above; BENCHMARKS.md).
+//! empty stored block, byte-aligned, not final), so more blocks may follow them. Building a
+//! body, once a second at most, then costs compressing the tail, not decompressing and
+//! compressing the whole text again (23 ms of the exporter's CPU per Prometheus scrape for the
+//! 13 MB above; BENCHMARKS.md), and the body shares the snapshot's bytes instead of a copy.
 
 use std::fmt;
 use std::io::{Chain, Cursor, Write};
@@ -184,27 +184,32 @@ impl fmt::Write for TextWriter {
     }
 }
 
-/// One gzip member of `text` followed by `tail`: what a gzip scrape serves. The text's
-/// blocks are copied as they are; only `tail` is compressed.
-pub fn gzip_with(text: &CompressedText, tail: &[u8]) -> Bytes {
-    let mut body = Vec::with_capacity(GZIP_HEADER.len() + text.deflate.len() + tail.len() / 4 + 64);
-    body.extend_from_slice(&GZIP_HEADER);
-    body.extend_from_slice(&text.deflate);
-    let mut encoder = DeflateEncoder::new(body, LEVEL);
+/// A gzip body as the parts it is sent in: the header, the text's blocks (the snapshot's own
+/// bytes, shared, never copied), then the tail's blocks and the trailer.
+pub type GzipParts = [Bytes; 3];
+
+/// One gzip member of `text` followed by `tail`: what a gzip scrape serves. Only `tail` is
+/// compressed; the text's blocks are sent as they are.
+pub fn gzip_with(text: &CompressedText, tail: &[u8]) -> GzipParts {
+    let mut encoder = DeflateEncoder::new(Vec::with_capacity(tail.len() / 4 + 64), LEVEL);
     encoder
         .write_all(tail)
         .expect("writing to a Vec cannot fail");
-    let mut body = encoder.finish().expect("writing to a Vec cannot fail");
+    let mut end = encoder.finish().expect("writing to a Vec cannot fail");
     let mut tail_crc = Crc::new();
     tail_crc.update(tail);
     let mut crc = Crc::new();
     crc.combine(&text.crc);
     crc.combine(&tail_crc);
-    body.extend_from_slice(&crc.sum().to_le_bytes());
+    end.extend_from_slice(&crc.sum().to_le_bytes());
     // ISIZE: the length modulo 2^32 (RFC 1952).
     let len = (text.len as u64).wrapping_add(tail.len() as u64) as u32;
-    body.extend_from_slice(&len.to_le_bytes());
-    body.into()
+    end.extend_from_slice(&len.to_le_bytes());
+    [
+        Bytes::from_static(&GZIP_HEADER),
+        text.deflate.clone(),
+        end.into(),
+    ]
 }
 
 #[cfg(test)]
@@ -243,7 +248,7 @@ mod tests {
         let encoded = writer.finish();
         assert_eq!(encoded.len(), text.len());
         assert_eq!(encoded.to_vec(), text);
-        assert_eq!(gunzip_one_member(&gzip_with(&encoded, b"")), text);
+        assert_eq!(gunzip_one_member(&gzip_with(&encoded, b"").concat()), text);
         assert!(
             encoded.deflate.len() < text.len() / 2,
             "{} bytes is not compressed",
@@ -262,9 +267,14 @@ mod tests {
         let blocks = &encoded.deflate[..];
         // A tail of many blocks of its own, and one that shares no byte with the text.
         for tail in [&sample_text()[..], b"# TYPE live gauge\nlive 2\n"] {
-            let body = gzip_with(&encoded, tail);
-            assert_eq!(&body[..GZIP_HEADER.len()], GZIP_HEADER);
-            assert_eq!(&body[GZIP_HEADER.len()..][..blocks.len()], blocks);
+            let [header, text_part, end] = gzip_with(&encoded, tail);
+            assert_eq!(header, &GZIP_HEADER[..]);
+            assert_eq!(
+                text_part.as_ptr(),
+                blocks.as_ptr(),
+                "the snapshot's bytes, not a copy"
+            );
+            let body = [header, text_part, end].concat();
             assert_eq!(gunzip_one_member(&body), [&text[..], tail].concat());
         }
     }
@@ -276,7 +286,7 @@ mod tests {
         let tail = b"# TYPE live gauge\nlive 1\n";
         let mut expected = text.clone();
         expected.extend_from_slice(tail);
-        let body = gzip_with(&encoded, tail);
+        let body = gzip_with(&encoded, tail).concat();
         assert_eq!(gunzip_one_member(&body), expected);
         assert!(body.len() < text.len() / 2, "{} bytes", body.len());
     }
@@ -284,13 +294,13 @@ mod tests {
     #[test]
     fn empty_parts_still_decode() {
         assert_eq!(
-            gunzip_one_member(&gzip_with(&CompressedText::default(), b"")),
+            gunzip_one_member(&gzip_with(&CompressedText::default(), b"").concat()),
             b""
         );
         let x = Encoded::new(b"x\n".to_vec()).text;
-        assert_eq!(gunzip_one_member(&gzip_with(&x, b"")), b"x\n");
+        assert_eq!(gunzip_one_member(&gzip_with(&x, b"").concat()), b"x\n");
         assert_eq!(
-            gunzip_one_member(&gzip_with(&CompressedText::default(), b"y\n")),
+            gunzip_one_member(&gzip_with(&CompressedText::default(), b"y\n").concat()),
             b"y\n"
         );
         assert!(CompressedText::default().is_empty());
@@ -298,7 +308,7 @@ mod tests {
 
     #[test]
     fn a_corrupted_crc_is_caught_by_the_decoder() {
-        let mut body = gzip_with(&Encoded::new(b"abc\n".to_vec()).text, b"def\n").to_vec();
+        let mut body = gzip_with(&Encoded::new(b"abc\n".to_vec()).text, b"def\n").concat();
         let n = body.len();
         body[n - 8] ^= 1;
         let mut out = Vec::new();

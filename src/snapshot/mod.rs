@@ -15,7 +15,7 @@ use arc_swap::ArcSwap;
 use bytes::Bytes;
 use jiff::Timestamp;
 
-pub use encoded::Encoded;
+pub use encoded::{Encoded, GzipParts};
 pub use serve::{Busy, PlainBody, PLAIN_RENDERS, PLAIN_WAITING};
 
 use encoded::TextWriter;
@@ -289,7 +289,7 @@ impl SnapshotCell {
 
     /// The gzip body of a scrape: the current snapshot's text, then `tail` (the self-metrics),
     /// as one gzip member shared by the scrapes until either changes ([`serve`]).
-    pub async fn gzip_with(&self, tail: Bytes) -> Bytes {
+    pub async fn gzip_with(&self, tail: Bytes) -> GzipParts {
         self.serving.gzip_with(&self.current, tail).await
     }
 

@@ -27,7 +27,8 @@ use arc_swap::{ArcSwap, ArcSwapOption};
 use bytes::Bytes;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
-use super::{encoded, Snapshot};
+use super::encoded::{self, GzipParts};
+use super::Snapshot;
 
 /// Plain bodies being sent at once.
 pub const PLAIN_RENDERS: usize = 2;
@@ -74,10 +75,11 @@ impl Default for Serving {
 
 #[derive(Debug)]
 struct GzipBody {
-    /// Which snapshot it was built from (a `Weak`, so it does not keep the snapshot's bytes).
+    /// Which snapshot it was built from (a `Weak`: the body holds the snapshot's compressed
+    /// text, not the rest of the snapshot).
     snapshot: Weak<Snapshot>,
     tail: Bytes,
-    body: Bytes,
+    parts: GzipParts,
 }
 
 impl GzipBody {
@@ -92,12 +94,12 @@ impl Serving {
         self: &Arc<Self>,
         current: &ArcSwap<Snapshot>,
         tail: Bytes,
-    ) -> Bytes {
+    ) -> GzipParts {
         loop {
             let snapshot = current.load();
             if let Some(latest) = &*self.gzip.load() {
                 if latest.is_of(&snapshot, &tail) {
-                    return latest.body.clone();
+                    return latest.parts.clone();
                 }
             }
             // Created before the state is read again, so a build that ends in between is not
@@ -111,7 +113,7 @@ impl Serving {
             );
             if start.is_err() {
                 match &*self.gzip.load() {
-                    Some(latest) => return latest.body.clone(),
+                    Some(latest) => return latest.parts.clone(),
                     None => {
                         built.await;
                         continue;
@@ -127,7 +129,7 @@ impl Serving {
         }
     }
 
-    fn build(&self, snapshot: Arc<Snapshot>, tail: Bytes) -> Bytes {
+    fn build(&self, snapshot: Arc<Snapshot>, tail: Bytes) -> GzipParts {
         /// Ends the build even if encoding panicked, so that a later scrape builds again.
         struct Done<'a>(&'a Serving);
         impl Drop for Done<'_> {
@@ -137,13 +139,13 @@ impl Serving {
             }
         }
         let _done = Done(self);
-        let body = encoded::gzip_with(&snapshot.encoded.text, &tail);
+        let parts = encoded::gzip_with(&snapshot.encoded.text, &tail);
         self.gzip.store(Some(Arc::new(GzipBody {
             snapshot: Arc::downgrade(&snapshot),
             tail,
-            body: body.clone(),
+            parts: parts.clone(),
         })));
-        body
+        parts
     }
 
     /// The plain text of the current snapshot followed by `tail`, once it is this scrape's
