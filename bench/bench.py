@@ -704,7 +704,8 @@ end"""
                 runs[f"{who}/{enc}"].append(r)
                 log(f"  round {round_no + 1}/{a.rounds} {who:11} {enc:5} "
                     f"{r['rps']:9.1f} req/s  p99 {r['p99_us'] / 1000:.2f} ms  "
-                    f"{r['bytes_per_response']:.0f} B/response")
+                    f"{r['bytes_per_response']:.0f} B/response  "
+                    f"server CPU {r['server_cpu_us_per_request']:.0f} µs/request")
         result["runs"] = runs
         result["median_rps"] = {k: median([r["rps"] for r in v]) for k, v in runs.items()}
         result["median_cpu_us_per_request"] = {
@@ -756,8 +757,9 @@ end"""
         ideal = n * latency_s / a.concurrency
         log(f"refresh phase: {n} series, simulator latency {a.latency}, max_concurrency "
             f"{a.concurrency}: ideal {ideal:.2f} s, {a.refresh_runs} runs")
-        sim = self.start_simulator(apps, segs, a.latency)
-        config = self.write_config(f"refresh-{apps}x{segs}", sim.url, apps, segs, a.concurrency, "1h")
+        workload = AppsWorkload(apps, segs)
+        sim = self.start_simulator(workload, a.latency)
+        config = self.write_config(f"refresh-{apps}x{segs}", sim, workload, a.concurrency, "1h")
         runs = []
         for i in range(a.refresh_runs):
             exporter = self.start_exporter(f"exporter-refresh-{apps}x{segs}-{i}", config)
