@@ -47,6 +47,98 @@ def series_count(apps, segs):
     return (1 + apps) * (1 + segs)
 
 
+class AppsWorkload:
+    """Sessions series of (1 + apps) × (1 + segments): the main table and the scaling sizes."""
+
+    exports = ("sessions",)
+    # Pushgateway is given the per-series families of this workload (`app_name`).
+    pushgateway = True
+
+    def __init__(self, apps, segs):
+        self.apps, self.segs = apps, segs
+        self.name = f"{apps}x{segs}"
+        self.series = series_count(apps, segs)
+        self.what = f"{self.series:,} series"
+
+    def simulator_args(self):
+        return ["--apps", str(self.apps), "--segments", str(self.segs)]
+
+    def config_lines(self, interval, simulator):
+        lines = ["refresh:", f"  interval: {interval}", "  unit: hour", "  length: 3", "  delay: 0s"]
+        lines += ["apps:"]
+        lines += [f"  - {{name: app-{i:04d}, id: app-{i:04d}}}" for i in range(1, self.apps + 1)]
+        lines += ["segments:"]
+        lines += [f"  - {{name: seg-{i:04d}, id: seg-{i:04d}}}" for i in range(1, self.segs + 1)]
+        return lines
+
+
+class MessagingWorkload:
+    """Campaigns × channels × variations plus Canvases × steps (export.canvases.steps: true),
+    every one configured by its id as the simulator lists it, on the messaging blocks' own
+    defaults (daily, length 7) but for the interval."""
+
+    exports = ("campaigns", "canvases")
+    pushgateway = False
+
+    def __init__(self, campaigns, channels, variations, canvases, steps):
+        self.campaigns, self.channels, self.variations = campaigns, channels, variations
+        self.canvases, self.steps = canvases, steps
+        self.name = f"messaging-{campaigns}x{channels}x{variations}+{canvases}x{steps}"
+        self.series = campaigns + canvases
+        self.what = (f"messaging: {campaigns:,} campaigns × {channels} channels × {variations} "
+                     f"variations + {canvases:,} Canvases × {steps} steps")
+
+    def simulator_args(self):
+        return [
+            "--apps", "0", "--segments", "0",
+            "--campaigns", str(self.campaigns), "--channels", str(self.channels),
+            "--variations", str(self.variations), "--canvases", str(self.canvases),
+            "--steps", str(self.steps),
+            # The campaign-analytics pool (50,000 a minute by default) must never answer 429.
+            "--campaign-rate-limit-per-minute", "1000000000",
+        ]
+
+    def config_lines(self, interval, simulator):
+        campaigns, canvases = simulator_listing(simulator)
+        if (len(campaigns), len(canvases)) != (self.campaigns, self.canvases):
+            raise BenchError(f"the simulator lists {len(campaigns)} campaigns and {len(canvases)} "
+                             f"Canvases, not {self.campaigns} and {self.canvases}")
+        lines = ["campaigns:"]
+        lines += [f"  - {{name: {i}, id: {i}}}" for i in campaigns]
+        lines += ["canvases:"]
+        lines += [f"  - {{name: {i}, id: {i}}}" for i in canvases]
+        lines += [
+            "export:",
+            f"  campaigns: {{interval: {interval}}}",
+            f"  canvases: {{interval: {interval}, steps: true}}",
+        ]
+        return lines
+
+
+def parse_messaging(text):
+    """`CAMPAIGNSxCHANNELSxVARIATIONS+CANVASESxSTEPS` (1000x3x2+100x8), or none."""
+    if text.lower() in ("", "none", "0"):
+        return None
+    try:
+        campaigns, canvases = text.lower().split("+")
+        c, ch, v = (int(x) for x in campaigns.split("x"))
+        cv, st = (int(x) for x in canvases.split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--messaging {text!r}: expected CAMPAIGNSxCHANNELSxVARIATIONS+CANVASESxSTEPS, e.g. 1000x3x2+100x8")
+    return MessagingWorkload(c, ch, v, cv, st)
+
+
+def simulator_listing(proc):
+    """The campaign and Canvas ids the simulator printed (`campaign <id>`, `canvas <id>`) before
+    `listening on`."""
+    with open(proc.bench_log, errors="replace") as f:
+        words = [line.split(None, 1) for line in f if line.strip()]
+    campaigns = [w[1].strip() for w in words if w[0] == "campaign" and len(w) == 2]
+    canvases = [w[1].strip() for w in words if w[0] == "canvas" and len(w) == 2]
+    return campaigns, canvases
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -78,17 +170,30 @@ def http_get(url, gzip_ok=False, timeout=60):
         return r.read(), r.headers.get("Content-Encoding")
 
 
-def metrics_values(text, names):
-    """The value of each sample named in `names` found in exposition `text`, unlabelled or of
-    the sessions export block (`{export="sessions"}`, the only block the bench configures)."""
-    found = {}
+def metrics_values(text, names, exports=("sessions",)):
+    """The value of each sample named in `names` found in exposition `text`: unlabelled ones as
+    they are; those of an export block (`{export="campaigns"}`) folded over the blocks in
+    `exports` (the ones the bench configures): `braze_refreshes_total` is the fewest refreshes
+    of any block (so 1 means every block has done its first) and any other the largest."""
+    found, by_block = {}, {}
     for line in text.splitlines():
         if not line or line[0] == "#":
             continue
         series, _, value = line.rpartition(" ")
         name, _, labels = series.partition("{")
-        if name in names and labels in ("", 'export="sessions"}'):
+        if name not in names:
+            continue
+        if labels == "":
             found[name] = float(value)
+        elif labels.startswith('export="') and labels.endswith('"}'):
+            block = labels[len('export="'):-2]
+            if block in exports:
+                by_block.setdefault(name, {})[block] = float(value)
+    for name, values in by_block.items():
+        if name == "braze_refreshes_total":
+            found[name] = min(values.get(block, 0.0) for block in exports)
+        else:
+            found[name] = max(values.values())
     return found
 
 
@@ -145,6 +250,24 @@ def cpu_seconds(pids):
         except OSError:
             pass
     return total / ticks
+
+
+def thread_cpu_ns(pids):
+    """On-CPU nanoseconds of each thread of `pids` (`/proc/PID/task/TID/schedstat`): finer than
+    `/proc/PID/stat`'s 10 ms ticks, for the few scrapes of a paced run."""
+    out = {}
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    out[(pid, tid)] = int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
 
 
 def machine_busy():
@@ -230,15 +353,14 @@ class Bench:
 
     # ---------------------------------------------------------------- processes
 
-    def start_simulator(self, apps, segs, latency):
+    def start_simulator(self, workload, latency):
         port = free_port()
         proc = self.procs.spawn(
-            f"simulator-{apps}x{segs}-{latency}",
+            f"simulator-{workload.name}-{latency}",
             [
                 self.simulator_bin,
                 "--listen", f"127.0.0.1:{port}",
-                "--apps", str(apps),
-                "--segments", str(segs),
+                *workload.simulator_args(),
                 "--latency", latency,
                 "--time-zone", "UTC",
                 "--api-key", API_KEY,
@@ -247,14 +369,21 @@ class Bench:
             ],
         )
         wait_until("the simulator's port", lambda: self.procs.check(proc) or port_open(port), 20)
+
+        def listed():
+            with open(proc.bench_log, errors="replace") as f:
+                return "listening on" in f.read()
+
+        # It prints its ids, then `listening on`, once it is listening.
+        wait_until("the simulator's listing", lambda: self.procs.check(proc) or listed(), 20)
         proc.url = f"http://127.0.0.1:{port}"
         return proc
 
-    def write_config(self, name, sim_url, apps, segs, concurrency, interval, timeout="60s"):
+    def write_config(self, name, sim, workload, concurrency, interval, timeout="60s"):
         path = os.path.join(self.workdir, f"{name}.yml")
         lines = [
             "braze:",
-            f"  url: {sim_url}",
+            f"  url: {sim.url}",
             f"  api_key_file: {self.key_file}",
             "  time_zone: UTC",
             f"  timeout: {timeout}",
@@ -262,22 +391,14 @@ class Bench:
             "  max_requests_per_hour: 250000",
             # The exporter polls at most 10,000 series unless told otherwise: every size here
             # is polled whole.
-            f"max_series: {series_count(apps, segs)}",
-            "refresh:",
-            f"  interval: {interval}",
-            "  unit: hour",
-            "  length: 3",
-            "  delay: 0s",
-            "apps:",
+            f"max_series: {workload.series}",
         ]
-        lines += [f"  - {{name: app-{i:04d}, id: app-{i:04d}}}" for i in range(1, apps + 1)]
-        lines += ["segments:"]
-        lines += [f"  - {{name: seg-{i:04d}, id: seg-{i:04d}}}" for i in range(1, segs + 1)]
+        lines += workload.config_lines(interval, sim)
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
         return path
 
-    def start_exporter(self, name, config):
+    def start_exporter(self, name, config, exports=("sessions",)):
         port = free_port()
         proc = self.procs.spawn(
             name,
@@ -289,6 +410,7 @@ class Bench:
             ],
         )
         proc.started = time.monotonic()
+        proc.exports = exports
         proc.url = f"http://127.0.0.1:{port}/metrics"
         wait_until("the exporter's port", lambda: self.procs.check(proc) or port_open(port), 20, 0.005)
         return proc
@@ -307,6 +429,7 @@ class Bench:
                 "braze_series",
                 "process_resident_memory_bytes",
             },
+            proc.exports,
         ), body.count(b"\nbraze_up{")
 
     def failures(self, proc):
@@ -441,19 +564,49 @@ end"""
         r["errors"] = r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"]
         return r
 
+    def paced_cpu(self, url, pids, count, gap):
+        """Server CPU per gzip scrape at Prometheus' pace rather than wrk's: `count` scrapes,
+        one every `gap` s (longer than the exporter's self-metrics period, so each gets a body
+        built for it, as every Prometheus scrape does), after as long a window without
+        scrapes (idle: what the server spends anyway). CPU from every thread's schedstat."""
+
+        def window(scrape):
+            before = thread_cpu_ns(pids)
+            ticks = cpu_seconds(pids)
+            for _ in range(count):
+                t0 = time.monotonic()
+                if scrape:
+                    http_get(url, gzip_ok=True)
+                time.sleep(max(0.0, gap - (time.monotonic() - t0)))
+            after = thread_cpu_ns(pids)
+            return {
+                "cpu_ns": sum(v - before.get(k, 0) for k, v in after.items()),
+                "stat_cpu_s": cpu_seconds(pids) - ticks,
+                "threads_gone": len(set(before) - set(after)),
+            }
+
+        http_get(url, gzip_ok=True)
+        idle, busy = window(False), window(True)
+        return {
+            "count": count, "gap_s": gap, "idle": idle, "scraping": busy,
+            "cpu_us_per_scrape": busy["cpu_ns"] / 1e3 / count,
+            "net_cpu_us_per_scrape": (busy["cpu_ns"] - idle["cpu_ns"]) / 1e3 / count,
+        }
+
     # ---------------------------------------------------------------- phases
 
-    def phase_scrape(self, apps, segs):
-        """Throughput against nginx and Pushgateway, memory, and the machine-bound refresh."""
+    def phase_scrape(self, workload):
+        """Throughput against nginx (and Pushgateway when the workload has it), memory, and
+        the machine-bound refresh."""
         a = self.args
-        n = series_count(apps, segs)
-        log(f"scrape phase: {apps} apps x {segs} segments = {n} series")
-        result = {"apps": apps, "segments": segs, "series": n}
-        sim = self.start_simulator(apps, segs, "0s")
-        config = self.write_config(
-            f"scrape-{apps}x{segs}", sim.url, apps, segs, a.fast_concurrency, "1h"
-        )
-        exporter = self.start_exporter(f"exporter-scrape-{apps}x{segs}", config)
+        n = workload.series
+        log(f"scrape phase: {workload.what} = {n} series")
+        result = {"workload": workload.name, "what": workload.what, "series": n}
+        if isinstance(workload, AppsWorkload):
+            result.update(apps=workload.apps, segments=workload.segs)
+        sim = self.start_simulator(workload, "0s")
+        config = self.write_config(f"scrape-{workload.name}", sim, workload, a.fast_concurrency, "1h")
+        exporter = self.start_exporter(f"exporter-scrape-{workload.name}", config, workload.exports)
         wall, values = self.wait_first_refresh(exporter, 600)
         result["fast_refresh"] = {
             "simulator_latency": "0s",
@@ -471,7 +624,7 @@ end"""
             f"RSS {result['exporter_memory_after_refresh_kib']['VmRSS'] / 1024:.1f} MiB")
 
         # The exact bytes of one scrape, plain and gzip, for nginx to serve as static files.
-        www = os.path.join(self.workdir, f"www-{apps}x{segs}")
+        www = os.path.join(self.workdir, f"www-{workload.name}")
         os.makedirs(www, exist_ok=True)
         plain, _ = http_get(exporter.url)
         gz, encoding = http_get(exporter.url, gzip_ok=True)
@@ -482,9 +635,13 @@ end"""
         with open(os.path.join(www, "metrics.gz"), "wb") as f:
             f.write(gz)
         result["body_bytes"] = {"plain": len(plain), "gzip": len(gz)}
+        result["samples_in_body"] = sum(1 for l in plain.split(b"\n") if l and not l.startswith(b"#"))
         result["series_in_body"] = plain.count(b"\nbraze_up{")
         if result["series_in_body"] != n:
             raise BenchError(f"the exporter serves {result['series_in_body']} series, not {n}")
+        down = [l for l in plain.split(b"\n") if l.startswith(b"braze_up{") and not l.endswith(b" 1")]
+        if down:
+            raise BenchError(f"{len(down)} series are down after the first refresh, e.g. {down[0]!r}")
 
         nginx = self.start_nginx(www)
         nginx_pids = [nginx.pid] + children(nginx.pid)
@@ -499,7 +656,7 @@ end"""
             ("nginx", "gzip", nginx.url, True, nginx_pids, a.duration),
         ]
         pushgateway = None
-        if not a.no_pushgateway:
+        if workload.pushgateway and not a.no_pushgateway:
             pushgateway = self.start_pushgateway()
             push = series_families(plain.decode()).encode()
             t0 = time.monotonic()
@@ -547,13 +704,24 @@ end"""
                 runs[f"{who}/{enc}"].append(r)
                 log(f"  round {round_no + 1}/{a.rounds} {who:11} {enc:5} "
                     f"{r['rps']:9.1f} req/s  p99 {r['p99_us'] / 1000:.2f} ms  "
-                    f"{r['bytes_per_response']:.0f} B/response")
+                    f"{r['bytes_per_response']:.0f} B/response  "
+                    f"server CPU {r['server_cpu_us_per_request']:.0f} µs/request")
         result["runs"] = runs
         result["median_rps"] = {k: median([r["rps"] for r in v]) for k, v in runs.items()}
         result["median_cpu_us_per_request"] = {
             k: median([r["server_cpu_us_per_request"] for r in v]) for k, v in runs.items()
         }
         result["exporter_memory_after_load_kib"] = proc_status(exporter.pid)
+        if a.paced_scrapes:
+            result["paced"] = {
+                who: self.paced_cpu(url, pids, a.paced_scrapes, a.paced_gap)
+                for who, enc, url, gz_ok, pids, _ in targets
+                if enc == "gzip" and who in ("exporter", "nginx")
+            }
+            log("  paced gzip scrapes (one every {:.1f} s): CPU per scrape {}".format(
+                a.paced_gap, ", ".join(
+                    f"{who} {r['cpu_us_per_scrape']:.0f} µs ({r['net_cpu_us_per_scrape']:.0f} µs over idle)"
+                    for who, r in result["paced"].items())))
 
         # A burst of plain scrapes (more connections than the exporter admits: the rest are
         # refused with 503) while gzip scrapes run as before: gzip latency and memory with it.
@@ -589,8 +757,9 @@ end"""
         ideal = n * latency_s / a.concurrency
         log(f"refresh phase: {n} series, simulator latency {a.latency}, max_concurrency "
             f"{a.concurrency}: ideal {ideal:.2f} s, {a.refresh_runs} runs")
-        sim = self.start_simulator(apps, segs, a.latency)
-        config = self.write_config(f"refresh-{apps}x{segs}", sim.url, apps, segs, a.concurrency, "1h")
+        workload = AppsWorkload(apps, segs)
+        sim = self.start_simulator(workload, a.latency)
+        config = self.write_config(f"refresh-{apps}x{segs}", sim, workload, a.concurrency, "1h")
         runs = []
         for i in range(a.refresh_runs):
             exporter = self.start_exporter(f"exporter-refresh-{apps}x{segs}-{i}", config)
@@ -664,10 +833,9 @@ end"""
         ideal = n * latency_s / a.concurrency
         log(f"p99 phase: {n} series, simulator latency {a.latency}, max_concurrency {a.concurrency}, "
             f"interval {a.p99_interval}")
-        sim = self.start_simulator(apps, segs, a.latency)
-        config = self.write_config(
-            f"p99-{apps}x{segs}", sim.url, apps, segs, a.concurrency, a.p99_interval
-        )
+        workload = AppsWorkload(apps, segs)
+        sim = self.start_simulator(workload, a.latency)
+        config = self.write_config(f"p99-{apps}x{segs}", sim, workload, a.concurrency, a.p99_interval)
         exporter = self.start_exporter(f"exporter-p99-{apps}x{segs}", config)
         # Until the first publish (a few seconds in) the snapshot holds no series at all.
         wait_until("the first partial snapshot", lambda: self.exporter_metrics(exporter)[1] > 0, 120, 0.2)
@@ -807,6 +975,60 @@ def verdict(ok):
     return "**met**" if ok else "**missed**"
 
 
+# Issue 20: the exporter's CPU per gzip scrape against nginx gzip_static's for the same bytes.
+MESSAGING_CPU_RATIO = 1.1
+MESSAGING_RSS_MIB = 32
+
+
+def cpu_row(s, what, target, ok):
+    """Server CPU per gzip scrape (user + system from /proc/PID/stat over each run, nginx's
+    workers included), exporter against nginx gzip_static, with each round's ratio."""
+    c = s["median_cpu_us_per_request"]
+    ratio = c["exporter/gzip"] / c["nginx/gzip"]
+    rounds = ", ".join(
+        f"{e['server_cpu_us_per_request'] / n['server_cpu_us_per_request']:.2f}"
+        for e, n in zip(s["runs"]["exporter/gzip"], s["runs"]["nginx/gzip"])
+    )
+    mark = "" if ok is None else verdict(ok)
+    return (f"| server CPU per gzip scrape (/proc user+system), {what} | {c['exporter/gzip']:.0f} µs "
+            f"| nginx gzip_static {c['nginx/gzip']:.0f} µs | {ratio:.2f} (rounds {rounds}) | {target} | {mark} |")
+
+
+def paced_row(s, what):
+    """CPU per gzip scrape at Prometheus' pace (one every `gap` s), exporter against nginx."""
+    p = s.get("paced")
+    if not p:
+        return []
+    e, n = p["exporter"], p["nginx"]
+    ratio = e["net_cpu_us_per_scrape"] / max(1e-9, n["net_cpu_us_per_scrape"])
+    return [f"| server CPU per gzip scrape, {e['count']} scrapes one every {e['gap_s']} s (schedstat; over idle), {what} "
+            f"| {e['cpu_us_per_scrape']:,.0f} µs ({e['net_cpu_us_per_scrape']:,.0f} µs) "
+            f"| nginx gzip_static {n['cpu_us_per_scrape']:,.0f} µs ({n['net_cpu_us_per_scrape']:,.0f} µs) "
+            f"| {ratio:,.1f} | reported | |"]
+
+
+def messaging_rows(s):
+    """The messaging size's rows: gzip and plain throughput (reported), CPU per gzip scrape
+    and memory (the targets), its first refresh."""
+    m, c = s["median_rps"], s["median_cpu_us_per_request"]
+    what = f"{s['what']} ({s['series']:,} series, {s['samples_in_body']:,} samples)"
+    out = []
+    ratio = m["exporter/gzip"] / m["nginx/gzip"]
+    out.append(f"| /metrics req/s, gzip, {what} | {fmt_rps(m['exporter/gzip'])} | nginx gzip_static {fmt_rps(m['nginx/gzip'])} | {ratio:.2f} | reported | |")
+    cpu_ratio = c["exporter/gzip"] / c["nginx/gzip"]
+    out.append(cpu_row(s, "messaging", f"≤ {MESSAGING_CPU_RATIO}", cpu_ratio <= MESSAGING_CPU_RATIO))
+    out += paced_row(s, "messaging")
+    ratio = m["exporter/plain"] / m["nginx/plain"]
+    out.append(f"| /metrics req/s, plain (decompressed on demand), messaging | {fmt_rps(m['exporter/plain'])} | nginx static {fmt_rps(m['nginx/plain'])} | {ratio:.2f} | reported | |")
+    rss0 = s["exporter_memory_after_refresh_kib"]["VmRSS"] / 1024
+    rss = s["exporter_memory_after_load_kib"]["VmRSS"] / 1024
+    hwm = s["exporter_memory_after_load_kib"]["VmHWM"] / 1024
+    out.append(f"| resident memory, messaging (after the first refresh / after the load; peak) | {rss0:.1f} / {rss:.1f} MiB; peak {hwm:.1f} MiB | | | ≤ {MESSAGING_RSS_MIB} MiB | {verdict(max(rss0, rss) <= MESSAGING_RSS_MIB)} |")
+    fr = s["fast_refresh"]
+    out.append(f"| first full refresh, messaging, simulator 0 ms, max_concurrency {fr['max_concurrency']} | {fr['metric_seconds']:.2f} s (metric), {fr['wall_seconds_from_spawn']:.2f} s (wall from spawn), {fr['requests']:.0f} requests, {fr['failures']:.0f} failures | | | reported | |")
+    return out
+
+
 def report(results):
     out = []
     scrape = {r["series"]: r for r in results.get("scrape", [])}
@@ -838,6 +1060,12 @@ def report(results):
             alone = median([r["p99_us"] for r in s["runs"]["exporter/gzip"]]) / 1000
             mem = b["exporter_memory_after_kib"]
             out.append(f"| plain burst ({b['connections']} connections, {n}): plain served / refused; gzip scrapes meanwhile; memory after | {fmt_rps(b['plain_served_rps'])} req/s / {b['plain']['status']} refused (503); gzip {fmt_rps(g['rps'])} req/s, p99 {g['p99_us'] / 1000:.2f} ms (alone {alone:.2f} ms); {mem['VmRSS'] / 1024:.1f} MiB, peak {mem['VmHWM'] / 1024:.1f} MiB | | | reported | |")
+    if s:
+        out.append(cpu_row(s, f"{s['series']:,} series", "reported", None))
+        out += paced_row(s, f"{s['series']:,} series")
+    msg = results.get("messaging")
+    if msg:
+        out += messaging_rows(msg)
     r = results.get("refresh")
     if r:
         ratio = r["median_metric_seconds"] / r["ideal_seconds"]
@@ -857,8 +1085,9 @@ def report(results):
         out.append("")
         out.append("| series | body plain / gzip | exporter plain req/s | nginx plain | ratio | exporter gzip req/s | nginx gzip | ratio | Pushgateway gzip | exporter ÷ Pushgateway | exporter CPU µs/scrape plain / gzip | exporter RSS after refresh / load | Pushgateway RSS | first refresh, simulator 0 ms, max_concurrency 64 |")
         out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-        for n in sorted(scrape):
-            s = scrape[n]
+        rows = [scrape[n] for n in sorted(scrape)] + ([msg] if msg else [])
+        for s in rows:
+            n = f"{s['series']:,}" + (" (messaging)" if s is msg else "")
             m = s["median_rps"]
             c = s["median_cpu_us_per_request"]
             pg = m.get("pushgateway/gzip")
@@ -868,7 +1097,7 @@ def report(results):
             pg_ratio = f"{m['exporter/gzip'] / pg:.0f}×" if pg else "—"
             pg_mem = f"{pg_rss / 1024:.0f} MiB" if pg_rss else "—"
             out.append(
-                f"| {n:,} | {s['body_bytes']['plain'] / 1e6:.2f} MB / {s['body_bytes']['gzip'] / 1e3:.0f} kB "
+                f"| {n} | {s['body_bytes']['plain'] / 1e6:.2f} MB / {s['body_bytes']['gzip'] / 1e3:.0f} kB "
                 f"| {fmt_rps(m['exporter/plain'])} | {fmt_rps(m['nginx/plain'])} | {m['exporter/plain'] / m['nginx/plain']:.2f} "
                 f"| {fmt_rps(m['exporter/gzip'])} | {fmt_rps(m['nginx/gzip'])} | {m['exporter/gzip'] / m['nginx/gzip']:.2f} "
                 f"| {pg_rps} | {pg_ratio} "
@@ -898,13 +1127,21 @@ def main():
                    help="also run the scrape and memory rows at 31x31 (1,024) and 223x223 (50,176 series)")
     p.add_argument("--sizes", help="comma-separated AxS sizes for the scrape rows (overrides --scaling)")
     p.add_argument("--refresh-size", default="31x31", help="AxS of the refresh row (default 31x31: 1,024 series)")
-    p.add_argument("--only", default="scrape,refresh,p99", help="phases to run: scrape,refresh,p99")
+    p.add_argument("--messaging", type=parse_messaging, default="1000x3x2+100x8",
+                   help="the messaging size, CAMPAIGNSxCHANNELSxVARIATIONS+CANVASESxSTEPS (default "
+                        "1000x3x2+100x8, Canvas steps exported), or none")
+    p.add_argument("--only", default="scrape,messaging,refresh,p99",
+                   help="phases to run: scrape,messaging,refresh,p99")
     p.add_argument("--quick", action="store_true", help="short runs: a smoke test, not a result")
     p.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
     p.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per target")
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds per target (default 3)")
     p.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     p.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    p.add_argument("--paced-scrapes", type=int, default=10,
+                   help="gzip scrapes of the paced CPU row, exporter and nginx (0: none)")
+    p.add_argument("--paced-gap", type=float, default=1.1,
+                   help="seconds between paced scrapes (default 1.1: every one gets a body of its own)")
     p.add_argument("--no-pushgateway", action="store_true", help="leave Pushgateway out")
     p.add_argument("--burst-connections", type=int, default=64,
                    help="connections of the plain burst run beside gzip scrapes (default 64)")
@@ -948,7 +1185,10 @@ def main():
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
-    results = {"args": vars(args), "main_series": series_count(*main_size)}
+    results = {"args": {k: v for k, v in vars(args).items() if k != "messaging"},
+               "main_series": series_count(*main_size)}
+    if args.messaging:
+        results["args"]["messaging"] = vars(args.messaging)
     try:
         results["meta"] = build(args, bench)
         results["meta"].update(
@@ -958,7 +1198,9 @@ def main():
         results["meta"]["machine_before"] = machine_busy()
         log(f"machine before: {results['meta']['machine_before']}; work dir {bench.workdir}")
         if "scrape" in phases:
-            results["scrape"] = [bench.phase_scrape(*size) for size in sizes]
+            results["scrape"] = [bench.phase_scrape(AppsWorkload(*size)) for size in sizes]
+        if "messaging" in phases and args.messaging:
+            results["messaging"] = bench.phase_scrape(args.messaging)
         if "refresh" in phases:
             results["refresh"] = bench.phase_refresh(*parse_size(args.refresh_size))
         if "p99" in phases:

@@ -184,7 +184,7 @@ impl Site {
         };
         let live = self.telemetry.encode_shared();
         let body = if gzip {
-            Chunks::new([self.snapshots.gzip_with(live).await])
+            Chunks::new(self.snapshots.gzip_with(live).await)
         } else if head {
             Chunks::unsent(self.snapshots.plain_unsent(live).len())
         } else {

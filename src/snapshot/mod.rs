@@ -3,7 +3,7 @@
 //! The refresher renders one [`Snapshot`] after each refresh and swaps it in whole
 //! ([`SnapshotCell`]), so a scrape always sees one consistent refresh, never waits on Braze,
 //! and a series removed from the configuration disappears by construction. The text is
-//! rendered straight into gzip once here ([`encoded`]); what a scrape gets is in [`serve`].
+//! compressed as it is rendered, once, here ([`encoded`]); what a scrape gets is in [`serve`].
 
 mod encoded;
 mod serve;
@@ -15,7 +15,7 @@ use arc_swap::ArcSwap;
 use bytes::Bytes;
 use jiff::Timestamp;
 
-pub use encoded::Encoded;
+pub use encoded::{Encoded, GzipParts};
 pub use serve::{Busy, PlainBody, PLAIN_RENDERS, PLAIN_WAITING};
 
 use encoded::TextWriter;
@@ -294,7 +294,7 @@ impl SnapshotCell {
 
     /// The gzip body of a scrape: the current snapshot's text, then `tail` (the self-metrics),
     /// as one gzip member shared by the scrapes until either changes ([`serve`]).
-    pub async fn gzip_with(&self, tail: Bytes) -> Bytes {
+    pub async fn gzip_with(&self, tail: Bytes) -> GzipParts {
         self.serving.gzip_with(&self.current, tail).await
     }
 

@@ -2,32 +2,33 @@
 //! decompressed on demand, a bounded number at a time.
 //!
 //! **gzip** (what Prometheus asks for): one gzip member of the series' text followed by the
-//! self-metrics, written by flate2. It is built off the async threads when the snapshot or the
+//! self-metrics: the snapshot's compressed text as it is, then the self-metrics compressed
+//! after it ([`encoded`]). It is built off the async threads when the snapshot or the
 //! self-metrics have changed since the last one (the self-metrics change at most once a
 //! second, [`crate::telemetry::ENCODE_EVERY`]) and shared by every scrape until then. While
-//! one is being built, other scrapes get the previous one (at most one build, tens of ms,
-//! older), so a new snapshot or a new second never makes scrapes wait; only the very first
+//! one is being built, other scrapes get the previous one (at most one build older), so a
+//! new snapshot or a new second never makes scrapes wait; only the very first
 //! gzip scrape waits for its body. One member, not a concatenation of two: Go's
 //! `gzip.Reader` (Prometheus) reads concatenated members, but curl `--compressed` fails on
 //! them and browsers stop after the first.
 //!
 //! **plain** (curl without `--compressed`, a browser that does not ask for gzip): the
-//! snapshot's gzip is decompressed as the body is sent, [`PLAIN_CHUNK`] bytes at a time, so
+//! snapshot's compressed text is decompressed as the body is sent, [`PLAIN_CHUNK`] bytes at a time, so
 //! the whole text never exists at once. At most [`PLAIN_RENDERS`] are sent at a time and
 //! [`PLAIN_WAITING`] more wait (each at most [`PLAIN_WAIT`]); beyond that a plain scrape is
 //! refused, so a burst of them holds a bounded amount of memory and leaves gzip scrapes alone.
 
-use std::io::{Cursor, Read};
+use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use arc_swap::{ArcSwap, ArcSwapOption};
 use bytes::Bytes;
-use flate2::bufread::GzDecoder;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
-use super::{encoded, Snapshot};
+use super::encoded::{self, GzipParts};
+use super::Snapshot;
 
 /// Plain bodies being sent at once.
 pub const PLAIN_RENDERS: usize = 2;
@@ -74,10 +75,11 @@ impl Default for Serving {
 
 #[derive(Debug)]
 struct GzipBody {
-    /// Which snapshot it was built from (a `Weak`, so it does not keep the snapshot's bytes).
+    /// Which snapshot it was built from (a `Weak`: the body holds the snapshot's compressed
+    /// text, not the rest of the snapshot).
     snapshot: Weak<Snapshot>,
     tail: Bytes,
-    body: Bytes,
+    parts: GzipParts,
 }
 
 impl GzipBody {
@@ -92,12 +94,12 @@ impl Serving {
         self: &Arc<Self>,
         current: &ArcSwap<Snapshot>,
         tail: Bytes,
-    ) -> Bytes {
+    ) -> GzipParts {
         loop {
             let snapshot = current.load();
             if let Some(latest) = &*self.gzip.load() {
                 if latest.is_of(&snapshot, &tail) {
-                    return latest.body.clone();
+                    return latest.parts.clone();
                 }
             }
             // Created before the state is read again, so a build that ends in between is not
@@ -111,7 +113,7 @@ impl Serving {
             );
             if start.is_err() {
                 match &*self.gzip.load() {
-                    Some(latest) => return latest.body.clone(),
+                    Some(latest) => return latest.parts.clone(),
                     None => {
                         built.await;
                         continue;
@@ -127,7 +129,7 @@ impl Serving {
         }
     }
 
-    fn build(&self, snapshot: Arc<Snapshot>, tail: Bytes) -> Bytes {
+    fn build(&self, snapshot: Arc<Snapshot>, tail: Bytes) -> GzipParts {
         /// Ends the build even if encoding panicked, so that a later scrape builds again.
         struct Done<'a>(&'a Serving);
         impl Drop for Done<'_> {
@@ -137,13 +139,13 @@ impl Serving {
             }
         }
         let _done = Done(self);
-        let body = encoded::gzip_with(&snapshot.encoded.text, &tail);
+        let parts = encoded::gzip_with(&snapshot.encoded.text, &tail);
         self.gzip.store(Some(Arc::new(GzipBody {
             snapshot: Arc::downgrade(&snapshot),
             tail,
-            body: body.clone(),
+            parts: parts.clone(),
         })));
-        body
+        parts
     }
 
     /// The plain text of the current snapshot followed by `tail`, once it is this scrape's
@@ -178,7 +180,7 @@ impl Serving {
 
 /// A plain body as it is sent: the snapshot's text decompressed piece by piece, then the tail.
 pub struct PlainBody {
-    text: GzDecoder<Cursor<Bytes>>,
+    text: encoded::TextReader,
     text_left: usize,
     tail: Bytes,
     len: u64,

@@ -103,7 +103,7 @@ async fn a_burst_of_plain_scrapes_is_bounded_and_gzip_scrapes_still_served() {
     );
     // gzip scrapes do not queue behind them.
     let body = cell.gzip_with(Bytes::from_static(b"live 1\n")).await;
-    assert_eq!(gunzip(&body), joined(&text, b"live 1\n"));
+    assert_eq!(gunzip(&body.concat()), joined(&text, b"live 1\n"));
 
     // A body sent (or dropped) gives its turn to one waiting scrape.
     drop(sending.pop());
@@ -133,18 +133,22 @@ async fn the_gzip_body_is_shared_until_the_snapshot_or_the_tail_changes() {
     let cell = cell_with(b"a 1\n");
     let tail = Bytes::from_static(b"live 1\n");
     let first = cell.gzip_with(tail.clone()).await;
-    assert_eq!(gunzip(&first), b"a 1\nlive 1\n");
+    assert_eq!(gunzip(&first.concat()), b"a 1\nlive 1\n");
     let again = cell.gzip_with(Bytes::from(b"live 1\n".to_vec())).await;
-    assert_eq!(first.as_ptr(), again.as_ptr(), "the same bytes, not a copy");
+    assert_eq!(
+        first[2].as_ptr(),
+        again[2].as_ptr(),
+        "the same bytes, not a copy"
+    );
 
     let new_tail = cell.gzip_with(Bytes::from_static(b"live 2\n")).await;
-    assert_eq!(gunzip(&new_tail), b"a 1\nlive 2\n");
+    assert_eq!(gunzip(&new_tail.concat()), b"a 1\nlive 2\n");
 
     cell.publish(Snapshot {
         encoded: Encoded::new(b"b 2\n".to_vec()),
     });
     let new_snapshot = cell.gzip_with(Bytes::from_static(b"live 2\n")).await;
-    assert_eq!(gunzip(&new_snapshot), b"b 2\nlive 2\n");
+    assert_eq!(gunzip(&new_snapshot.concat()), b"b 2\nlive 2\n");
 }
 
 #[tokio::test]
@@ -153,10 +157,10 @@ async fn while_a_gzip_body_is_built_scrapes_get_the_previous_one() {
     let previous = cell.gzip_with(Bytes::from_static(b"live 1\n")).await;
     cell.serving.gzip_building.store(true, Ordering::Release);
     let during = cell.gzip_with(Bytes::from_static(b"live 2\n")).await;
-    assert_eq!(during.as_ptr(), previous.as_ptr());
+    assert_eq!(during[2].as_ptr(), previous[2].as_ptr());
     cell.serving.gzip_building.store(false, Ordering::Release);
     let after = cell.gzip_with(Bytes::from_static(b"live 2\n")).await;
-    assert_eq!(gunzip(&after), b"a 1\nlive 2\n");
+    assert_eq!(gunzip(&after.concat()), b"a 1\nlive 2\n");
 }
 
 #[tokio::test]
@@ -173,5 +177,5 @@ async fn the_first_gzip_scrapes_wait_for_the_first_body() {
     // waiting scrape then builds its own.
     cell.serving.gzip_building.store(false, Ordering::Release);
     cell.serving.gzip_built.notify_waiters();
-    assert_eq!(gunzip(&waiting.await.unwrap()), b"a 1\nlive 1\n");
+    assert_eq!(gunzip(&waiting.await.unwrap().concat()), b"a 1\nlive 1\n");
 }
