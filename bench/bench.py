@@ -585,6 +585,11 @@ end"""
                 "threads_gone": len(set(before) - set(after)),
             }
 
+        # Settled first: the exporter gives freed heap pages back (malloc_trim) when a
+        # connection closes, at most every 5 s, so the first lone scrape after a wrk load pays
+        # for returning that load's memory. Two scrapes 6 s apart put that before the windows.
+        http_get(url, gzip_ok=True)
+        time.sleep(6)
         http_get(url, gzip_ok=True)
         idle, busy = window(False), window(True)
         return {
@@ -1138,7 +1143,7 @@ def main():
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds per target (default 3)")
     p.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     p.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
-    p.add_argument("--paced-scrapes", type=int, default=10,
+    p.add_argument("--paced-scrapes", type=int, default=20,
                    help="gzip scrapes of the paced CPU row, exporter and nginx (0: none)")
     p.add_argument("--paced-gap", type=float, default=1.1,
                    help="seconds between paced scrapes (default 1.1: every one gets a body of its own)")
