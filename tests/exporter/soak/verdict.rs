@@ -194,38 +194,46 @@ pub(super) fn rose(
     })
 }
 
+/// A paced rate-limit pool: the requests the samples count in it, and the exporter's budget.
+struct PacedPool {
+    name: &'static str,
+    sent: fn(&Sample) -> u64,
+    budget_per_hour: u64,
+}
+
+const PACED_POOLS: [PacedPool; 2] = [
+    PacedPool {
+        name: "shared",
+        sent: |s| s.requests - s.campaign_requests,
+        budget_per_hour: BUDGET_PER_HOUR,
+    },
+    PacedPool {
+        name: "campaign_analytics",
+        sent: |s| s.campaign_requests,
+        budget_per_hour: CAMPAIGN_BUDGET_PER_MINUTE * 60,
+    },
+];
+
 /// The workspaces' pace in each paced pool, if well under its budget: the soak is meant to
 /// run at them.
 pub(super) fn below_budget(samples: &[Sample]) -> Vec<String> {
     let (Some(first), Some(last)) = (samples.first(), samples.last()) else {
         return Vec::new();
     };
-    let per_workspace_hour = |of: fn(&Sample) -> u64| {
-        let hours = (last.minutes - first.minutes) / 60.0;
-        (of(last) - of(first)) as f64 / hours / WORKSPACES.len() as f64
-    };
-    let pools: [(&str, fn(&Sample) -> u64, u64); 2] = [
-        (
-            "shared",
-            |s| s.requests - s.campaign_requests,
-            BUDGET_PER_HOUR,
-        ),
-        (
-            "campaign_analytics",
-            |s| s.campaign_requests,
-            CAMPAIGN_BUDGET_PER_MINUTE * 60,
-        ),
-    ];
-    pools
-        .into_iter()
-        .filter_map(|(pool, of, budget)| {
-            let sent = per_workspace_hour(of);
+    let hours = (last.minutes - first.minutes) / 60.0;
+    PACED_POOLS
+        .iter()
+        .filter_map(|pool| {
+            let (name, budget) = (pool.name, pool.budget_per_hour);
+            let sent = ((pool.sent)(last) - (pool.sent)(first)) as f64
+                / hours
+                / WORKSPACES.len() as f64;
             eprintln!(
-                "soak: pool {pool}: {sent:.0} requests per workspace per hour (budget {budget}, {:.2} of it)",
+                "soak: pool {name}: {sent:.0} requests per workspace per hour (budget {budget}, {:.2} of it)",
                 sent / budget as f64
             );
             (sent < 0.8 * budget as f64).then(|| {
-                format!("the workspaces sent {sent:.0} requests an hour each to the {pool} pool, not near its budget's {budget}")
+                format!("the workspaces sent {sent:.0} requests an hour each to the {name} pool, not near its budget's {budget}")
             })
         })
         .collect()
