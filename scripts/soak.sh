@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The memory soak of issue 24 (tests/exporter/soak/, ignored by `cargo test`): the release
 # exporter with three workspaces at Braze's highest budget (250,000 requests an hour each,
-# every kind, discovery), a reload every 5 s, faults switched on and off in the simulators,
-# discovery churning through names never seen before, and 10 scrapes a second, for 100
-# minutes by default. It samples the exporter's resident memory, open fds and threads every
-# 10 s, and fails if memory still grows after the first budget window.
+# every kind: the messaging ones too, campaigns, Canvases with steps and an API send; discovery
+# of every list, campaigns and Canvases included), every block refreshed every second so both
+# paced pools run at their cap (the shared one, and campaign analytics at the exporter's 2,000
+# a minute), a reload every 5 s, faults switched on and off in the simulators, discovery
+# churning through names never seen before (events, products, segments, campaigns, Canvases),
+# and 10 scrapes a second, for 100 minutes by default. It samples the exporter's resident
+# memory, open fds and threads every 10 s, and fails if memory still grows after the first
+# budget window, if either pool got less than 0.8 of its budget, or if the last scrape lacks a
+# messaging kind.
 #
 # The budget window is a real hour: nothing in the exporter shortens it (a setting for that
 # would exist only for this run), and Braze's hourly buckets, the simulators' rate-limit

@@ -74,7 +74,12 @@ impl Scripted {
 
 impl Source for Scripted {
     async fn fetch(&self, series: &Series, _request: &crate::braze::Request) -> Fetch {
-        let name = format!("{}/{}", series.scopes[0].name, series.scopes[1].name);
+        // `app/segment` for sessions; other kinds' scopes after their kind's name.
+        let scopes: Vec<&str> = series.scopes.iter().map(|s| s.name.as_str()).collect();
+        let name = match series.kind.spec().name {
+            "sessions" => scopes.join("/"),
+            kind => format!("{kind}:{}", scopes.join("/")),
+        };
         let nth = {
             let mut log = self.log.lock().unwrap();
             let nth = log.iter().filter(|(_, s)| *s == name).count();
@@ -528,5 +533,32 @@ async fn healthy_series_keep_their_data_when_the_budget_stretches_a_pass() {
         source.start_times().len() >= 12 + 80,
         "the series were refreshed at the budget's pace: {:?}",
         source.start_times()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_pool_over_its_budget_serves_every_block_in_turn() {
+    let source = Scripted::new(Duration::from_millis(100), |_, _| Ok(()));
+    // Sessions and DAU, two series each every minute: 240 requests an hour, for a budget of 20.
+    let text =
+        "braze:\n  url: https://x.example\n  max_concurrency: 2\n  max_requests_per_hour: 20\n\
+         refresh:\n  interval: 60s\n  stale_after: 1h\napps:\n  - {name: a1, id: app-1}\n\
+         export:\n  sessions: {}\n  kpis: {metrics: [dau], interval: 60s}\n";
+    let config = Config::parse(text, std::path::Path::new("t.yml"), Some("k".into())).unwrap();
+    let _running = start(config, &source);
+    run_for(3 * 3600).await;
+    let after_the_first_hour = |dau: bool| {
+        source
+            .starts()
+            .iter()
+            .filter(|(t, name)| *t >= 3600 && name.starts_with("dau:") == dau)
+            .count()
+    };
+    let (sessions, dau) = (after_the_first_hour(false), after_the_first_hour(true));
+    // 40 requests in hours 2 and 3: each block gets about half, not the first block all.
+    assert!(
+        sessions >= 15 && dau >= 15,
+        "sessions {sessions}, dau {dau}: {:?}",
+        source.starts()
     );
 }

@@ -253,9 +253,12 @@ impl<S: Source> Workspace<S> {
             .into_iter()
             .map(|(i, ready_at)| {
                 let pool = self.groups[i].export.pool();
-                (i, self.pacers.next_start(pool, now).max(ready_at))
+                (i, self.pacers.next_start(pool, now).max(ready_at), ready_at)
             })
-            .min_by_key(|(_, at)| *at)
+            // Among rounds their pacer holds back alike, the one ready longest goes first: in
+            // a pool over its budget, the blocks' order alone would starve the later blocks.
+            .min_by_key(|(_, at, ready_at)| (*at, *ready_at))
+            .map(|(i, at, _)| (i, at))
     }
 
     /// What to ask of `series`' endpoint: its block's unit and length, ending now.

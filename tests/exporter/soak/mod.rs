@@ -2,17 +2,21 @@
 //! faults and discovery churn, for longer than a budget window. Ignored here (it lasts 100
 //! minutes); `scripts/soak.sh` runs it against a release build and says how to read it.
 //!
-//! Three workspaces, each against a simulator of its own, with every kind, discovery of every
-//! list, `max_requests_per_hour: 250000` (the most the exporter takes, Braze's whole budget) and
-//! about 500 series, every block refreshed every second: several times what that budget allows,
-//! so each workspace sends at the budget's pace (one request every 14.4 ms, faster in the
-//! bursts of series a reload adds, up to the window's cap) but while a fault holds it off.
-//! Meanwhile:
-//! - a reload every 5 s (`POST /-/reload`): workspace `a` loses two apps and a segment every
-//!   other time, `b` changes its `discover: events` pattern every time (discovery lists at
-//!   once, within its 50 an hour) and leaves for one reload every 5 minutes;
-//! - every 3 minutes `c` moves to a new simulator whose events, products and segments have
-//!   names never seen before (discovery churn: each listing brings new series, drops old ones);
+//! Three workspaces, each against a simulator of its own, with every kind (the messaging ones
+//! too: campaigns, Canvases with their steps, an API send), discovery of every list (campaigns
+//! and Canvases with `active_within`), `max_requests_per_hour: 250000` (the most the exporter
+//! takes, Braze's whole budget) and up to about 600 series, every block refreshed every second:
+//! several times what the budgets allow, so each workspace sends at the pace of both its paced
+//! pools, the shared one (one request every 14.4 ms) and campaign analytics (the exporter's
+//! 2,000 a minute, from 62 campaigns), faster in the bursts of series a reload adds, up to each
+//! window's cap, but while a fault holds it off. Meanwhile:
+//! - a reload every 5 s (`POST /-/reload`): workspace `a` loses two apps, a segment and its
+//!   Canvas steps every other time, `b` changes its `discover: events` pattern every time
+//!   (discovery lists at once, within its share of each pool) and leaves for one reload every 5
+//!   minutes;
+//! - every 3 minutes `c` moves to a new simulator whose events, products, segments, campaigns and
+//!   Canvases have ids and names never seen before (discovery churn: each listing brings new
+//!   series, drops old ones);
 //! - every 30 s a fault is switched on for 20 s on one simulator, the next kind of fault on the
 //!   next simulator each time (5xx, timeouts, broken or oversized bodies, 429s);
 //! - 10 scrapes a second: gzip, every 10th plain, every 5th on a new connection.
@@ -22,7 +26,9 @@
 //! it fails if, from `BRAZE_SOAK_SETTLED_MINUTES` on, resident memory still grows (the
 //! least-squares slope of its samples over `BRAZE_SOAK_MAX_GROWTH_MIB_PER_HOUR`), the median
 //! of fds or threads rises above the first window's, a scrape or a reload fails, the workspaces
-//! sent less than 0.8 of the budget, or the exporter panicked or did not exit 0 on SIGTERM.
+//! sent less than 0.8 of the budget of either paced pool, the last scrape lacks a messaging
+//! kind or a discovered campaign or Canvas, or the exporter panicked or did not exit 0 on
+//! SIGTERM.
 
 mod process;
 mod verdict;
@@ -40,9 +46,14 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::support::{BIN, KEY};
 use process::{cpu_seconds, open_fds, panics, start_exporter, status_field};
 use verdict::{judge, print_progress, summarize, Outcome, Sample};
-use workload::{config_yaml, fault, scrape, start_braze};
+use workload::{config_yaml, fault, messaging_missing, scrape, start_braze};
 
 const BUDGET_PER_HOUR: u64 = 250_000;
+/// The exporter's own budget in Braze's campaign-analytics pool, whatever
+/// `max_requests_per_hour` says (`CAMPAIGN_ANALYTICS_PER_MINUTE` in src/config/budget.rs).
+const CAMPAIGN_BUDGET_PER_MINUTE: u64 = 2_000;
+/// The endpoint of that pool.
+const CAMPAIGN_ANALYTICS: &str = "/campaigns/data_series";
 const WORKSPACES: [&str; 3] = ["a", "b", "c"];
 const TICK: Duration = Duration::from_secs(5);
 /// Ticks between samples, faults (on for 4 ticks of 6), churns of `c`, and `b`'s absences.
@@ -84,8 +95,9 @@ struct Run {
     settings: Settings,
     dir: tempfile::TempDir,
     brazes: [Simulator; 3],
-    /// Requests the simulators `c` has left received.
+    /// Requests the simulators `c` has left received: in all, and to campaign analytics.
     retired_requests: u64,
+    retired_campaign_requests: u64,
     generation: u32,
     exporter: Child,
     base: String,
@@ -115,6 +127,7 @@ impl Run {
             dir,
             brazes,
             retired_requests: 0,
+            retired_campaign_requests: 0,
             generation: 1,
             exporter,
             base,
@@ -136,6 +149,15 @@ impl Run {
                 .brazes
                 .iter()
                 .map(Simulator::requests_received)
+                .sum::<u64>()
+    }
+
+    fn campaign_requests(&self) -> u64 {
+        self.retired_campaign_requests
+            + self
+                .brazes
+                .iter()
+                .map(|braze| braze.requests_to(CAMPAIGN_ANALYTICS))
                 .sum::<u64>()
     }
 
@@ -169,6 +191,7 @@ impl Run {
         let next = start_braze(self.generation).await;
         let old = std::mem::replace(&mut self.brazes[2], next);
         self.retired_requests += old.requests_received();
+        self.retired_campaign_requests += old.requests_to(CAMPAIGN_ANALYTICS);
         old.shutdown().await;
     }
 
@@ -194,6 +217,7 @@ impl Run {
             threads: status_field(pid, "Threads"),
             fds: open_fds(pid),
             requests: self.requests(),
+            campaign_requests: self.campaign_requests(),
             reloads: self.reloads,
             scrapes: self.scrapes.load(Ordering::Relaxed),
         };
@@ -203,6 +227,7 @@ impl Run {
 
     /// Stops the exporter (SIGTERM) and says how the run went.
     async fn stop(mut self) -> Outcome {
+        let messaging_missing = messaging_missing(&self.base).await;
         let pid = self.exporter.id().expect("running").to_string();
         let killed = std::process::Command::new("kill")
             .args(["-TERM", &pid])
@@ -219,6 +244,7 @@ impl Run {
             samples: self.samples,
             scrapes: self.scrapes.load(Ordering::Relaxed),
             scrape_failures: self.scrape_failures.load(Ordering::Relaxed),
+            messaging_missing,
             exited_cleanly: matches!(exit, Ok(Ok(status)) if status.success()),
             panics: panics(&log),
         }

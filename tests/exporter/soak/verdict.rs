@@ -1,6 +1,6 @@
 //! What the soak measured, and its verdict.
 
-use super::{Settings, BUDGET_PER_HOUR, WORKSPACES};
+use super::{Settings, BUDGET_PER_HOUR, CAMPAIGN_BUDGET_PER_MINUTE, WORKSPACES};
 
 /// One reading of the exporter process.
 #[derive(Debug, Clone, Copy)]
@@ -12,18 +12,21 @@ pub(super) struct Sample {
     pub(super) cpu_seconds: f64,
     pub(super) threads: u64,
     pub(super) fds: u64,
+    /// Requests to the simulators, in all and to campaign analytics (the rest is the shared
+    /// pool's, but for discovery's few of the lists pool).
     pub(super) requests: u64,
+    pub(super) campaign_requests: u64,
     pub(super) reloads: u64,
     pub(super) scrapes: u64,
 }
 
 impl Sample {
     pub(super) const CSV_HEADER: &str =
-        "minutes,rss_kib,hwm_kib,cpu_seconds,threads,fds,requests,reloads,scrapes";
+        "minutes,rss_kib,hwm_kib,cpu_seconds,threads,fds,requests,campaign_requests,reloads,scrapes";
 
     pub(super) fn csv(&self) -> String {
         format!(
-            "{:.2},{},{},{:.2},{},{},{},{},{}",
+            "{:.2},{},{},{:.2},{},{},{},{},{},{}",
             self.minutes,
             self.rss_kib,
             self.hwm_kib,
@@ -31,6 +34,7 @@ impl Sample {
             self.threads,
             self.fds,
             self.requests,
+            self.campaign_requests,
             self.reloads,
             self.scrapes
         )
@@ -43,6 +47,8 @@ pub(super) struct Outcome {
     pub(super) samples: Vec<Sample>,
     pub(super) scrapes: u64,
     pub(super) scrape_failures: u64,
+    /// What the last scrape lacked of [`super::workload::messaging_missing`]'s list.
+    pub(super) messaging_missing: Vec<&'static str>,
     pub(super) exited_cleanly: bool,
     /// The exporter's log lines that report a panic.
     pub(super) panics: Vec<String>,
@@ -50,13 +56,14 @@ pub(super) struct Outcome {
 
 pub(super) fn print_progress(s: &Sample) {
     eprintln!(
-        "soak: {:6.1} min  rss {:7.1} MiB  hwm {:7.1} MiB  threads {:3}  fds {:4}  requests {:9}  reloads {:5}  scrapes {:7}",
+        "soak: {:6.1} min  rss {:7.1} MiB  hwm {:7.1} MiB  threads {:3}  fds {:4}  requests {:9} (campaigns {:8})  reloads {:5}  scrapes {:7}",
         s.minutes,
         s.rss_kib as f64 / 1024.0,
         s.hwm_kib as f64 / 1024.0,
         s.threads,
         s.fds,
         s.requests,
+        s.campaign_requests,
         s.reloads,
         s.scrapes
     );
@@ -85,10 +92,11 @@ pub(super) fn summarize(outcome: &Outcome) {
     let cpu_per_request =
         (last.cpu_seconds - first.cpu_seconds) / (last.requests - first.requests) as f64;
     eprintln!(
-        "soak: {:.1} min, {} requests to Braze, {} reloads, {scrapes} scrapes ({scrape_failures} failed); \
+        "soak: {:.1} min, {} requests to Braze ({} to campaign analytics), {} reloads, {scrapes} scrapes ({scrape_failures} failed); \
          rss at the end {:.1} MiB, peak {:.1} MiB; exporter CPU {:.0} s ({:.0} µs per request, scrapes included)",
         last.minutes,
         last.requests,
+        last.campaign_requests,
         last.reloads,
         mib(&last),
         last.hwm_kib as f64 / 1024.0,
@@ -101,6 +109,12 @@ pub(super) fn summarize(outcome: &Outcome) {
 pub(super) fn judge(outcome: &Outcome) -> Vec<String> {
     let mut problems = memory_problems(&outcome.settings, &outcome.samples);
     problems.extend(below_budget(&outcome.samples));
+    if !outcome.messaging_missing.is_empty() {
+        problems.push(format!(
+            "the last scrape lacked {:?}",
+            outcome.messaging_missing
+        ));
+    }
     if outcome.scrape_failures > 0 {
         problems.push(format!("{} scrapes failed", outcome.scrape_failures));
     }
@@ -180,18 +194,49 @@ pub(super) fn rose(
     })
 }
 
-/// The workspaces' pace, if well under the budget: the soak is meant to run at it.
-pub(super) fn below_budget(samples: &[Sample]) -> Option<String> {
-    let (first, last) = (samples.first()?, samples.last()?);
+/// A paced rate-limit pool: the requests the samples count in it, and the exporter's budget.
+struct PacedPool {
+    name: &'static str,
+    sent: fn(&Sample) -> u64,
+    budget_per_hour: u64,
+}
+
+const PACED_POOLS: [PacedPool; 2] = [
+    PacedPool {
+        name: "shared",
+        sent: |s| s.requests - s.campaign_requests,
+        budget_per_hour: BUDGET_PER_HOUR,
+    },
+    PacedPool {
+        name: "campaign_analytics",
+        sent: |s| s.campaign_requests,
+        budget_per_hour: CAMPAIGN_BUDGET_PER_MINUTE * 60,
+    },
+];
+
+/// The workspaces' pace in each paced pool, if well under its budget: the soak is meant to
+/// run at them.
+pub(super) fn below_budget(samples: &[Sample]) -> Vec<String> {
+    let (Some(first), Some(last)) = (samples.first(), samples.last()) else {
+        return Vec::new();
+    };
     let hours = (last.minutes - first.minutes) / 60.0;
-    let per_workspace_hour =
-        (last.requests - first.requests) as f64 / hours / WORKSPACES.len() as f64;
-    eprintln!(
-        "soak: {per_workspace_hour:.0} requests per workspace per hour (budget {BUDGET_PER_HOUR})"
-    );
-    (per_workspace_hour < 0.8 * BUDGET_PER_HOUR as f64).then(|| {
-        format!("the workspaces sent {per_workspace_hour:.0} requests an hour each, not near the budget's {BUDGET_PER_HOUR}")
-    })
+    PACED_POOLS
+        .iter()
+        .filter_map(|pool| {
+            let (name, budget) = (pool.name, pool.budget_per_hour);
+            let sent = ((pool.sent)(last) - (pool.sent)(first)) as f64
+                / hours
+                / WORKSPACES.len() as f64;
+            eprintln!(
+                "soak: pool {name}: {sent:.0} requests per workspace per hour (budget {budget}, {:.2} of it)",
+                sent / budget as f64
+            );
+            (sent < 0.8 * budget as f64).then(|| {
+                format!("the workspaces sent {sent:.0} requests an hour each to the {name} pool, not near its budget's {budget}")
+            })
+        })
+        .collect()
 }
 
 /// The least-squares slope of `y` over `x`.

@@ -6,16 +6,50 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use braze_simulator::{Fault, Simulator, SimulatorConfig};
+use braze_simulator::{
+    Campaign, Canvas, Fault, MessagingSize, Simulator, SimulatorConfig, DEMO_CANVAS,
+    DEMO_EMAIL_CAMPAIGN, DEMO_PUSH_CAMPAIGN, DEMO_SEND,
+};
 use tokio::time::MissedTickBehavior;
 
-use super::{ABSENT_EVERY, BUDGET_PER_HOUR, WORKSPACES};
+use super::{ABSENT_EVERY, BUDGET_PER_HOUR, CAMPAIGN_BUDGET_PER_MINUTE, WORKSPACES};
 use crate::support::KEY;
 
+/// Live campaigns generated in each simulator, on top of the demo's two. Refreshed every
+/// second, 60 ask for 3,600 requests a minute, more than the exporter's campaign-analytics
+/// budget (2,000), so that pool is paced at its cap: one start every 30 ms, a pass in 1.8 s.
+/// Not 40: a pass that overruns its interval waits for the next whole one, so 40 campaigns
+/// (1.2 s a pass, then the 2 s tick) got 21 a second, 0.61 of the budget, in a 3-minute run.
+const GENERATED_CAMPAIGNS: usize = 60;
+const _: () = assert!(GENERATED_CAMPAIGNS as u64 * 60 > CAMPAIGN_BUDGET_PER_MINUTE);
+
 /// A named workspace's simulated Braze. Generation `g` lists events, products and segments
-/// named after `g`; the apps, the configured segments, events and product are in every one.
+/// named after `g`, and live campaigns and Canvases whose ids and names carry `g`; the apps,
+/// the configured segments, events and product, and the demo's campaigns, Canvases and API
+/// send are in every one.
 pub(super) fn braze_of(generation: u32) -> SimulatorConfig {
     let mut config = SimulatorConfig::demo(KEY);
+    let (campaigns, canvases) = braze_simulator::generate_messaging(MessagingSize {
+        campaigns: GENERATED_CAMPAIGNS,
+        channels: 1,
+        variations: 2,
+        canvases: 4,
+        steps: 3,
+    });
+    let id = |id: String| format!("g{generation}-{id}");
+    let name = |name: String| format!("G{generation} {name}");
+    config
+        .campaigns
+        .extend(campaigns.into_iter().map(|c| Campaign {
+            id: id(c.id),
+            name: name(c.name),
+            ..c
+        }));
+    config.canvases.extend(canvases.into_iter().map(|c| Canvas {
+        id: id(c.id),
+        name: name(c.name),
+        ..c
+    }));
     config.apps = braze_simulator::generate_ids("app", 5);
     let churned = (1..=4).map(|i| format!("g{generation}-seg-{i}"));
     config.segments = braze_simulator::generate_ids("seg", 3);
@@ -56,6 +90,7 @@ pub(super) async fn start_braze(generation: u32) -> Simulator {
 pub(super) fn workspace_yaml(name: &str, url: &str, key: &Path, reload: u64) -> String {
     let fewer = name == "a" && reload % 2 == 1;
     let (apps, segments) = if fewer { (3, 2) } else { (5, 3) };
+    let steps = !fewer;
     let events = match name == "b" && reload % 2 == 1 {
         true => "^g[0-9]+_level_[1-3]$",
         false => ".*",
@@ -71,18 +106,29 @@ pub(super) fn workspace_yaml(name: &str, url: &str, key: &Path, reload: u64) -> 
          \x20   braze: {{url: \"{url}\", api_key_file: {key}, timeout: 2s, max_concurrency: 8, max_requests_per_hour: {BUDGET_PER_HOUR}}}\n\
          \x20   apps: [{apps}]\n\
          \x20   segments: [{segments}]\n\
+         \x20   campaigns: [{{name: onboarding, id: {email}}}, {{name: txn_push, id: {push}}}]\n\
+         \x20   canvases: [{{name: welcome, id: {canvas}}}]\n\
          \x20   export:\n\
          \x20     sessions: {{}}\n\
          \x20     kpis: {{interval: 1s}}\n\
          \x20     events: {{names: [signup, checkout]}}\n\
          \x20     purchases: {{products: [premium]}}\n\
          \x20     segment_sizes: {{interval: 1s}}\n\
+         \x20     campaigns: {{interval: 1s}}\n\
+         \x20     canvases: {{interval: 1s, steps: {steps}}}\n\
+         \x20     sends: {{interval: 1s, ids: [{{campaign: txn_push, send_id: {send}}}]}}\n\
          \x20   discover:\n\
          \x20     interval: 5m\n\
          \x20     segments: {{match: \"^Churn\"}}\n\
          \x20     events: {{match: \"{events}\"}}\n\
-         \x20     products: {{match: \".*\"}}\n",
+         \x20     products: {{match: \".*\"}}\n\
+         \x20     campaigns: {{match: \".*\", active_within: 7d}}\n\
+         \x20     canvases: {{match: \".*\", active_within: 7d}}\n",
         key = key.display(),
+        email = DEMO_EMAIL_CAMPAIGN.0,
+        push = DEMO_PUSH_CAMPAIGN.0,
+        canvas = DEMO_CANVAS.0,
+        send = DEMO_SEND.1,
         apps = list("app", apps),
         segments = list("seg", segments),
     )
@@ -159,4 +205,28 @@ pub(super) async fn scrape(
             false => failed.fetch_add(1, Ordering::Relaxed),
         };
     }
+}
+
+/// What a plain scrape of `base` should show of the messaging kinds: a family of each kind
+/// (Canvas steps included), the campaign-analytics pool's own rate-limit gauges, and campaigns
+/// and Canvases that only discovery brought (the generated `G<n> …` names).
+const MESSAGING_SHOWN: [&str; 6] = [
+    "\nbraze_campaign_message_",
+    "\nbraze_canvas_step_",
+    "\nbraze_send_",
+    "pool=\"campaign_analytics\"",
+    "campaign=\"G",
+    "canvas=\"G",
+];
+
+/// Which of [`MESSAGING_SHOWN`] a scrape of `base` lacks (all of them if it fails).
+pub(super) async fn messaging_missing(base: &str) -> Vec<&'static str> {
+    let text = match reqwest::get(format!("{base}/metrics")).await {
+        Ok(answer) => answer.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    MESSAGING_SHOWN
+        .into_iter()
+        .filter(|shown| !text.contains(shown))
+        .collect()
 }
