@@ -5,8 +5,8 @@
 //! arenas and resident memory creeps up; `bench/memory_steady.py` measured, at 10,000 series
 //! (when a snapshot still held its 5.6 MB plain text), a steady median of 35.5 MiB with the
 //! defaults and 23.4 MiB with one arena and buffers over 256 KiB mapped (and returned) directly.
-//! A snapshot is now its gzip only (0.3 MB), so the buffers over 256 KiB are the few large
-//! tables of the refresher and the gzip bodies.
+//! A snapshot is now its compressed text only (0.3 MB), so the buffers over 256 KiB are the few
+//! large tables of the refresher and the snapshots' compressed texts, which gzip bodies share.
 
 /// Applies the settings; call once at start, before other threads run.
 pub fn tune_allocator() {
