@@ -47,8 +47,10 @@ pub(super) struct Outcome {
     pub(super) samples: Vec<Sample>,
     pub(super) scrapes: u64,
     pub(super) scrape_failures: u64,
-    /// What the last scrape lacked of [`super::workload::messaging_missing`]'s list.
-    pub(super) messaging_missing: Vec<&'static str>,
+    /// Scrapes checked for the messaging kinds ([`super::workload::MESSAGING_SHOWN`]) from
+    /// the first minute on, and how many of them lacked each.
+    pub(super) messaging_checks: u64,
+    pub(super) messaging_absent: Vec<(&'static str, u64)>,
     pub(super) exited_cleanly: bool,
     /// The exporter's log lines that report a panic.
     pub(super) panics: Vec<String>,
@@ -89,6 +91,10 @@ pub(super) fn summarize(outcome: &Outcome) {
             );
         }
     }
+    eprintln!(
+        "soak: messaging kinds lacking in {} scrapes checked: {:?}",
+        outcome.messaging_checks, outcome.messaging_absent
+    );
     let cpu_per_request =
         (last.cpu_seconds - first.cpu_seconds) / (last.requests - first.requests) as f64;
     eprintln!(
@@ -105,16 +111,27 @@ pub(super) fn summarize(outcome: &Outcome) {
     );
 }
 
+/// A messaging kind missing from more than half the checks (or no check at all): one instant
+/// may fall between a reload and the next refresh, but a kind starved for good misses them all.
+fn messaging_problems(checks: u64, absent: &[(&str, u64)]) -> Vec<String> {
+    if checks == 0 {
+        return vec!["no scrape was checked for the messaging kinds".into()];
+    }
+    absent
+        .iter()
+        .filter(|(_, n)| 2 * n > checks)
+        .map(|(shown, n)| format!("{n} of {checks} scrapes lacked {shown:?}"))
+        .collect()
+}
+
 /// The verdict on the run: failures, each a sentence.
 pub(super) fn judge(outcome: &Outcome) -> Vec<String> {
     let mut problems = memory_problems(&outcome.settings, &outcome.samples);
     problems.extend(below_budget(&outcome.samples));
-    if !outcome.messaging_missing.is_empty() {
-        problems.push(format!(
-            "the last scrape lacked {:?}",
-            outcome.messaging_missing
-        ));
-    }
+    problems.extend(messaging_problems(
+        outcome.messaging_checks,
+        &outcome.messaging_absent,
+    ));
     if outcome.scrape_failures > 0 {
         problems.push(format!("{} scrapes failed", outcome.scrape_failures));
     }
@@ -249,4 +266,15 @@ fn slope(points: &[(f64, f64)]) -> f64 {
         (sxy + (x - mx) * (y - my), sxx + (x - mx) * (x - mx))
     });
     sxy / sxx
+}
+
+#[test]
+fn a_messaging_kind_fails_the_run_when_missing_from_most_checks() {
+    let absent = [("\nbraze_canvas_step_", 3), ("\nbraze_send_", 6)];
+    assert_eq!(
+        messaging_problems(10, &absent),
+        ["6 of 10 scrapes lacked \"\\nbraze_send_\""]
+    );
+    assert!(messaging_problems(12, &absent).is_empty());
+    assert_eq!(messaging_problems(0, &[]).len(), 1, "no check is a failure");
 }

@@ -210,7 +210,7 @@ pub(super) async fn scrape(
 /// What a plain scrape of `base` should show of the messaging kinds: a family of each kind
 /// (Canvas steps included), the campaign-analytics pool's own rate-limit gauges, and campaigns
 /// and Canvases that only discovery brought (the generated `G<n> …` names).
-const MESSAGING_SHOWN: [&str; 6] = [
+pub(super) const MESSAGING_SHOWN: [&str; 6] = [
     "\nbraze_campaign_message_",
     "\nbraze_canvas_step_",
     "\nbraze_send_",
