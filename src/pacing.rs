@@ -312,16 +312,21 @@ mod tests {
         assert_eq!(pacer.hold_off_until(), Some(t0 + MAX_RESET_WAIT));
     }
 
+    /// Starts `n` requests `gap` apart, each allowed at once.
+    async fn start_at_once(pacer: &mut Pacer, n: usize, gap: Duration) {
+        for _ in 0..n {
+            let now = Instant::now();
+            assert_eq!(pacer.next_start(now), now);
+            pacer.started(now);
+            tokio::time::advance(gap).await;
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_per_minute_window_caps_starts_per_minute() {
         let t0 = Instant::now();
         let mut pacer = Pacer::with_window(5, Duration::from_secs(60));
-        for _ in 0..5 {
-            let now = Instant::now();
-            assert_eq!(pacer.next_start(now), now);
-            pacer.started(now);
-            tokio::time::advance(Duration::from_secs(2)).await;
-        }
+        start_at_once(&mut pacer, 5, Duration::from_secs(2)).await;
         // The sixth waits until the first is a minute old, not an hour.
         assert_eq!(
             pacer.next_start(Instant::now()),
@@ -345,12 +350,7 @@ mod tests {
     async fn campaign_analytics_fifty_thousand_a_minute_in_a_burst() {
         let t0 = Instant::now();
         let mut pacer = Pacer::with_window(50_000, Duration::from_secs(60));
-        for _ in 0..50_000 {
-            let now = Instant::now();
-            assert_eq!(pacer.next_start(now), now);
-            pacer.started(now);
-            tokio::time::advance(Duration::from_micros(10)).await;
-        }
+        start_at_once(&mut pacer, 50_000, Duration::from_micros(10)).await;
         // Exactly, the next may start when the first is a minute old; counted per slot, it
         // waits for the latest start of the first slot (the window over SLOTS) at most.
         let next = pacer.next_start(Instant::now());

@@ -315,14 +315,16 @@ mod tests {
         );
     }
 
+    /// The simulator's arguments with no analytics content (apps, segments, events, products),
+    /// then `messaging`.
+    fn messaging_only<const N: usize>(messaging: [&str; N]) -> Args {
+        let none = ["--apps=0", "--segments=0", "--events=0", "--products=0"];
+        Args::parse_from(["braze-simulator"].into_iter().chain(none).chain(messaging))
+    }
+
     #[test]
     fn messaging_flags_generate_campaigns_and_canvases() {
-        let args = Args::parse_from([
-            "braze-simulator",
-            "--apps=0",
-            "--segments=0",
-            "--events=0",
-            "--products=0",
+        let args = messaging_only([
             "--campaigns=2",
             "--channels=3",
             "--variations=1",
@@ -347,12 +349,7 @@ mod tests {
 
     #[test]
     fn a_send_flag_is_an_api_send_of_its_campaign_sent_that_long_ago() {
-        let args = Args::parse_from([
-            "braze-simulator",
-            "--apps=0",
-            "--segments=0",
-            "--events=0",
-            "--products=0",
+        let args = messaging_only([
             "--campaigns=2",
             "--send=campaign-0002/send-old/9d1h",
             "--send=campaign-0002/send-new/2d",

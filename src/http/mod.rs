@@ -438,24 +438,35 @@ mod tests {
         String::from_utf8_lossy(&buf[..n]).to_lowercase()
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn past_its_age_a_connection_answers_in_full_and_says_close() {
-        use tokio::io::AsyncWriteExt;
+    /// One connection of an empty site served by `builder` over an in-memory pipe: the
+    /// client's end, and the task that ends when the server closes the connection.
+    fn serve_in_memory(
+        builder: auto::Builder<TokioExecutor>,
+    ) -> (tokio::io::DuplexStream, tokio::task::JoinHandle<()>) {
         let site = Arc::new(Site::new(
             crate::snapshot::SnapshotCell::default(),
             crate::telemetry::Shared::new(),
             "/metrics".into(),
             None,
         ));
-        let (mut client, server) = tokio::io::duplex(1 << 16);
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder.http1().timer(TokioTimer::new()).keep_alive(true);
-        let (_stop, stopping) = watch::channel(false);
+        let (client, server) = tokio::io::duplex(1 << 16);
         let peer = SocketAddr::from(([127, 0, 0, 1], 1));
         let serving = tokio::spawn(async move {
+            // Never stopped: the sender lives as long as the connection.
+            let (_stop, stopping) = watch::channel(false);
             let http = Arc::new(HttpSettings::default());
             serve_connection(server, site, http, &builder, stopping, peer).await
         });
+        (client, serving)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn past_its_age_a_connection_answers_in_full_and_says_close() {
+        use tokio::io::AsyncWriteExt;
+        // No header timeout: the kept-alive connection idles past the age between requests.
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder.http1().timer(TokioTimer::new()).keep_alive(true);
+        let (mut client, serving) = serve_in_memory(builder);
         let request = b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n";
         client.write_all(request).await.unwrap();
         let young = read_response(&mut client).await;
@@ -482,19 +493,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_silent_http2_client_is_closed_past_its_age() {
         use tokio::io::AsyncWriteExt;
-        let site = Arc::new(Site::new(
-            crate::snapshot::SnapshotCell::default(),
-            crate::telemetry::Shared::new(),
-            "/metrics".into(),
-            None,
-        ));
-        let (mut client, server) = tokio::io::duplex(1 << 16);
-        let (_stop, stopping) = watch::channel(false);
-        let peer = SocketAddr::from(([127, 0, 0, 1], 1));
-        let serving = tokio::spawn(async move {
-            let http = Arc::new(HttpSettings::default());
-            serve_connection(server, site, http, &connection_builder(), stopping, peer).await
-        });
+        let (mut client, serving) = serve_in_memory(connection_builder());
         // The preface, then nothing: no SETTINGS, no answer to the server's.
         client
             .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
